@@ -1,0 +1,105 @@
+"""The platform's daily export format, as documented in docs/daily-dump-contract.md.
+
+This module is the single place where the contract's headers, enums and formats live; the generator writes
+them, the loader checks them and the independent recomputation reads them.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+#: (Chinese header, English snake_case name) in the export's column order.
+COLUMNS: list[tuple[str, str]] = [
+    ("工单编号", "ticket_id"),
+    ("受理时间", "received_at"),
+    ("来源渠道", "source_channel"),
+    ("专线类别", "special_line"),
+    ("诉求目的", "purpose"),
+    ("一级分类", "category_l1"),
+    ("二级分类", "category_l2"),
+    ("诉求内容", "content"),
+    ("诉求人", "caller_name"),
+    ("联系电话", "caller_phone"),
+    ("诉求地址", "caller_address"),
+    ("办理方式", "handling"),
+    ("承办单位", "departments_raw"),
+    ("派单时间", "dispatched_at"),
+    ("应回复时间", "reply_due_date"),
+    ("回复时间", "replied_at"),
+    ("办结时间", "closed_at"),
+    ("工单状态", "status"),
+    ("退回次数", "return_count"),
+    ("回访时间", "callback_at"),
+    ("回访结果", "callback_result"),
+    ("超期说明", "overdue_note"),
+    ("更新时间", "updated_at"),
+]
+HEADERS: list[str] = [c for c, _ in COLUMNS]
+ENGLISH: dict[str, str] = dict(COLUMNS)
+
+#: Columns that carry personal data; they must not leave staging.
+PERSONAL_COLUMNS = ("诉求人", "联系电话", "诉求地址")
+
+CHANNELS = ("电话", "中国政府网", "省州系统", "微信")
+TRANSFER_CHANNELS = ("中国政府网", "省州系统", "微信")
+SPECIAL_LINES = ("环境保护", "营商环境", "安全生产", "办不成事")
+PURPOSES = ("咨询", "求助", "投诉", "建议", "表扬", "其他")
+HANDLINGS = ("直接答复", "工单转办", "无效")
+STATUSES = ("已受理", "已派单", "办理中", "已回复", "退回重办", "已办结", "已关闭")
+CALLBACK_RESULTS = ("满意", "基本满意", "不满意", "未接通")
+#: Callback results that count as a callback in the bulletin; the first two count as satisfied.
+COUNTED_CALLBACK_RESULTS = ("满意", "基本满意", "不满意")
+SATISFIED_CALLBACK_RESULTS = ("满意", "基本满意")
+
+#: Allowed values per enum column (empty string = null is allowed where listed with "").
+ENUMS: dict[str, tuple[str, ...]] = {
+    "来源渠道": CHANNELS,
+    "专线类别": ("",) + SPECIAL_LINES,
+    "诉求目的": PURPOSES,
+    "办理方式": HANDLINGS,
+    "工单状态": STATUSES,
+    "回访结果": ("",) + CALLBACK_RESULTS,
+}
+TIMESTAMP_COLUMNS = ("受理时间", "派单时间", "回复时间", "办结时间", "回访时间", "更新时间")
+DATE_COLUMNS = ("应回复时间",)
+REQUIRED_COLUMNS = ("工单编号", "受理时间", "来源渠道", "诉求目的", "办理方式", "工单状态", "更新时间")
+
+TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
+DATE_FORMAT = "%Y-%m-%d"
+TIMESTAMP_RE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+TICKET_ID_RE = re.compile(r"^HX\d{14}$")
+
+#: Separators an operator may type between several handling departments (whitespace also separates).
+DEPARTMENT_SEPARATORS = "、;；,，"
+
+TIMEZONE = "Asia/Shanghai"
+CSV_ENCODING = "utf-8-sig"  # the platform writes a BOM
+
+
+def csv_name(day: str) -> str:
+    """File name of day ``YYYY-MM-DD``'s export."""
+    return f"hotline_{day.replace('-', '')}.csv"
+
+
+def manifest_name(day: str) -> str:
+    return f"hotline_{day.replace('-', '')}.manifest.json"
+
+
+EXPORT_NAME_RE = re.compile(r"^hotline_(\d{4})(\d{2})(\d{2})\.(csv|xlsx)$")
+
+
+@dataclass(frozen=True)
+class Manifest:
+    export_date: str
+    row_count: int
+    sha256: str
+    exported_at: str
+
+    def to_json(self) -> dict:
+        return {
+            "export_date": self.export_date,
+            "row_count": self.row_count,
+            "sha256": self.sha256,
+            "exported_at": self.exported_at,
+        }
