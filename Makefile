@@ -1,0 +1,26 @@
+# Every target installs what it needs: a fresh machine needs only python3.11 and make.
+SHELL := /bin/bash
+export UV_PYTHON_DOWNLOADS := never
+UV := python3 -m uv
+RUN := $(UV) run --frozen
+MONTH ?= 2024-11
+AS_OF ?= 2024-12-12 10:00
+
+.PHONY: setup demo test clean
+
+.venv/.synced: pyproject.toml uv.lock
+	$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet "uv>=0.9"
+	$(UV) sync --frozen --python 3.11
+	touch $@
+
+setup: .venv/.synced  ## install the pinned environment (.venv)
+
+demo: setup  ## the whole pipeline on the embedded default: generate → load → build → validate → publish
+	$(RUN) hotline generate
+	$(RUN) hotline run --month $(MONTH) --as-of "$(AS_OF)"
+
+test: setup  ## the test suite
+	$(RUN) pytest
+
+clean:
+	rm -rf data publish

@@ -1,0 +1,220 @@
+"""The `hotline` command line: the same functions the Airflow DAGs call.
+
+User mistakes (a missing folder, a bad month, a busy warehouse, a failed check) end with one line on stderr and
+exit status 2 (1 for a failed check), never a traceback.
+"""
+from __future__ import annotations
+
+import logging
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from hotline import paths
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="12345 hotline warehouse: generate → load → build → validate → publish.")
+out = Console()
+err = Console(stderr=True)
+
+DumpsOpt = typer.Option(None, "--dumps", help="Folder of daily exports (default data/dumps or $HOTLINE_DUMPS).")
+WarehouseOpt = typer.Option(None, "--warehouse", help="DuckDB file (default data/warehouse.duckdb or $HOTLINE_WAREHOUSE).")
+OutOpt = typer.Option(None, "--out", help="Publication folder (default publish/ or $HOTLINE_PUBLISH).")
+MonthOpt = typer.Option("2024-11", "--month", help="Month to report, YYYY-MM.")
+AsOfOpt = typer.Option(None, "--as-of", help='Cut-off "YYYY-MM-DD HH:MM" Asia/Shanghai (default: the 12th of the next month, 10:00).')
+
+
+class UserError(Exception):
+    """Printed as one line, exit status ``code``."""
+
+    def __init__(self, message: str, code: int = 2):
+        super().__init__(message)
+        self.code = code
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    """Exception types that mean the user (or their data) must act, not the developers."""
+    from hotline.periods import BadPeriod
+    from hotline.workdays import OutsideCalendar
+
+    kinds: list[type[BaseException]] = [UserError, BadPeriod, OutsideCalendar, FileNotFoundError,
+                                        NotADirectoryError, PermissionError]
+    for mod, name in [("hotline.generate", "SpecError"), ("hotline.load", "LoadError"),
+                      ("hotline.warehouse", "WarehouseBusy"), ("hotline.build", "BuildError"),
+                      ("hotline.gate", "GateFailed"), ("hotline.publish", "PublishError")]:
+        try:
+            kinds.append(getattr(__import__(mod, fromlist=[name]), name))
+        except (ImportError, AttributeError):
+            pass
+    return tuple(kinds)
+
+
+@contextmanager
+def friendly_errors():
+    try:
+        yield
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        raise typer.Exit(130)
+    except _user_errors() as e:  # noqa: B030 - computed tuple of exception types
+        err.print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
+        raise typer.Exit(getattr(e, "code", 2) if isinstance(getattr(e, "code", None), int) else 2)
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=err, transient=True, disable=not err.is_terminal)
+
+
+def _dumps(d: Optional[Path]) -> Path:
+    return d or paths.default_dumps_dir()
+
+
+def _warehouse(w: Optional[Path]) -> Path:
+    return w or paths.default_warehouse()
+
+
+def _out(o: Optional[Path]) -> Path:
+    return o or paths.default_publish_dir()
+
+
+@app.callback()
+def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progress details.")) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+
+@app.command()
+def generate(
+    dumps: Optional[Path] = DumpsOpt,
+    spec: Optional[Path] = typer.Option(None, "--spec", help="Target specification YAML (default: Golmud, 2024-11)."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (default: the spec's)."),
+    scale: Optional[float] = typer.Option(None, "--scale", help="Volume multiplier (e.g. 15 ≈ 60,000 contacts a day)."),
+) -> None:
+    """Write calibrated synthetic daily exports (csv + manifest.json) into --dumps."""
+    with friendly_errors():
+        from hotline.generate import DEFAULT_SPEC, generate as gen
+
+        target = _dumps(dumps)
+        with _progress() as bar:
+            task = bar.add_task("generating exports", total=None)
+            summary = gen(spec_path=spec or DEFAULT_SPEC, out_dir=target, seed=seed, scale=scale,
+                          progress=lambda done, total: bar.update(task, completed=done, total=total))
+        out.print(f"wrote {_summary_text(summary)} to {target}")
+
+
+def _summary_text(summary) -> str:
+    get = summary.get if isinstance(summary, dict) else (lambda k, d=None: getattr(summary, k, d))
+    return f"{get('days')} daily exports, {get('rows')} rows, {get('tickets')} tickets"
+
+
+@app.command()
+def load(dumps: Optional[Path] = DumpsOpt, warehouse: Optional[Path] = WarehouseOpt) -> None:
+    """Load every new or re-delivered export from --dumps into the warehouse's raw layer."""
+    with friendly_errors():
+        _load(_dumps(dumps), _warehouse(warehouse))
+
+
+def _load(dumps: Path, warehouse: Path):
+    from hotline.load import load_folder
+
+    with _progress() as bar:
+        task = bar.add_task("loading exports", total=None)
+        report = load_folder(dumps, warehouse,
+                             progress=lambda done, total, name: bar.update(task, completed=done, total=total,
+                                                                          description=f"loading {name}"))
+    counts: dict[str, int] = {}
+    for f in report.files:
+        counts[f.status] = counts.get(f.status, 0) + 1
+        if f.status == "rejected":
+            err.print(f"[yellow]rejected[/] {f.file_name}: {f.message}", highlight=False)
+    rows = sum(f.rows_loaded for f in report.files)
+    quarantined = sum(f.rows_quarantined for f in report.files)
+    parts = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+    out.print(f"{len(report.files)} exports ({parts}); {rows} rows loaded, {quarantined} quarantined → {warehouse}")
+    return report
+
+
+@app.command()
+def build(warehouse: Optional[Path] = WarehouseOpt, month: str = MonthOpt, as_of: Optional[str] = AsOfOpt) -> None:
+    """Build staging, facts and the month's marts with dbt (models and their tests)."""
+    with friendly_errors():
+        _build(_warehouse(warehouse), month, as_of)
+
+
+def _build(warehouse: Path, month: str, as_of: Optional[str]):
+    from hotline.build import build_month
+    from hotline.periods import resolve
+
+    month, cutoff = resolve(month, as_of)
+    if not warehouse.exists():
+        raise UserError(f"warehouse {warehouse} does not exist: run `hotline load` first")
+    with err.status(f"dbt build for {month} as of {cutoff}"):
+        result = build_month(warehouse, month, cutoff)
+    ok = sum(1 for r in result.results if r["status"] in ("success", "pass"))
+    out.print(f"built {month} as of {cutoff}: {ok} models/tests passed, {len(result.results) - ok} other")
+    return month, cutoff
+
+
+@app.command()
+def validate(warehouse: Optional[Path] = WarehouseOpt, month: str = MonthOpt, as_of: Optional[str] = AsOfOpt,
+             out_dir: Optional[Path] = OutOpt) -> None:
+    """Run the Great Expectations gate on the month's marts (no publication)."""
+    with friendly_errors():
+        from hotline.gate import run_gate
+        from hotline.periods import resolve
+
+        month, cutoff = resolve(month, as_of)
+        report = run_gate(_warehouse(warehouse), month, cutoff, publish_dir=_out(out_dir))
+        _print_gate(report)
+        if not report.success:
+            raise UserError(f"{report.failed_count} of {len(report.checks)} checks failed for {month}", code=1)
+
+
+def _print_gate(report) -> None:
+    out.print(f"gate: {len(report.checks) - report.failed_count} of {len(report.checks)} checks passed")
+    for c in report.checks:
+        if c.status != "pass":
+            err.print(f"[red]FAIL[/] {c.name}: expected {c.expected}, got {c.actual}", highlight=False)
+
+
+@app.command()
+def publish(warehouse: Optional[Path] = WarehouseOpt, month: str = MonthOpt, as_of: Optional[str] = AsOfOpt,
+            out_dir: Optional[Path] = OutOpt, dumps: Optional[Path] = DumpsOpt) -> None:
+    """Validate the built month in an audit area and, only if every check passes, publish it atomically."""
+    with friendly_errors():
+        _publish(_warehouse(warehouse), month, as_of, _out(out_dir))
+
+
+def _publish(warehouse: Path, month: str, as_of: Optional[str], out_dir: Path):
+    from hotline.periods import resolve
+    from hotline.publish import publish_month
+
+    month, cutoff = resolve(month, as_of)
+    with err.status(f"validating and publishing {month}"):
+        result = publish_month(warehouse, month, cutoff, out_dir)
+    out.print(f"published {month} as of {cutoff} → {result.path}")
+    return result
+
+
+@app.command()
+def run(dumps: Optional[Path] = DumpsOpt, warehouse: Optional[Path] = WarehouseOpt, month: str = MonthOpt,
+        as_of: Optional[str] = AsOfOpt, out_dir: Optional[Path] = OutOpt) -> None:
+    """load → build → validate → publish in one go."""
+    with friendly_errors():
+        w = _warehouse(warehouse)
+        _load(_dumps(dumps), w)
+        m, cutoff = _build(w, month, as_of)
+        _publish(w, m, cutoff, _out(out_dir))
+
+
+def entrypoint() -> None:  # pragma: no cover - console script
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())
