@@ -1,0 +1,149 @@
+"""Department-name normalization: the rule of docs/department-names.md, in Python.
+
+Operators type 承办单位 by hand: aliases (``卫生健康委员会`` = ``市卫生健康委员会``), stray spaces inside a name
+(``昆仑经济技术开发区 管委会``) and several departments in one cell (``市住房和城乡建设局 市城市管理局``). The
+warehouse (dbt ``int_work_order_departments``) applies the same rule; this module is the Python side used by
+the independent recomputation and the bulletin-text parser.
+
+Reference data: ``dbt_project/seeds/department_aliases.csv`` (``alias,canonical_name``) and
+``dbt_project/seeds/departments.csv`` (``canonical_name,display_order,kind``).
+"""
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from hotline.contract import DEPARTMENT_SEPARATORS
+
+ALIASES_FILE = "department_aliases.csv"
+DEPARTMENTS_FILE = "departments.csv"
+
+_SEPARATOR_RE = re.compile("[" + re.escape(DEPARTMENT_SEPARATORS) + "]")
+_WS_RE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Department:
+    name: str  # canonical name when known, else the cleaned name as typed
+    known: bool
+
+
+class AliasMap(dict):
+    """``{whitespace-free alias or canonical name: canonical name}``, as built by :func:`load_aliases`.
+
+    Every canonical name maps to itself. A plain ``dict`` of ``alias -> canonical`` is accepted everywhere too;
+    it is normalized on the fly (see :func:`as_alias_map`).
+    """
+
+
+def squeeze(text: str) -> str:
+    """The whitespace-free form names are matched on."""
+    return _WS_RE.sub("", text)
+
+
+def clean(text: str) -> str:
+    """Trimmed, inner whitespace collapsed to one space."""
+    return _WS_RE.sub(" ", text).strip()
+
+
+def as_alias_map(aliases: Mapping[str, str] | None) -> AliasMap:
+    if isinstance(aliases, AliasMap):
+        return aliases
+    out = AliasMap()
+    for alias, canonical in (aliases or {}).items():
+        canonical = clean(canonical)
+        out[squeeze(canonical)] = canonical
+    for alias, canonical in (aliases or {}).items():
+        key, canonical = squeeze(alias), clean(canonical)
+        if out.get(key, canonical) != canonical:
+            raise ValueError(f"department alias {alias!r} maps to both {out[key]!r} and {canonical!r}")
+        out[key] = canonical
+    return out
+
+
+def _read_csv(path: Path, required: tuple[str, ...]) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        reader = csv.DictReader(f)
+        missing = [c for c in required if c not in (reader.fieldnames or [])]
+        if missing:
+            raise ValueError(f"{path}: missing column(s) {', '.join(missing)} (has {reader.fieldnames})")
+        return [row for row in reader if any((v or "").strip() for v in row.values())]
+
+
+def load_aliases(seeds_dir: Path | str | None = None) -> AliasMap:
+    """The alias table: whitespace-free alias or canonical name -> canonical name.
+
+    Reads ``department_aliases.csv`` (required) and ``departments.csv`` (if present; then every alias must
+    point at a department listed there) from ``seeds_dir`` (default: the repo's ``dbt_project/seeds``).
+    """
+    if seeds_dir is None:
+        from hotline.paths import SEEDS_DIR
+
+        seeds_dir = SEEDS_DIR
+    seeds_dir = Path(seeds_dir)
+    aliases_path, departments_path = seeds_dir / ALIASES_FILE, seeds_dir / DEPARTMENTS_FILE
+    if not aliases_path.exists():
+        raise FileNotFoundError(f"department alias seed not found: {aliases_path}")
+    out = AliasMap()
+    canonical_names: set[str] | None = None
+    if departments_path.exists():
+        canonical_names = set()
+        for row in _read_csv(departments_path, ("canonical_name",)):
+            name = clean(row["canonical_name"])
+            if not name:
+                raise ValueError(f"{departments_path}: empty canonical_name")
+            canonical_names.add(name)
+            out[squeeze(name)] = name
+    for row in _read_csv(aliases_path, ("alias", "canonical_name")):
+        alias, canonical = row["alias"] or "", clean(row["canonical_name"] or "")
+        if not squeeze(alias) or not canonical:
+            raise ValueError(f"{aliases_path}: empty alias or canonical_name in {row}")
+        if canonical_names is not None and canonical not in canonical_names:
+            raise ValueError(f"{aliases_path}: alias {alias!r} points at {canonical!r}, not in {DEPARTMENTS_FILE}")
+        out.setdefault(squeeze(canonical), canonical)
+        key = squeeze(alias)
+        if out.get(key, canonical) != canonical:
+            raise ValueError(f"{aliases_path}: {alias!r} maps to both {out[key]!r} and {canonical!r}")
+        out[key] = canonical
+    return out
+
+
+def canonical_name(name: str, aliases: Mapping[str, str] | None) -> Department:
+    """One name (a table cell that names exactly one department): its canonical form, without splitting."""
+    amap = as_alias_map(aliases)
+    hit = amap.get(squeeze(name))
+    return Department(hit, True) if hit else Department(clean(name), False)
+
+
+def split_departments(cell: str | None, aliases: Mapping[str, str] | None) -> list[Department]:
+    """All departments named in a 承办单位 cell, lead first, each once (at its first position)."""
+    if not cell:
+        return []
+    amap = as_alias_map(aliases)
+    found: list[Department] = []
+    for part in _SEPARATOR_RE.split(cell):
+        part = clean(part)
+        if not part:
+            continue
+        hit = amap.get(squeeze(part))
+        if hit:
+            found.append(Department(hit, True))
+            continue
+        for piece in part.split(" "):
+            hit = amap.get(piece)
+            found.append(Department(hit, True) if hit else Department(piece, False))
+    out: list[Department] = []
+    seen: set[str] = set()
+    for d in found:
+        if d.name not in seen:
+            seen.add(d.name)
+            out.append(d)
+    return out
+
+
+def lead_department(cell: str | None, aliases: Mapping[str, str] | None) -> Department | None:
+    deps = split_departments(cell, aliases)
+    return deps[0] if deps else None
