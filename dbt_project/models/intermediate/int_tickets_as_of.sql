@@ -1,0 +1,108 @@
+{#- One row per ticket: its state as of the cut-off var('as_of').
+    The state is the newest row whose 更新时间 ≤ as_of (ties: the later export, then the later row); an event
+    counts only if its own timestamp ≤ as_of, otherwise it is treated as not having happened yet. -#}
+with
+
+rows_as_of as (
+
+    select *
+    from {{ ref('stg_hotline__ticket_rows') }}
+    where updated_at <= {{ as_of_ts() }}
+
+),
+
+versions as (
+
+    select
+        ticket_id,
+        cast(count(*) as integer) as version_count,
+        min(export_date) as first_export_date
+    from rows_as_of
+    group by ticket_id
+
+),
+
+latest as (
+
+    select *
+    from rows_as_of
+    qualify row_number() over (
+        partition by ticket_id
+        order by updated_at desc, export_date desc, row_number desc
+    ) = 1
+
+),
+
+events_as_of as (
+
+    select
+        ticket_id,
+        received_at,
+        source_channel,
+        special_line,
+        purpose,
+        category_l1,
+        category_l2,
+        content,
+        caller_key,
+        handling,
+        departments_raw,
+        case when dispatched_at <= {{ as_of_ts() }} then dispatched_at end as dispatched_at,
+        reply_due_date,
+        case when replied_at <= {{ as_of_ts() }} then replied_at end as replied_at,
+        case when closed_at <= {{ as_of_ts() }} then closed_at end as closed_at,
+        status,
+        return_count,
+        case when callback_at <= {{ as_of_ts() }} then callback_at end as callback_at,
+        case when callback_at <= {{ as_of_ts() }} then callback_result end as callback_result,
+        overdue_note,
+        updated_at,
+        export_date as state_export_date
+    from latest
+    where received_at <= {{ as_of_ts() }}
+
+),
+
+final as (
+
+    select
+        e.ticket_id,
+        e.received_at,
+        cast(e.received_at as date) as received_date,
+        strftime(e.received_at, '%Y-%m') as received_month,
+        e.source_channel,
+        e.special_line,
+        e.purpose,
+        e.category_l1,
+        e.category_l2,
+        e.content,
+        e.caller_key,
+        e.handling,
+        e.handling = '无效' as is_invalid,
+        e.handling = '工单转办' as is_work_order,
+        e.source_channel <> '电话' as is_transfer,
+        e.departments_raw,
+        e.dispatched_at,
+        e.reply_due_date,
+        e.replied_at,
+        e.closed_at,
+        e.closed_at is not null as is_closed,
+        e.status,
+        e.return_count,
+        e.callback_at,
+        e.callback_result,
+        strftime(e.callback_at, '%Y-%m') as callback_month,
+        coalesce(e.callback_result in ('满意', '基本满意', '不满意'), false) as is_callback_counted,
+        coalesce(e.callback_result in ('满意', '基本满意'), false) as is_callback_satisfied,
+        e.overdue_note,
+        e.updated_at,
+        e.state_export_date,
+        v.version_count,
+        v.first_export_date,
+        {{ as_of_ts() }} as as_of
+    from events_as_of as e
+    inner join versions as v using (ticket_id)
+
+)
+
+select * from final
