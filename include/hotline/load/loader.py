@@ -1,0 +1,466 @@
+"""Loading a folder of daily exports into the raw layer.
+
+Per export file, in export-date order:
+
+1. file-level checks (any failure → status ``rejected``, nothing of the file loaded, the delivery in force stays):
+   manifest present and valid, its ``export_date`` = the file name's date, its ``sha256`` = the file's sha256,
+   not older (``exported_at``) than the delivery in force, bytes decodable (UTF-8, UTF-8 with BOM, GB18030),
+   header = the contract's 23 columns in order, data rows = the manifest's ``row_count``;
+2. same sha256 as the delivery in force for that date (raw.exports) → ``unchanged``: skipped, no audit row, so
+   loading a folder again changes no raw table at all;
+3. otherwise the rows are staged in temporary tables, classified in SQL (``rows.py``), and in ONE transaction the
+   date's rows and quarantine rows are deleted, the new ones inserted, raw.exports upserted and an audit row
+   written (status ``loaded``, or ``replaced`` when a delivery was in force). Any error rolls the whole file back.
+
+A csv and an xlsx for the same day share the day's one manifest: the file whose sha256 matches it is the
+delivery, the other is rejected. A rejected file gets an audit row, except when the latest audit row of that
+file name is already the same rejection (same bytes, same manifest, same message): re-running the load on an
+unchanged folder writes nothing.
+
+Any other error (a bug, a full disk) rolls back the file being loaded and propagates; the files loaded before it
+in the same run stay loaded (one transaction per file).
+
+Speed: a well-formed UTF-8 CSV is split into fields by DuckDB's parallel CSV reader (the "fast path"), after
+numpy found the record boundaries; the result is accepted only if DuckDB returns exactly our row count and a
+sample of rows equal field for field to Python's ``csv`` module, else the file is parsed in Python (also the
+path for files with malformed or wrong-width rows, and for xlsx).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+import tempfile
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from hotline.contract import EXPORT_NAME_RE, HEADERS, Manifest, manifest_name
+from hotline.load import readers
+from hotline.load.errors import LoadError, RejectedFile
+from hotline.load.rows import bad_rows_sql, lit, q, vals_sql
+from hotline.load.schema import ensure_schema
+from hotline.warehouse import connect
+
+MANIFEST_RE = re.compile(r"^hotline_(\d{4})(\d{2})(\d{2})\.manifest\.json$")
+SHA_RE = re.compile(r"^[0-9a-fA-F]{64}$")
+SAMPLE_ROWS = 64  # rows compared between DuckDB's CSV reader and Python's csv module on the fast path
+
+Progress = Optional[Callable[[int, int, str], None]]
+
+
+@dataclass
+class FileResult:
+    file_name: str
+    export_date: Optional[str]
+    status: str                      # loaded | replaced | unchanged | rejected
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    message: str = ""
+    format: Optional[str] = None
+    encoding: Optional[str] = None
+    file_sha256: Optional[str] = None
+    manifest_row_count: Optional[int] = None
+    manifest_sha256: Optional[str] = None
+
+
+@dataclass
+class LoadReport:
+    dumps_dir: Path
+    warehouse: Path
+    load_id: str
+    files: list[FileResult] = field(default_factory=list)
+
+    def by_status(self, status: str) -> list[FileResult]:
+        return [f for f in self.files if f.status == status]
+
+    @property
+    def rejected(self) -> list[FileResult]:
+        return self.by_status("rejected")
+
+    @property
+    def rows_loaded(self) -> int:
+        return sum(f.rows_loaded for f in self.files)
+
+    @property
+    def rows_quarantined(self) -> int:
+        return sum(f.rows_quarantined for f in self.files)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# discovery
+
+
+@dataclass
+class _Day:
+    date: str
+    data: list[Path] = field(default_factory=list)
+    manifest: Optional[Path] = None
+
+
+def _real_date(y: str, m: str, d: str) -> Optional[str]:
+    try:
+        return dt.date(int(y), int(m), int(d)).isoformat()
+    except ValueError:
+        return None
+
+
+def discover(dumps_dir: Path) -> list[_Day]:
+    if not dumps_dir.exists():
+        raise LoadError(f"dumps folder {dumps_dir} does not exist")
+    if not dumps_dir.is_dir():
+        raise LoadError(f"dumps folder {dumps_dir} is not a folder")
+    days: dict[str, _Day] = {}
+    for p in sorted(dumps_dir.iterdir()):
+        if not p.is_file():
+            continue
+        m = EXPORT_NAME_RE.match(p.name) or MANIFEST_RE.match(p.name)
+        if not m:
+            continue
+        key = f"{m.group(1)}-{m.group(2)}-{m.group(3)}"
+        day = days.setdefault(key, _Day(key))
+        if p.name.endswith(".manifest.json"):
+            day.manifest = p
+        else:
+            day.data.append(p)
+    if not days:
+        raise LoadError(f"no exports in {dumps_dir}: expected hotline_YYYYMMDD.csv (or .xlsx) files, each with "
+                        "hotline_YYYYMMDD.manifest.json")
+    return [days[k] for k in sorted(days)]
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# manifest
+
+
+def read_manifest(name: str, path: Optional[Path], day: str) -> Manifest:
+    if path is None:
+        raise RejectedFile(name, f"manifest {manifest_name(day)} is missing")
+    try:
+        doc = json.loads(path.read_bytes().decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise RejectedFile(name, f"manifest {path.name} is not valid JSON: {e}") from None
+    except OSError as e:
+        raise RejectedFile(name, f"manifest {path.name} cannot be read: {e}") from None
+    if not isinstance(doc, dict):
+        raise RejectedFile(name, f"manifest {path.name} is not a JSON object")
+    missing = [k for k in ("export_date", "row_count", "sha256", "exported_at") if k not in doc]
+    if missing:
+        raise RejectedFile(name, f"manifest {path.name} lacks {', '.join(missing)}")
+    ed, rc, sha, at = doc["export_date"], doc["row_count"], doc["sha256"], doc["exported_at"]
+    if not isinstance(ed, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", ed) or _real_date(*ed.split("-")) is None:
+        raise RejectedFile(name, f"manifest {path.name}: export_date {ed!r} is not a YYYY-MM-DD date")
+    if not isinstance(rc, int) or isinstance(rc, bool) or rc < 0:
+        raise RejectedFile(name, f"manifest {path.name}: row_count {rc!r} is not a non-negative integer")
+    if not isinstance(sha, str) or not SHA_RE.match(sha):
+        raise RejectedFile(name, f"manifest {path.name}: sha256 {sha!r} is not 64 hex digits")
+    if not isinstance(at, str) or _exported_at(at) is None:
+        raise RejectedFile(name, f"manifest {path.name}: exported_at {at!r} is not an ISO date-time")
+    return Manifest(export_date=ed, row_count=rc, sha256=sha.lower(), exported_at=at)
+
+
+_SHANGHAI = dt.timezone(dt.timedelta(hours=8))
+
+
+def _exported_at(s: str) -> Optional[dt.datetime]:
+    try:
+        t = dt.datetime.fromisoformat(s)
+    except ValueError:
+        return None
+    return t if t.tzinfo else t.replace(tzinfo=_SHANGHAI)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# the load
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+def load_folder(dumps_dir: Path, warehouse: Path, progress: Progress = None) -> LoadReport:
+    """Load every new or re-delivered export of ``dumps_dir`` into ``warehouse``'s raw layer."""
+    dumps_dir, warehouse = Path(dumps_dir), Path(warehouse)
+    days = discover(dumps_dir)
+    report = LoadReport(dumps_dir=dumps_dir, warehouse=warehouse, load_id=str(uuid.uuid4()))
+    items: list[tuple[_Day, Optional[Path]]] = []
+    for day in days:
+        items += [(day, p) for p in sorted(day.data, key=lambda p: p.suffix)] or [(day, None)]
+    con = connect(warehouse)
+    try:
+        ensure_schema(con)
+        for i, (day, path) in enumerate(items):
+            name = path.name if path else day.manifest.name
+            if progress:
+                progress(i, len(items), name)
+            report.files.append(_load_one(con, day, path, warehouse.parent, report.load_id))
+        if progress:
+            progress(len(items), len(items), name)
+    finally:
+        con.close()
+    return report
+
+
+def _load_one(con, day: _Day, path: Optional[Path], tmp_root: Path, load_id: str) -> FileResult:
+    real_date = _real_date(*day.date.split("-"))
+    if path is None:
+        res = FileResult(day.manifest.name, real_date, "rejected",
+                         message=f"{day.manifest.name}: manifest without a data file "
+                                 f"(hotline_{day.date.replace('-', '')}.csv or .xlsx)")
+        _audit_rejected(con, res, load_id)
+        return res
+    res = FileResult(path.name, real_date, "rejected", format=path.suffix.lstrip(".").lower())
+    try:
+        _check_and_load(con, day, path, tmp_root, load_id, res)
+    except RejectedFile as e:
+        res.status, res.message = "rejected", str(e)
+        res.rows_read = res.rows_loaded = res.rows_quarantined = 0
+        _audit_rejected(con, res, load_id)
+    return res
+
+
+def _check_and_load(con, day: _Day, path: Path, tmp_root: Path, load_id: str, res: FileResult) -> None:
+    name = path.name
+    if _real_date(*day.date.split("-")) is None:
+        raise RejectedFile(name, f"the file name's date {day.date} is not a real date")
+    try:
+        stat = _stat_key(path)
+        data = path.read_bytes()
+    except OSError as e:
+        raise RejectedFile(name, f"cannot be read: {e}") from None
+    sha = hashlib.sha256(data).hexdigest()
+    res.file_sha256 = sha
+    man = read_manifest(name, day.manifest, day.date)
+    res.manifest_row_count, res.manifest_sha256 = man.row_count, man.sha256
+    if man.export_date != day.date:
+        raise RejectedFile(name, f"manifest export_date {man.export_date} differs from the file name's date "
+                                 f"{day.date}")
+    if man.sha256 != sha:
+        hint = ""
+        for other in (p for p in day.data if p != path):
+            if hashlib.sha256(other.read_bytes()).hexdigest() == man.sha256:
+                hint = f" (the manifest is for {other.name}, delivered for the same day)"
+        raise RejectedFile(name, f"sha256 of the file ({sha[:12]}…) differs from the manifest's "
+                                 f"({man.sha256[:12]}…){hint}: the file is altered or incomplete")
+    in_force = con.execute("SELECT file_sha256, exported_at, file_name FROM raw.exports WHERE export_date = ?",
+                           [day.date]).fetchone()
+    if in_force and in_force[0] == sha:
+        res.status, res.message = "unchanged", f"same bytes as the delivery in force ({in_force[2]})"
+        res.encoding = con.execute("SELECT encoding FROM raw.exports WHERE export_date = ?",
+                                   [day.date]).fetchone()[0]
+        return
+    if in_force and _exported_at(man.exported_at) < _exported_at(in_force[1]):
+        raise RejectedFile(name, f"older delivery (exported_at {man.exported_at}) than the one in force for "
+                                 f"{day.date} ({in_force[2]}, exported_at {in_force[1]})")
+
+    if res.format == "xlsx":
+        export = readers.read_xlsx(name, path)
+    else:
+        encoding, body = readers.decode_check(name, data)
+        del data
+        export = readers.scan_csv(name, encoding, body)
+    res.encoding = export.encoding
+    readers.check_header(name, export.header)
+    if export.rows_read != man.row_count:
+        raise RejectedFile(name, f"the file has {export.rows_read} data rows but the manifest says "
+                                 f"{man.row_count} (truncated or incomplete?)")
+
+    try:
+        structural_bad = _stage(con, export, path if export.encoding in ("utf-8", "utf-8-sig") else None, tmp_root)
+        if _stat_key(path) != stat:
+            raise RejectedFile(name, "the file changed while it was being loaded; load again")
+        _write(con, day, path, export, man, sha, structural_bad, in_force, load_id, res)
+    finally:
+        _drop_temps(con)
+
+
+def _drop_temps(con) -> None:
+    for kind, n in (("VIEW", "_rows"), ("TABLE", "_rows"), ("TABLE", "_csv"), ("TABLE", "_map"), ("TABLE", "_vals"),
+                    ("TABLE", "_bad")):
+        try:
+            con.execute(f"DROP {kind} IF EXISTS temp.{n}")
+        except duckdb.CatalogException:  # a view where a table is asked for, or the reverse
+            pass
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# staging
+
+
+_COLUMNS_SQL = "{" + ", ".join(f"{lit(h)}: 'VARCHAR'" for h in HEADERS) + "}"
+
+
+def _stat_key(path: Path) -> tuple:
+    st = path.stat()
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def _stage(con, export, original: Optional[Path], tmp_root: Path) -> list[readers.BadRow]:
+    """Create temp ``_rows(_row_number, <23 columns>)`` holding every structurally good row; return the
+    structurally bad ones (malformed_csv, wrong_column_count). ``original``: the file itself when DuckDB can
+    read it as is (UTF-8), else the UTF-8 body is written to a temporary file."""
+    if export.fast_path_ok:
+        bad = _stage_fast(con, export, original, tmp_root)
+        if bad is not None:
+            return bad
+    numbers, rows, bad = export.python_rows()
+    cols = ", ".join(f"{q(h)} VARCHAR" for h in HEADERS)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _rows (_row_number INTEGER, {cols})")
+    if rows:
+        frame = pd.DataFrame({"_row_number": np.asarray(numbers, dtype=np.int32),
+                              **{f"c{i}": pd.Series(col, dtype=object)
+                                 for i, col in enumerate(zip(*rows))}})
+        con.register("_py_rows", frame)
+        try:
+            con.execute("INSERT INTO _rows SELECT * FROM _py_rows")
+        finally:
+            con.unregister("_py_rows")
+    return bad
+
+
+def _stage_fast(con, export: readers.CsvExport, original: Optional[Path],
+                tmp_root: Path) -> Optional[list[readers.BadRow]]:
+    """Let DuckDB's CSV reader split the fields (every record is known to be well-formed). Returns the
+    wrong-width rows, or None when DuckDB's rows are not exactly ours (then the Python path is taken)."""
+    if original is not None:
+        return _read_csv_fast(con, export, original)
+    with tempfile.TemporaryDirectory(prefix=".hotline-load-", dir=tmp_root) as d:  # GB18030: DuckDB reads UTF-8 only
+        src = Path(d) / "body.csv"
+        src.write_bytes(export.body)
+        return _read_csv_fast(con, export, src)
+
+
+def _read_csv_fast(con, export: readers.CsvExport, src: Path) -> Optional[list[readers.BadRow]]:
+    """DuckDB drops rows that do not have 23 fields (ignore_errors); every other row must come back, in file
+    order: the count must match and a sample of rows must equal Python's parse field for field."""
+    try:
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE _csv AS SELECT * FROM read_csv({lit(str(src))},
+            header = true, columns = {_COLUMNS_SQL}, delim = ',', quote = '"', escape = '"', auto_detect = false,
+            strict_mode = true, ignore_errors = true, encoding = 'utf-8')""")
+        n = con.execute("SELECT count(*) FROM _csv").fetchone()[0]
+        bad: list[readers.BadRow] = []
+        if n == export.rows_read:
+            numbers = None
+        else:  # rows of the wrong width: DuckDB skipped them; find them ourselves
+            counts = export.field_counts()
+            numbers = np.flatnonzero(counts == readers.NCOLS) + 1
+            if len(numbers) != n:
+                return _drop_fast(con)
+            for i in np.flatnonzero(counts != readers.NCOLS).tolist():
+                bad.append(readers.BadRow(i + 1, "wrong_column_count",
+                                          f"{int(counts[i])} fields, expected {readers.NCOLS}", export.raw_text(i + 1)))
+        if n:
+            picks = sorted({int(x) for x in np.linspace(0, n - 1, min(n, SAMPLE_ROWS))})
+            theirs = dict((r[0], r[1:]) for r in con.execute(
+                f"SELECT rowid, * FROM _csv WHERE rowid IN ({', '.join(map(str, picks))})").fetchall())
+            rns = [p + 1 if numbers is None else int(numbers[p]) for p in picks]
+            for p, mine in zip(picks, export.parse_rows(rns)):
+                got = theirs.get(p)
+                if mine is None or got is None or [v if v is not None else "" for v in got] != mine:
+                    return _drop_fast(con)
+        if numbers is None:
+            con.execute("CREATE OR REPLACE TEMP VIEW _rows AS SELECT CAST(rowid + 1 AS INTEGER) AS _row_number, * "
+                        "FROM _csv")
+        else:
+            frame = pd.DataFrame({"_idx": np.arange(n, dtype=np.int64), "_row_number": numbers.astype(np.int32)})
+            con.register("_map_in", frame)
+            try:
+                con.execute("CREATE OR REPLACE TEMP TABLE _map AS SELECT * FROM _map_in")
+            finally:
+                con.unregister("_map_in")
+            con.execute("CREATE OR REPLACE TEMP VIEW _rows AS SELECT m._row_number, c.* "
+                        "FROM _csv c JOIN _map m ON m._idx = c.rowid")
+        return bad
+    except duckdb.Error:
+        return _drop_fast(con)
+
+
+def _drop_fast(con) -> None:
+    con.execute("DROP TABLE IF EXISTS temp._csv")
+    con.execute("DROP TABLE IF EXISTS temp._map")
+    return None
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# the write transaction
+
+
+def _insert_quarantine(con, meta: list, rows: list[tuple]) -> None:
+    if not rows:
+        return
+    frame = pd.DataFrame({
+        "_row_number": np.asarray([r[0] for r in rows], dtype=np.int32),
+        "reason_code": pd.Series([r[1] for r in rows], dtype=object),
+        "reason": pd.Series([r[2] for r in rows], dtype=object),
+        "raw_text": pd.Series([r[3] for r in rows], dtype=object),
+    })
+    con.register("_quarantine_in", frame)
+    try:
+        con.execute("INSERT INTO raw.quarantine SELECT ?::DATE, ?, ?, _row_number, reason_code, reason, raw_text "
+                    "FROM _quarantine_in", meta)
+    finally:
+        con.unregister("_quarantine_in")
+
+
+def _write(con, day: _Day, path: Path, export, man: Manifest, sha: str, structural_bad: list[readers.BadRow],
+           in_force, load_id: str, res: FileResult) -> None:
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _vals AS {vals_sql('_rows')}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _bad AS {bad_rows_sql('_vals')}")
+    sql_bad = con.execute("SELECT _row_number, reason_code, reason FROM _bad").fetchall()
+    quarantine = [(b.row_number, b.reason_code, b.reason, b.raw_text) for b in structural_bad]
+    quarantine += [(rn, code, reason, export.raw_text(rn)) for rn, code, reason in sql_bad]
+    quarantine.sort()
+    now = _utcnow()
+    meta = [day.date, path.name, sha]
+    cols = ", ".join(f"nullif(r.{q(h)}, '')" for h in HEADERS)
+
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("DELETE FROM raw.ticket_rows WHERE _export_date = ?", [day.date])
+        con.execute("DELETE FROM raw.quarantine WHERE _export_date = ?", [day.date])
+        con.execute(f"""INSERT INTO raw.ticket_rows
+            SELECT ?::DATE, ?, ?, r._row_number, ?::TIMESTAMP, {cols}
+            FROM _rows r WHERE NOT EXISTS (SELECT 1 FROM _bad b WHERE b._row_number = r._row_number)""",
+                    meta + [now])
+        _insert_quarantine(con, meta, quarantine)
+        loaded, quarantined = con.execute(
+            "SELECT (SELECT count(*) FROM raw.ticket_rows WHERE _export_date = ?), "
+            "(SELECT count(*) FROM raw.quarantine WHERE _export_date = ?)", [day.date, day.date]).fetchone()
+        if loaded + quarantined != export.rows_read or quarantined != len(quarantine):
+            raise RuntimeError(f"{path.name}: control totals do not add up: read {export.rows_read}, loaded "
+                               f"{loaded}, quarantined {quarantined} (expected {len(quarantine)}); rolled back")
+        res.status = "replaced" if in_force else "loaded"
+        res.rows_read, res.rows_loaded, res.rows_quarantined = export.rows_read, loaded, quarantined
+        res.message = f"replaced the delivery {in_force[2]} ({in_force[0][:12]}…)" if in_force else ""
+        con.execute("INSERT OR REPLACE INTO raw.exports VALUES (?::DATE, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [day.date, path.name, sha, export.format, export.encoding, man.row_count, man.sha256,
+                     man.exported_at, loaded, quarantined, now, load_id])
+        _audit(con, res, load_id, now, replaced_sha=in_force[0] if in_force else None)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def _audit(con, res: FileResult, load_id: str, when: dt.datetime, replaced_sha: Optional[str] = None) -> None:
+    assert res.rows_read == res.rows_loaded + res.rows_quarantined
+    con.execute("INSERT INTO raw.load_audit VALUES (?, ?, ?::DATE, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [load_id, when, res.export_date, res.file_name, res.format, res.encoding, res.status,
+                 res.message or None, res.rows_read, res.rows_loaded, res.rows_quarantined, res.manifest_row_count,
+                 res.manifest_sha256, res.file_sha256, replaced_sha])
+
+
+def _audit_rejected(con, res: FileResult, load_id: str) -> None:
+    """Audit a rejection unless the latest audit row of this file is the very same rejection."""
+    last = con.execute("SELECT status, message, file_sha256, manifest_sha256 FROM raw.load_audit "
+                       "WHERE file_name = ? ORDER BY attempted_at DESC LIMIT 1", [res.file_name]).fetchone()
+    if last == ("rejected", res.message, res.file_sha256, res.manifest_sha256):
+        return
+    _audit(con, res, load_id, _utcnow())
