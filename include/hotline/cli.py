@@ -212,6 +212,43 @@ def run(dumps: Optional[Path] = DumpsOpt, warehouse: Optional[Path] = WarehouseO
         _publish(w, m, cutoff, _out(out_dir))
 
 
+@app.command()
+def explain(figure_key: str = typer.Argument(..., help="Figure key, e.g. work_orders.closure_rate_pct or "
+                                             "departments.市公安局.closed"),
+            month: str = MonthOpt, out_dir: Optional[Path] = OutOpt,
+            limit: int = typer.Option(20, "--limit", help="Ticket ids to print per role (0 = all).")) -> None:
+    """Print the ticket ids behind a published figure's numerator and denominator."""
+    with friendly_errors():
+        from hotline.periods import parse_month
+        from hotline.publish.evidence import explain as explain_figure
+
+        result = explain_figure(_out(out_dir) / parse_month(month), figure_key)
+        out.print(f"{figure_key} = {result.value}", highlight=False)
+        for role, ids in result.roles.items():
+            shown = ids if limit == 0 else ids[:limit]
+            more = f" … (+{len(ids) - len(shown)} more)" if len(ids) > len(shown) else ""
+            out.print(f"  {role}: {len(ids)} tickets", highlight=False)
+            out.print("    " + " ".join(shown) + more, highlight=False, soft_wrap=True)
+
+
+@app.command("audit-bulletin")
+def audit_bulletin(file: Path = typer.Argument(..., help="A bulletin in the reference's text format."),
+                   month: str = MonthOpt, out_dir: Optional[Path] = OutOpt) -> None:
+    """List every figure of a hand-made bulletin that disagrees with its own arithmetic or with the warehouse's
+    published figures for the month."""
+    with friendly_errors():
+        from hotline.audit import audit_bulletin_file
+        from hotline.periods import parse_month
+
+        findings = audit_bulletin_file(file, _out(out_dir) / parse_month(month))
+        for f in findings:
+            out.print(f"[{f.kind}] {f.key}: printed {f.printed}, expected {f.expected} — {f.message}",
+                      highlight=False, soft_wrap=True)
+        out.print(f"{len(findings)} findings in {file}")
+        if findings:
+            raise typer.Exit(1)
+
+
 def entrypoint() -> None:  # pragma: no cover - console script
     app()
 

@@ -1,0 +1,108 @@
+"""``hotline audit-bulletin``: check a hand-made bulletin against its own arithmetic and the warehouse.
+
+A bulletin typed by hand (in the reference's text format) is parsed figure by figure; every figure that
+disagrees with its own numerator/denominator or table sums, or with the figures the warehouse published for the
+month, is reported. Printed percentages are compared at the precision they are printed with.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+from hotline.bulletin_text import arithmetic_findings, parse_bulletin_file
+from hotline.departments import load_aliases
+
+
+@dataclass(frozen=True)
+class AuditFinding:
+    kind: str  # arithmetic | warehouse | missing
+    key: str
+    printed: object
+    expected: object
+    message: str
+
+
+def _rows(figures: dict, table: str, key_field) -> dict:
+    return {key_field(r): r for r in figures.get(table) or []}
+
+
+def flatten(figures: dict) -> dict[str, object]:
+    """Figures as ``key → value`` with list rows addressed by name (ranks are left out: tied ranks are an
+    editorial choice)."""
+    flat: dict[str, object] = {}
+
+    def walk(prefix: str, node) -> None:
+        for k, v in node.items():
+            if k.startswith("_"):
+                continue
+            key = f"{prefix}{k}"
+            if isinstance(v, dict):
+                walk(key + ".", v)
+            elif not isinstance(v, list):
+                flat[key] = v
+
+    walk("", {k: v for k, v in figures.items() if k in ("contacts", "special_lines", "purpose", "demand",
+                                                         "work_orders")})
+    for table, fields in (("departments", ("work_orders", "closed", "closure_rate_pct")),
+                          ("satisfaction_by_department", ("callbacks", "satisfied", "satisfaction_pct"))):
+        for name, row in _rows(figures, table, lambda r: r["name"]).items():
+            for f in fields:
+                flat[f"{table}[{name}].{f}"] = row.get(f)
+    for tid, row in _rows(figures, "overdue_work_orders", lambda r: r["ticket_id"]).items():
+        for f in ("due_date", "replied_date"):
+            flat[f"overdue_work_orders[{tid}].{f}"] = row.get(f)
+        flat[f"overdue_work_orders[{tid}].departments"] = "、".join(row.get("departments") or [])
+    for row in figures.get("hotspots") or []:
+        label = f"{row['category_l1']}/{row['category_l2']}" if row.get("category_l2") else row["category_l1"]
+        flat[f"hotspots[{label}].count"] = row["count"]
+    return flat
+
+
+def _same(printed, actual, places: int | None) -> bool:
+    if isinstance(printed, (int, float)) and isinstance(actual, (int, float)) and not isinstance(printed, bool):
+        if places is None:
+            return Decimal(str(printed)) == Decimal(str(actual))
+        q = Decimal(1).scaleb(-places)
+        return Decimal(str(printed)).quantize(q, ROUND_HALF_UP) == Decimal(str(actual)).quantize(q, ROUND_HALF_UP)
+    return printed == actual
+
+
+def _places(printed_text: str | None) -> int | None:
+    if printed_text is None:
+        return None
+    return len(printed_text.split(".")[1]) if "." in printed_text else 0
+
+
+def audit_bulletin_file(path: Path, publication_dir: Path | None) -> list[AuditFinding]:
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no bulletin at {path}")
+    parsed = parse_bulletin_file(path, load_aliases())
+    findings = [AuditFinding("arithmetic", f.key, f.printed, f.expected, f.message)
+                for f in arithmetic_findings(parsed)]
+    figures_file = Path(publication_dir) / "figures.json" if publication_dir else None
+    if figures_file is None or not figures_file.exists():
+        findings.append(AuditFinding("missing", "figures.json", None, None,
+                                     f"no publication at {publication_dir}: compared with its own arithmetic only"))
+        return findings
+    published = json.loads(figures_file.read_text(encoding="utf-8"))
+    printed_text = parsed.get("_printed", {})
+    mine, theirs = flatten(published), flatten(parsed)
+    # The printed shares are the only percentages the bulletin prints without a figure key of their own.
+    for group, src in (("contacts.by_channel_pct", published["contacts"].get("by_channel_pct", {})),
+                       ("purpose.by_type_pct", published["purpose"].get("by_type_pct", {}))):
+        for k, v in src.items():
+            mine[f"{group}.{k}"] = v
+    for key, printed in sorted(theirs.items()):
+        if printed is None or key not in mine:
+            continue
+        actual = mine[key]
+        if not _same(printed, actual, _places(printed_text.get(key))):
+            findings.append(AuditFinding("warehouse", key, printed, actual,
+                                         f"the warehouse's published figure is {actual}"))
+    for key in sorted(set(theirs) - set(mine)):
+        if theirs[key] is not None and "[" in key:
+            findings.append(AuditFinding("warehouse", key, theirs[key], None, "not in the warehouse's figures"))
+    return findings

@@ -1,0 +1,295 @@
+"""The publication gate: Great Expectations suites, kept as reviewed YAML in ``expectations/``, run on
+DataFrames pulled from DuckDB (GX's SQL datasource cannot validate DuckDB here).
+
+Three kinds of suite:
+
+- ``marts.yml``: GX expectations per mart (keys, ranges, closed ≤ dispatched, no personal data …);
+- ``reconciliation.yml``: cross-table checks, each an ``expected`` and an ``actual`` SQL scalar; the pairs are
+  validated by GX as one DataFrame (``ExpectColumnPairValuesToBeEqual``);
+- ``rates.yml``: every printed rate next to its numerator and denominator; the gate recomputes each rate
+  half-up to 2 decimals and GX checks printed = recomputed.
+
+Every check becomes one line of the reconciliation report with its expected value, actual value and status.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import asdict, dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import yaml
+
+from hotline.paths import EXPECTATIONS_DIR
+
+log = logging.getLogger(__name__)
+
+
+class GateFailed(RuntimeError):
+    """At least one check failed: nothing is published."""
+
+    code = 1
+
+    def __init__(self, report: "GateReport"):
+        self.report = report
+        failed = [c.name for c in report.checks if c.status == "fail"]
+        shown = ", ".join(failed[:5]) + (f" (+{len(failed) - 5} more)" if len(failed) > 5 else "")
+        super().__init__(f"{len(failed)} of {len(report.checks)} checks failed for {report.month}: {shown}")
+
+
+@dataclass
+class Check:
+    suite: str
+    name: str
+    description: str
+    expected: object
+    actual: object
+    status: str  # pass | fail | skipped
+
+    def to_json(self) -> dict:
+        return {k: _plain(v) for k, v in asdict(self).items()}
+
+
+@dataclass
+class GateReport:
+    month: str
+    as_of: str
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def failed_count(self) -> int:
+        return sum(c.status == "fail" for c in self.checks)
+
+    @property
+    def success(self) -> bool:
+        return self.failed_count == 0 and bool(self.checks)
+
+    def to_json(self) -> dict:
+        return {"month": self.month, "as_of": self.as_of, "success": self.success,
+                "checks_total": len(self.checks), "checks_failed": self.failed_count,
+                "checks": [c.to_json() for c in self.checks]}
+
+
+def rate_pct(numerator, denominator) -> Decimal | None:
+    """numerator / denominator × 100, rounded half-up to 2 decimals (the bulletin's rule)."""
+    if denominator in (None, 0) or numerator is None:
+        return None
+    return (Decimal(int(numerator)) * 100 / Decimal(int(denominator))).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+def change_pct(current, previous) -> Decimal | None:
+    """Month-over-month change in percent, half-up to 2 decimals."""
+    if previous in (None, 0) or current is None:
+        return None
+    return ((Decimal(int(current)) - Decimal(int(previous))) * 100 / Decimal(int(previous))).quantize(
+        Decimal("0.01"), ROUND_HALF_UP)
+
+
+def _plain(v):
+    """JSON-safe, deterministic rendering of numpy/Decimal/tuple values."""
+    if isinstance(v, Decimal):
+        return float(v)
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    if isinstance(v, dict):
+        return {str(k): _plain(x) for k, x in v.items()}
+    if hasattr(v, "item"):  # numpy scalar
+        return v.item()
+    return v
+
+
+def _gx():
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    ctx = gx.get_context(mode="ephemeral")
+    ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
+    return gx, ctx
+
+
+def _snake_to_class(name: str) -> str:
+    return "".join(p.capitalize() for p in name.split("_"))
+
+
+def _expectation(gx, spec: dict):
+    """One YAML entry ``{expect_x: {kwargs}}`` → a GX expectation object."""
+    (etype, kwargs), = spec.items()
+    cls = getattr(gx.expectations, _snake_to_class(etype), None)
+    if cls is None:
+        raise ValueError(f"unknown expectation {etype!r} in expectations/")
+    return cls(**(kwargs or {}))
+
+
+def _render(sql: str, month: str, as_of: str) -> str:
+    return sql.replace("{month}", month).replace("{as_of}", as_of)
+
+
+class _Validator:
+    """Runs one DataFrame through one GX suite and turns each result into a Check."""
+
+    def __init__(self):
+        self.gx, self.ctx = _gx()
+        ds = self.ctx.data_sources.add_pandas("hotline")
+        self.asset = ds.add_dataframe_asset(name="frames")
+        self.batch_def = self.asset.add_batch_definition_whole_dataframe("whole")
+        self.n = 0
+
+    def validate(self, suite_name: str, df, specs: list[dict], describe) -> list[Check]:
+        self.n += 1
+        gx = self.gx
+        suite = self.ctx.suites.add(gx.ExpectationSuite(name=f"{suite_name}#{self.n}"))
+        for spec in specs:
+            suite.add_expectation(_expectation(gx, spec))
+        vd = self.ctx.validation_definitions.add(
+            gx.ValidationDefinition(name=f"{suite_name}#{self.n}", data=self.batch_def, suite=suite))
+        res = vd.run(batch_parameters={"dataframe": df}, result_format="COMPLETE")
+        return [describe(r) for r in res.results]
+
+
+def _load_yaml(name: str, expectations_dir: Path, month: str, as_of: str) -> dict:
+    """A suite file with ``{month}`` and ``{as_of}`` filled in."""
+    path = expectations_dir / name
+    if not path.exists():
+        raise FileNotFoundError(f"expectation suite {path} is missing")
+    return yaml.safe_load(_render(path.read_text(encoding="utf-8"), month, as_of)) or {}
+
+
+def run_gate(warehouse: Path, month: str, as_of: str, publish_dir: Path | None = None,
+             expectations_dir: Path | None = None, con=None) -> GateReport:
+    """Validate the month's marts in ``warehouse``. Reads only; never publishes."""
+    import duckdb
+
+    from hotline.warehouse import connect
+
+    expectations_dir = Path(expectations_dir or EXPECTATIONS_DIR)
+    report = GateReport(month=month, as_of=as_of)
+    own = con is None
+    con = con or connect(Path(warehouse), read_only=True)
+    try:
+        v = _Validator()
+        suites = {n: _load_yaml(f"{n}.yml", expectations_dir, month, as_of)
+                  for n in ("marts", "reconciliation", "rates")}
+        report.checks += _mart_checks(v, con, month, as_of, suites["marts"])
+        report.checks += _reconciliation_checks(v, con, month, as_of, suites["reconciliation"], publish_dir)
+        report.checks += _rate_checks(v, con, month, as_of, suites["rates"])
+    except duckdb.Error as e:
+        report.checks.append(Check("gate", "marts readable", "the month's marts can be queried", "readable",
+                                   str(e).splitlines()[0], "fail"))
+    finally:
+        if own:
+            con.close()
+    return report
+
+
+def _mart_checks(v: _Validator, con, month: str, as_of: str, spec: dict) -> list[Check]:
+    checks: list[Check] = []
+    for mart, body in (spec.get("marts") or {}).items():
+        sql = _render(body.get("query", f"select * from marts.{mart}"), month, as_of)
+        df = con.execute(sql).df()
+        entries = list(body.get("expectations") or [])
+        if body.get("no_personal_data", True):
+            for col in df.columns:
+                if df[col].dtype == object:
+                    entries.append({"expect_column_values_to_not_match_regex": {
+                        "column": col, "regex": r"(?<!\d)1[3-9]\d{9}(?!\d)"}})
+
+        def describe(r, mart=mart):
+            cfg = r.expectation_config
+            kwargs = {k: _plain(x) for k, x in cfg.kwargs.items() if k not in ("batch_id", "result_format")}
+            res = r.result or {}
+            actual = res.get("observed_value")
+            if actual is None and res.get("unexpected_list"):
+                actual = {"unexpected": _plain(res["unexpected_list"][:10]), "count": res.get("unexpected_count")}
+            elif actual is None:
+                actual = "no unexpected values" if r.success else "failed"
+            return Check(mart, f"{mart}: {cfg.type}", json.dumps(kwargs, ensure_ascii=False, sort_keys=True),
+                         kwargs, _plain(actual), "pass" if r.success else "fail")
+
+        checks += v.validate(mart, df, entries, describe)
+    return checks
+
+
+def _scalar(con, sql: str, month: str, as_of: str):
+    row = con.execute(_render(sql, month, as_of)).fetchone()
+    return None if row is None else _plain(row[0])
+
+
+def _reconciliation_checks(v: _Validator, con, month: str, as_of: str, spec: dict,
+                           publish_dir: Path | None) -> list[Check]:
+    import pandas as pd
+
+    rows, skipped = [], []
+    for c in spec.get("checks") or []:
+        expected = _scalar(con, c["expected"], month, as_of)
+        actual = _scalar(con, c["actual"], month, as_of)
+        rows.append({"name": c["name"], "description": c.get("description", ""), "expected": expected,
+                     "actual": actual})
+    prev = _previous_publication_check(con, month, as_of, publish_dir, spec.get("previous_month_total"))
+    if prev is not None:
+        (rows if prev["status"] is None else skipped).append(prev)
+    checks = [Check("reconciliation", r["name"], r["description"], r["expected"], r["actual"], r["status"])
+              for r in skipped]
+    if rows:
+        df = pd.DataFrame({"name": [r["name"] for r in rows],
+                           "expected": [json.dumps(_plain(r["expected"])) for r in rows],
+                           "actual": [json.dumps(_plain(r["actual"])) for r in rows]})
+
+        def describe(r):
+            bad = {i for i in (r.result or {}).get("unexpected_index_list") or []}
+            return bad
+
+        bad = v.validate("reconciliation", df, [{"expect_column_pair_values_to_be_equal": {
+            "column_A": "expected", "column_B": "actual"}}], describe)[0]
+        for i, r in enumerate(rows):
+            checks.append(Check("reconciliation", r["name"], r["description"], r["expected"], r["actual"],
+                                "fail" if i in bad else "pass"))
+    return checks
+
+
+def _previous_publication_check(con, month: str, as_of: str, publish_dir: Path | None, sql: str | None):
+    """Month-over-month change must start from the previous month's *published* total, when there is one."""
+    if not sql:
+        return None
+    from hotline.periods import previous_month
+
+    prev = previous_month(month)
+    desc = f"上月来电总量 = {prev} 已发布的 contacts.total"
+    figures = Path(publish_dir) / prev / "figures.json" if publish_dir else None
+    if figures is None or not figures.exists():
+        return {"name": "previous month total = previous publication", "description": desc,
+                "expected": f"no publication of {prev}", "actual": _scalar(con, sql, month, as_of),
+                "status": "skipped"}
+    published = json.loads(figures.read_text(encoding="utf-8"))["contacts"]["total"]
+    return {"name": "previous month total = previous publication", "description": desc,
+            "expected": published, "actual": _scalar(con, sql, month, as_of), "status": None}
+
+
+def _rate_checks(v: _Validator, con, month: str, as_of: str, spec: dict) -> list[Check]:
+    import pandas as pd
+
+    rows = []
+    for r in spec.get("rates") or []:
+        df = con.execute(_render(r["query"], month, as_of)).df()
+        for rec in df.to_dict("records"):
+            expected = rate_pct(rec["numerator"], rec["denominator"]) if r.get("kind", "rate") == "rate" \
+                else change_pct(rec["numerator"], rec["denominator"])
+            printed = rec["rate"]
+            rows.append({"name": f"{r['name']}[{rec['key']}]",
+                         "description": f"{r.get('description', r['name'])}: {rec['numerator']} / {rec['denominator']}",
+                         "expected": None if expected is None else format(expected, "f"),
+                         "actual": None if printed is None or pd.isna(printed) else
+                         format(Decimal(str(printed)).quantize(Decimal("0.01")), "f")})
+    if not rows:
+        return []
+    df = pd.DataFrame(rows)
+    df["expected"] = df["expected"].fillna("null")
+    df["actual"] = df["actual"].fillna("null")
+    bad = v.validate("rates", df[["expected", "actual"]], [{"expect_column_pair_values_to_be_equal": {
+        "column_A": "expected", "column_B": "actual"}}],
+        lambda res: set((res.result or {}).get("unexpected_index_list") or []))[0]
+    return [Check("rates", r["name"], r["description"], r["expected"], r["actual"], "fail" if i in bad else "pass")
+            for i, r in enumerate(rows)]

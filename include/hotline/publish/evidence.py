@@ -1,0 +1,191 @@
+"""Evidence: for every published figure, the ticket ids behind its count, or its numerator and denominator.
+
+The rows are selected from the ticket-grain facts with the bulletin's definitions; the gate then checks that
+each figure equals the number of its evidence tickets, so a figure an auditor cannot trace to tickets is never
+published. ``hotline explain`` reads the published ``evidence.parquet``.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hotline.gate import Check
+
+OTHER_DEPARTMENTS = "其他单位"
+
+
+def _evidence_sql(month: str) -> str:
+    m = month.replace("'", "")
+    return f"""
+with contacts as (select * from marts.fct_contacts where received_month = '{m}'),
+work_orders as (select * from marts.fct_work_orders where received_month = '{m}'),
+callbacks as (
+    select cb.ticket_id, cb.is_satisfied, cb.lead_department
+    from marts.fct_callbacks cb
+    where cb.callback_month = '{m}' and cb.is_counted and cb.is_work_order
+),
+named_departments as (
+    select department_name from marts.mart_department_closure where month = '{m}' and not is_other
+),
+named_satisfaction as (
+    select department_name from marts.mart_department_satisfaction where month = '{m}' and not is_other
+),
+named_demand as (select category_l1 from marts.mart_demand where month = '{m}' and not is_other),
+hotspots as (select hotspot_key, category_l1, category_l2 from marts.mart_hotspots where month = '{m}'),
+rows as (
+    select 'contacts.total' as figure_key, 'count' as role, ticket_id from contacts
+    union all select 'contacts.by_channel.' || channel_group, 'count', ticket_id from contacts
+    union all select 'contacts.work_order_channel_closed', 'count', ticket_id
+        from contacts where channel_group = '工单转办' and is_closed
+    union all select 'contacts.work_order_channel_closure_rate_pct', 'numerator', ticket_id
+        from contacts where channel_group = '工单转办' and is_closed
+    union all select 'contacts.work_order_channel_closure_rate_pct', 'denominator', ticket_id
+        from contacts where channel_group = '工单转办'
+    union all select 'special_lines.total', 'count', ticket_id from contacts where special_line is not null
+    union all select 'special_lines.by_category.' || special_line, 'count', ticket_id
+        from contacts where special_line is not null
+    union all select 'purpose.total', 'count', ticket_id from contacts where source_channel = '电话' and is_valid
+    union all select 'purpose.by_type.' || purpose_group, 'count', ticket_id
+        from contacts where source_channel = '电话' and is_valid
+    union all select 'demand.total', 'count', ticket_id from contacts where is_valid
+    union all select 'demand.by_category.' ||
+            case when category_l1 in (select category_l1 from named_demand) then category_l1 else '其他' end,
+        'count', ticket_id from contacts where is_valid
+    union all select 'work_orders.dispatched', 'count', ticket_id from work_orders
+    union all select 'work_orders.closed', 'count', ticket_id from work_orders where is_closed
+    union all select 'work_orders.closure_rate_pct', 'numerator', ticket_id from work_orders where is_closed
+    union all select 'work_orders.closure_rate_pct', 'denominator', ticket_id from work_orders
+    union all select 'work_orders.overdue', 'count', ticket_id from work_orders where is_overdue
+    union all select 'work_orders.callbacks', 'count', ticket_id from callbacks
+    union all select 'work_orders.satisfied', 'count', ticket_id from callbacks where is_satisfied
+    union all select 'work_orders.satisfaction_pct', 'numerator', ticket_id from callbacks where is_satisfied
+    union all select 'work_orders.satisfaction_pct', 'denominator', ticket_id from callbacks
+    union all select 'departments.' || d || '.work_orders', 'count', ticket_id from (
+        select ticket_id, is_closed, case when lead_department in (select department_name from named_departments)
+            then lead_department else '{OTHER_DEPARTMENTS}' end as d from work_orders)
+    union all select 'departments.' || d || '.closed', 'count', ticket_id from (
+        select ticket_id, is_closed, case when lead_department in (select department_name from named_departments)
+            then lead_department else '{OTHER_DEPARTMENTS}' end as d from work_orders) where is_closed
+    union all select 'satisfaction_by_department.' || d || '.callbacks', 'count', ticket_id from (
+        select ticket_id, case when lead_department in (select department_name from named_satisfaction)
+            then lead_department else '{OTHER_DEPARTMENTS}' end as d from callbacks)
+    union all select 'satisfaction_by_department.' || d || '.satisfied', 'count', ticket_id from (
+        select ticket_id, is_satisfied, case when lead_department in (select department_name from named_satisfaction)
+            then lead_department else '{OTHER_DEPARTMENTS}' end as d from callbacks) where is_satisfied
+    union all select 'hotspots.' || h.hotspot_key || '.count', 'count', c.ticket_id
+        from contacts c join hotspots h
+          on c.category_l1 = h.category_l1 and (h.category_l2 is null or c.category_l2 = h.category_l2)
+        where c.is_valid
+)
+select figure_key, role, ticket_id from rows
+"""
+
+
+def _hotspot_key(h: dict) -> str:
+    return f"{h['category_l1']} / {h['category_l2']}" if h.get("category_l2") else h["category_l1"]
+
+
+def expected_counts(figures: dict) -> dict[tuple[str, str], int]:
+    """(figure key, role) → the number of tickets the published figure claims."""
+    out: dict[tuple[str, str], int] = {}
+    c, w = figures["contacts"], figures["work_orders"]
+    out[("contacts.total", "count")] = c["total"]
+    for k, v in c["by_channel"].items():
+        out[(f"contacts.by_channel.{k}", "count")] = v
+    out[("contacts.work_order_channel_closed", "count")] = c["work_order_channel_closed"]
+    out[("contacts.work_order_channel_closure_rate_pct", "numerator")] = c["work_order_channel_closed"]
+    out[("contacts.work_order_channel_closure_rate_pct", "denominator")] = c["by_channel"]["工单转办"]
+    out[("special_lines.total", "count")] = figures["special_lines"]["total"]
+    for k, v in figures["special_lines"]["by_category"].items():
+        out[(f"special_lines.by_category.{k}", "count")] = v
+    out[("purpose.total", "count")] = figures["purpose"]["total"]
+    for k, v in figures["purpose"]["by_type"].items():
+        out[(f"purpose.by_type.{k}", "count")] = v
+    out[("demand.total", "count")] = figures["demand"]["total"]
+    for k, v in figures["demand"]["by_category"].items():
+        out[(f"demand.by_category.{k}", "count")] = v
+    for k in ("dispatched", "closed", "overdue", "callbacks", "satisfied"):
+        out[(f"work_orders.{k}", "count")] = w[k]
+    out[("work_orders.closure_rate_pct", "numerator")] = w["closed"]
+    out[("work_orders.closure_rate_pct", "denominator")] = w["dispatched"]
+    out[("work_orders.satisfaction_pct", "numerator")] = w["satisfied"]
+    out[("work_orders.satisfaction_pct", "denominator")] = w["callbacks"]
+    for d in figures["departments"]:
+        out[(f"departments.{d['name']}.work_orders", "count")] = d["work_orders"]
+        out[(f"departments.{d['name']}.closed", "count")] = d["closed"]
+    for d in figures["satisfaction_by_department"]:
+        out[(f"satisfaction_by_department.{d['name']}.callbacks", "count")] = d["callbacks"]
+        out[(f"satisfaction_by_department.{d['name']}.satisfied", "count")] = d["satisfied"]
+    for h in figures["hotspots"]:
+        out[(f"hotspots.{_hotspot_key(h)}.count", "count")] = h["count"]
+    return {k: v for k, v in out.items() if v}  # a zero figure has no evidence rows to count
+
+
+def evidence_counts(con, month: str) -> dict[tuple[str, str], int]:
+    rows = con.execute(f"select figure_key, role, count(distinct ticket_id) from ({_evidence_sql(month)}) "
+                       "group by all").fetchall()
+    return {(k, r): n for k, r, n in rows}
+
+
+def evidence_checks(con, figures: dict) -> list[Check]:
+    """One check per figure: the published number = the number of distinct tickets behind it."""
+    have = evidence_counts(con, figures["month"])
+    want = expected_counts(figures)
+    checks = []
+    for key in sorted(set(want) | set(have)):
+        exp, act = want.get(key, 0), have.get(key, 0)
+        checks.append(Check("evidence", f"{key[0]} ({key[1]})", "figure = distinct tickets in its evidence",
+                            exp, act, "pass" if exp == act else "fail"))
+    return checks
+
+
+def write_evidence(con, target: Path, month: str, as_of: str) -> None:
+    con.execute(f"copy (select '{month}' as month, figure_key, role, ticket_id from ({_evidence_sql(month)}) "
+                f"order by all) to '{target}' (format parquet)")
+
+
+@dataclass
+class Explanation:
+    figure_key: str
+    value: object
+    roles: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _figure_value(figures: dict, key: str):
+    node = figures
+    for part in key.split("."):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            return None
+    return node
+
+
+def explain(publication: Path, figure_key: str) -> Explanation:
+    """The ticket ids behind ``figure_key`` in a published month."""
+    import duckdb
+
+    publication = Path(publication)
+    evidence = publication / "evidence.parquet"
+    if not evidence.exists():
+        raise FileNotFoundError(f"no published evidence at {evidence}: publish the month first")
+    con = duckdb.connect()
+    rows = con.execute("select role, ticket_id from read_parquet(?) where figure_key = ? order by role, ticket_id",
+                       [str(evidence), figure_key]).fetchall()
+    if not rows:
+        known = [k for (k,) in con.execute("select distinct figure_key from read_parquet(?) order by 1",
+                                           [str(evidence)]).fetchall()]
+        near = [k for k in known if figure_key.split(".")[0] in k][:8]
+        raise KeyError(f"no evidence for figure {figure_key!r}; figures look like: {', '.join(near or known[:8])}")
+    figures = json.loads((publication / "figures.json").read_text(encoding="utf-8"))
+    value = _figure_value(figures, figure_key)
+    if value is None:  # table rows are addressed by department name
+        parts = figure_key.split(".")
+        if len(parts) >= 3 and parts[0] in ("departments", "satisfaction_by_department"):
+            name, fld = ".".join(parts[1:-1]), parts[-1]
+            value = next((r.get(fld) for r in figures[parts[0]] if r["name"] == name), None)
+    out = Explanation(figure_key, value)
+    for role, tid in rows:
+        out.roles.setdefault(role, []).append(tid)
+    return out
