@@ -93,7 +93,7 @@ def generate(
     dumps: Optional[Path] = DumpsOpt,
     spec: Optional[Path] = typer.Option(None, "--spec", help="Target specification YAML (default: Golmud, 2024-11)."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (default: the spec's)."),
-    scale: Optional[float] = typer.Option(None, "--scale", help="Volume multiplier (e.g. 15 ≈ 60,000 contacts a day)."),
+    scale: Optional[float] = typer.Option(None, "--scale", help="Volume multiplier (about 430 gives a megacity's 60,000 contacts a day)."),
 ) -> None:
     """Write calibrated synthetic daily exports (csv + manifest.json) into --dumps."""
     with friendly_errors():
