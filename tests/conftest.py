@@ -40,4 +40,7 @@ def built_warehouse(tmp_path_factory, default_dumps) -> Path:
 def warehouse_copy(tmp_path, built_warehouse) -> Path:
     target = tmp_path / "warehouse.duckdb"
     shutil.copy(built_warehouse, target)
+    wal = built_warehouse.with_name(built_warehouse.name + ".wal")
+    if wal.exists():  # not yet checkpointed changes are part of the database
+        shutil.copy(wal, target.with_name(target.name + ".wal"))
     return target

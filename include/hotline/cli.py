@@ -243,7 +243,7 @@ def audit_bulletin(file: Path = typer.Argument(..., help="A bulletin in the refe
         findings = audit_bulletin_file(file, _out(out_dir) / parse_month(month))
         for f in findings:
             out.print(f"[{f.kind}] {f.key}: printed {f.printed}, expected {f.expected} — {f.message}",
-                      highlight=False, soft_wrap=True)
+                      markup=False, highlight=False, soft_wrap=True)
         out.print(f"{len(findings)} findings in {file}")
         if findings:
             raise typer.Exit(1)

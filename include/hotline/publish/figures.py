@@ -86,7 +86,7 @@ def figures_from_marts(con, month: str, as_of: str) -> dict:
              "departments_printed": o["departments_raw"],
              "due_date": o["due_date"].isoformat() if o["due_date"] else None,
              "replied_date": o["replied_date"].isoformat() if o["replied_date"] else None,
-             "remark": o["remark"] or ""} for o in overdue],
+             "remark": o["remark"] or None} for o in overdue],
         "hotspots": [
             {"rank": h["rank"], "category_l1": h["category_l1"], "category_l2": h["category_l2"],
              "count": h["contacts"], "previous_count": h["previous_month_contacts"],
