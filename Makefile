@@ -17,6 +17,7 @@ setup: .venv/.synced  ## install the pinned environment (.venv)
 
 demo: setup  ## the whole pipeline on the embedded default: generate → load → build → validate → publish
 	$(RUN) hotline generate
+	$(RUN) hotline run --month 2024-10
 	$(RUN) hotline run --month $(MONTH) --as-of "$(AS_OF)"
 
 test: setup  ## the test suite
@@ -24,3 +25,10 @@ test: setup  ## the test suite
 
 clean:
 	rm -rf data publish
+
+.PHONY: airflow airflow-stop
+airflow: setup  ## a local Airflow (api-server, scheduler, dag-processor, triggerer) on 127.0.0.1, SQLite under data/airflow/
+	scripts/airflow-local.sh start
+
+airflow-stop:  ## stop the local Airflow started by `make airflow`
+	scripts/airflow-local.sh stop

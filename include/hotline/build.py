@@ -47,7 +47,11 @@ def ensure_pii_key(warehouse: Path) -> None:
 def dbt_args(command: str, warehouse: Path, dbt_vars: dict | None = None, select: str | None = None,
              extra: list[str] | None = None) -> list[str]:
     work = warehouse.resolve().parent / "dbt"
-    args = [command, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+    # dbt's console log goes to the file only unless the user asked for detail (hotline -v); failures are
+    # reported by run_dbt itself.
+    console = "info" if logging.getLogger().isEnabledFor(logging.INFO) else "warn"
+    args = ["--log-level", console, command, "--project-dir", str(DBT_PROJECT_DIR),
+            "--profiles-dir", str(DBT_PROJECT_DIR),
             "--target-path", str(work / "target"), "--log-path", str(work / "logs")]
     if dbt_vars:
         args += ["--vars", json.dumps(dbt_vars, ensure_ascii=False)]
