@@ -120,10 +120,12 @@ def publish_month(warehouse: Path, month: str, as_of: str, out_dir: Path, narrat
 
 
 def _check_built_for(con, month: str, as_of: str) -> None:
+    import duckdb
+
     try:
         row = con.execute("select month, cast(as_of as varchar) from marts.mart_monthly_kpis").fetchone()
-    except Exception as e:  # noqa: BLE001 - any catalog error means the marts are not built
-        raise PublishError(f"the marts are not built in this warehouse: run `hotline build` first ({e})") from None
+    except duckdb.CatalogException:
+        raise PublishError("the marts are not built in this warehouse: run `hotline build` first") from None
     if row is None or row[0] != month or row[1][:16] != as_of[:16]:
         built = f"{row[0]} as of {row[1]}" if row else "nothing"
         raise PublishError(f"the marts hold {built}, not {month} as of {as_of}: run `hotline build "
