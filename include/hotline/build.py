@@ -44,6 +44,22 @@ def ensure_pii_key(warehouse: Path) -> None:
     os.environ[PII_KEY_ENV] = key_file.read_text().strip()
 
 
+def release_dbt_connection() -> None:
+    """dbt-duckdb keeps its DuckDB instance open in a class attribute after an in-process run. Close it: the
+    process would otherwise hold the warehouse's write lock (blocking other writers) and could not open the file
+    read-only afterwards."""
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager as manager
+    except ImportError:  # pragma: no cover - dbt-duckdb is a dependency
+        return
+    with manager._LOCK:
+        if manager._ENV is not None:
+            try:
+                manager._ENV.close()
+            finally:
+                manager._ENV = None
+
+
 def dbt_args(command: str, warehouse: Path, dbt_vars: dict | None = None, select: str | None = None,
              extra: list[str] | None = None) -> list[str]:
     work = warehouse.resolve().parent / "dbt"
@@ -70,7 +86,10 @@ def run_dbt(command: str, warehouse: Path, dbt_vars: dict | None = None, select:
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     ensure_pii_key(warehouse)
     os.environ["HOTLINE_WAREHOUSE"] = str(warehouse)
-    res = dbtRunner().invoke(dbt_args(command, warehouse, dbt_vars, select, extra))
+    try:
+        res = dbtRunner().invoke(dbt_args(command, warehouse, dbt_vars, select, extra))
+    finally:
+        release_dbt_connection()
     results = []
     for r in getattr(res.result, "results", None) or []:
         results.append({"name": getattr(r.node, "unique_id", str(r.node)), "status": str(r.status),
