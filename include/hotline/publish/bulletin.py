@@ -50,6 +50,10 @@ def pct(v) -> str:
     return f"{Decimal(str(v)).quantize(Decimal('0.01'))}%"
 
 
+def num(v) -> str:
+    return "—" if v is None else f"{Decimal(str(v)).normalize():f}"
+
+
 def cn_date(iso: str | None) -> str:
     if not iso:
         return ""
@@ -105,7 +109,7 @@ def render_markdown(f: dict, narrative: Narrative, top_hotspots: int = 3) -> str
     return env.get_template("bulletin.md.j2").render(
         f=f, c=c, ch=c["by_channel"], chp=c["by_channel_pct"], w=f["work_orders"], y=y, m=m,
         city=narrative.meta.get("city", "本市"), n=meta, mom_text=mom_text, as_of_cn=as_of_cn,
-        hotspots=hotspots, top_demand=top_demand, narrative_body=narrative.body, pct=pct, cn_date=cn_date,
+        hotspots=hotspots, top_demand=top_demand, narrative_body=narrative.body, pct=pct, num=num, cn_date=cn_date,
         cn_num=cn_num)
 
 

@@ -38,6 +38,8 @@ def figures_from_marts(con, month: str, as_of: str) -> dict:
                             [month])
     overdue = _records(con, "select * from marts.mart_overdue_work_orders where month = ? order by seq", [month])
     hotspots = _records(con, "select * from marts.mart_hotspots where month = ? order by rank", [month])
+    performance = _records(con, "select * from marts.mart_department_performance where month = ? "
+                                "order by work_orders desc, department_name", [month])
     wo_channel = next(c for c in channels if c["channel"] == "工单转办")
 
     return {
@@ -91,4 +93,12 @@ def figures_from_marts(con, month: str, as_of: str) -> dict:
             {"rank": h["rank"], "category_l1": h["category_l1"], "category_l2": h["category_l2"],
              "count": h["contacts"], "previous_count": h["previous_month_contacts"],
              "mom_change_pct": h["mom_change_pct"]} for h in hotspots],
+        # Beyond the reference bulletin: how each lead department handles its work orders.
+        "department_performance": [
+            {"name": d["department_name"], "work_orders": d["work_orders"], "closed": d["closed"],
+             "on_time_closure_rate_pct": d["on_time_closure_rate_pct"], "return_rate_pct": d["return_rate_pct"],
+             "callback_rate_pct": d["callback_rate_pct"], "overdue": d["overdue"],
+             "open_backlog_month_end": d["open_backlog_month_end"],
+             "median_working_days_to_reply": d["median_working_days_to_reply"],
+             "p90_working_days_to_reply": d["p90_working_days_to_reply"]} for d in performance],
     }
