@@ -32,3 +32,14 @@ airflow: setup  ## a local Airflow (api-server, scheduler, dag-processor, trigge
 
 airflow-stop:  ## stop the local Airflow started by `make airflow`
 	scripts/airflow-local.sh stop
+
+# Megacity benchmarks against DuckDB's own floor (not part of `make test`). Full size: `make bench` (a year at
+# scale 430, ~15 GB of CSV under BENCH_DATA); quick: `make bench BENCH_DAYS=45`. Results: benchmarks/results/.
+BENCH_SCALE ?= 430
+BENCH_DAYS ?= 366
+BENCH_RUNS ?= 3
+BENCH_DATA ?= /tmp/hotline-bench
+.PHONY: bench
+bench: setup  ## benchmarks: nightly increment, monthly publication, full year, gate — each vs its floor
+	BENCH_SCALE=$(BENCH_SCALE) BENCH_DAYS=$(BENCH_DAYS) BENCH_RUNS=$(BENCH_RUNS) BENCH_DATA=$(BENCH_DATA) \
+		$(RUN) python benchmarks/bench.py

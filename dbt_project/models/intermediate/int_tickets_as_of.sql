@@ -1,6 +1,17 @@
 {#- One row per ticket: its state as of the cut-off var('as_of').
     The state is the newest row whose 更新时间 ≤ as_of (ties: the later export, then the later row); an event
-    counts only if its own timestamp ≤ as_of, otherwise it is treated as not having happened yet. -#}
+    counts only if its own timestamp ≤ as_of, otherwise it is treated as not having happened yet.
+    A table, incremental per ticket (macros/incremental.sql): a nightly run recomputes only the tickets touched
+    by new export days or by the move of the cut-off. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='ticket_id',
+    on_schema_change='fail',
+    pre_hook="{{ ticket_state_pre_hook() }}",
+    post_hook="{{ move_as_of_post_hook() }}"
+) }}
+{%- set delta = ticket_delta_state() %}
 with
 
 rows_as_of as (
@@ -8,6 +19,9 @@ rows_as_of as (
     select *
     from {{ ref('stg_hotline__ticket_rows') }}
     where updated_at <= {{ as_of_ts() }}
+    {%- if delta is not none %}
+      and ticket_id in ({{ changed_tickets_sql(delta) }})
+    {%- endif %}
 
 ),
 
@@ -16,7 +30,8 @@ versions as (
     select
         ticket_id,
         cast(count(*) as integer) as version_count,
-        min(export_date) as first_export_date
+        min(export_date) as first_export_date,
+        max(loaded_at) as last_loaded_at
     from rows_as_of
     group by ticket_id
 
@@ -99,7 +114,9 @@ final as (
         e.state_export_date,
         v.version_count,
         v.first_export_date,
-        {{ as_of_ts() }} as as_of
+        {{ as_of_ts() }} as as_of,
+        v.last_loaded_at,
+        cast({{ new_batch_id() }} as bigint) as batch_id
     from events_as_of as e
     inner join versions as v using (ticket_id)
 

@@ -1,3 +1,4 @@
+-- depends_on: {{ ref('int_tickets_as_of') }}
 {#- One row per work order × department named in its 承办单位 cell (as of the cut-off), by the rule of
     docs/department-names.md:
     1. split the cell on 、 ; ； , ， and drop empty parts;
@@ -6,6 +7,14 @@
     3. otherwise the part is split on whitespace and each piece looked up ("市住房和城乡建设局 市城市管理局");
     4. an unknown piece is kept under its cleaned name, flagged is_known_department = false;
     5. the first department is the lead; a department named twice counts once, at its first position. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='ticket_id',
+    on_schema_change='fail',
+    pre_hook="{{ recomputed_tickets_pre_hook() }}",
+    post_hook="{{ record_consumed_batch() }}"
+) }}
 with
 
 work_orders as (
@@ -13,6 +22,7 @@ work_orders as (
     select ticket_id, departments_raw
     from {{ ref('int_tickets_as_of') }}
     where is_work_order and departments_raw is not null
+    {{ recomputed_tickets_filter() }}
 
 ),
 

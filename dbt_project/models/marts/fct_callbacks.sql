@@ -1,8 +1,18 @@
+-- depends_on: {{ ref('int_tickets_as_of') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='ticket_id',
+    on_schema_change='fail',
+    pre_hook="{{ recomputed_tickets_pre_hook() }}",
+    post_hook=["{{ record_consumed_batch() }}", "{{ move_as_of_post_hook() }}"]
+) }}
 with
 
 callbacks as (
 
     select * from {{ ref('int_callbacks') }}
+    where true {{ recomputed_tickets_filter() }}
 
 ),
 

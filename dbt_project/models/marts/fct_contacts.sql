@@ -1,10 +1,20 @@
+-- depends_on: {{ ref('int_tickets_as_of') }}
 {#- Every contact (ticket) received by the cut-off, in its state as of the cut-off, with the bulletin's
     channel and purpose buckets. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='ticket_id',
+    on_schema_change='fail',
+    pre_hook="{{ recomputed_tickets_pre_hook() }}",
+    post_hook=["{{ record_consumed_batch() }}", "{{ move_as_of_post_hook() }}"]
+) }}
 with
 
 tickets as (
 
     select * from {{ ref('int_tickets_as_of') }}
+    where true {{ recomputed_tickets_filter() }}
 
 ),
 

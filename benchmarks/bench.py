@@ -1,0 +1,298 @@
+"""Megacity benchmarks, each measured against DuckDB's own floor (`make bench`; see benchmarks/README.md).
+
+Every step runs as a separate process (the installed `hotline` CLI, or a floor script run with the duckdb
+module); its wall time is time.perf_counter around the process, its peak memory the process's ru_maxrss from
+os.wait4. Each step runs BENCH_RUNS times (default 3) from the same starting warehouse; the median is reported.
+
+Environment: BENCH_SCALE (430), BENCH_DAYS (366 = the year; 45 is a quick run), BENCH_RUNS (3),
+BENCH_DATA (where exports and warehouses go, default /tmp/hotline-bench; never the repo), BENCH_DUMPS (reuse
+an existing folder of exports of benchmarks/year-spec.yaml), BENCH_NAME (results file name), BENCH_ONLY
+(comma-separated subset of full,nightly,monthly,gate).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+BIN = Path(sys.executable).parent
+HOTLINE = str(BIN / "hotline")
+FLOOR = [sys.executable, str(HERE / "floors" / "run_floor.py")]
+SPEC = HERE / "year-spec.yaml"
+
+SCALE = float(os.environ.get("BENCH_SCALE", "430"))
+DAYS = int(os.environ.get("BENCH_DAYS", "366"))
+RUNS = int(os.environ.get("BENCH_RUNS", "3"))
+DATA = Path(os.environ.get("BENCH_DATA", "/tmp/hotline-bench"))
+ONLY = set(filter(None, os.environ.get("BENCH_ONLY", "full,nightly,monthly,gate").split(",")))
+NAME = os.environ.get("BENCH_NAME") or f"scale{SCALE:g}-days{DAYS}"
+ENV = {**os.environ, "HOTLINE_PII_KEY": os.environ.get("HOTLINE_PII_KEY", "benchmark-key-not-secret"),
+       "GX_ANALYTICS_ENABLED": "false"}
+
+
+def log(msg: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def measure(cmd: list[str]) -> tuple[float, float]:
+    """(wall seconds, peak RSS MiB) of one process."""
+    t = time.perf_counter()
+    p = subprocess.Popen(cmd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=DATA)
+    _, status, ru = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t
+    p.returncode = os.waitstatus_to_exitcode(status)
+    err = p.stderr.read().decode(errors="replace")
+    p.stderr.close()
+    if p.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({p.returncode}):\n{err[-3000:]}")
+    return wall, ru.ru_maxrss / 1024
+
+
+def steps(cmds: list[list[str]]) -> tuple[float, float]:
+    """A step made of several processes in sequence: total wall time, largest peak."""
+    out = [measure(c) for c in cmds]
+    return sum(w for w, _ in out), max(m for _, m in out)
+
+
+def copy_db(src: Path, dst: Path) -> None:
+    for suffix in ("", ".wal"):
+        s, d = Path(str(src) + suffix), Path(str(dst) + suffix)
+        d.unlink(missing_ok=True)
+        if s.exists():
+            shutil.copy(s, d)
+
+
+def repeat(name: str, run, floor) -> dict:
+    """run() and floor() each return (wall, peak); both RUNS times, alternating."""
+    ours, base = [], []
+    for i in range(RUNS):
+        ours.append(run())
+        base.append(floor())
+        log(f"{name} run {i + 1}/{RUNS}: {ours[-1][0]:.1f} s / {ours[-1][1]:.0f} MiB; "
+            f"floor {base[-1][0]:.1f} s / {base[-1][1]:.0f} MiB")
+    med = lambda xs, k: statistics.median(x[k] for x in xs)  # noqa: E731
+    r = {"wall_s": med(ours, 0), "peak_mib": med(ours, 1), "floor_wall_s": med(base, 0),
+         "floor_peak_mib": med(base, 1), "runs": [list(x) for x in ours], "floor_runs": [list(x) for x in base]}
+    r["ratio_wall"] = r["wall_s"] / r["floor_wall_s"]
+    r["ratio_peak"] = r["peak_mib"] / r["floor_peak_mib"]
+    return r
+
+
+# ------------------------------------------------------------------------------------------------------------
+# data
+
+
+def exports() -> tuple[Path, list[Path]]:
+    """A folder with the first DAYS exports (csv + manifest) of benchmarks/year-spec.yaml at SCALE."""
+    folder = DATA / f"dumps-{NAME}"
+    src = Path(os.environ["BENCH_DUMPS"]) if os.environ.get("BENCH_DUMPS") else DATA / f"exports-scale{SCALE:g}"
+    have = sorted(src.glob("hotline_*.csv")) if src.exists() else []
+    if len(have) < DAYS:
+        log(f"generating {DAYS} export days at scale {SCALE:g} into {src} (streaming)")
+        sys.path.insert(0, str(REPO / "include"))
+        from hotline.generate import generate
+
+        generate(spec_path=SPEC, out_dir=src, scale=SCALE, days=DAYS)
+        have = sorted(src.glob("hotline_*.csv"))
+    csvs = have[:DAYS]
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    for c in csvs:
+        for f in (c, c.with_name(c.stem + ".manifest.json")):
+            (folder / f.name).symlink_to(f.resolve())
+    return folder, [folder / c.name for c in csvs]
+
+
+def day_of(csv: Path) -> dt.date:
+    s = csv.stem.split("_")[1]
+    return dt.date(int(s[:4]), int(s[4:6]), int(s[6:]))
+
+
+def publication_period(last_day: dt.date) -> tuple[str, str]:
+    """The latest month whose default cut-off (the 12th of the next month, 10:00) is within the exports."""
+    y, m = last_day.year, last_day.month
+    while True:
+        ny, nm = (y + (m == 12), m % 12 + 1)
+        if dt.date(ny, nm, 12) <= last_day:
+            return f"{y:04d}-{m:02d}", f"{ny:04d}-{nm:02d}-12 10:00:00"
+        y, m = (y - (m == 1), (m - 2) % 12 + 1)
+
+
+def prev_month(month: str) -> str:
+    y, m = map(int, month.split("-"))
+    return f"{y - (m == 1):04d}-{(m - 2) % 12 + 1:02d}"
+
+
+# ------------------------------------------------------------------------------------------------------------
+
+
+def machine() -> dict:
+    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
+                if ln.startswith("model name")), platform.processor())
+    mem = int(next(ln.split()[1] for ln in Path("/proc/meminfo").read_text().splitlines()
+                   if ln.startswith("MemTotal"))) / 1024 / 1024
+    import duckdb
+
+    versions = {"python": platform.python_version(), "duckdb": duckdb.__version__}
+    for pkg in ("dbt-core", "dbt-duckdb", "great-expectations"):
+        try:
+            from importlib.metadata import version
+
+            versions[pkg] = version(pkg)
+        except Exception:  # noqa: BLE001
+            pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "ram_gib": round(mem, 1), "os": platform.platform(),
+            "versions": versions}
+
+
+def main() -> None:
+    DATA.mkdir(parents=True, exist_ok=True)
+    folder, csvs = exports()
+    last = day_of(csvs[-1])
+    month, as_of = publication_period(last)
+    night_as_of = f"{last.isoformat()} 23:59:59"
+    before_as_of = f"{(last - dt.timedelta(days=1)).isoformat()} 23:59:59"
+    results: dict = {"name": NAME, "scale": SCALE, "days": len(csvs), "first_day": str(day_of(csvs[0])),
+                     "last_day": str(last), "month": month, "as_of": as_of, "runs": RUNS, "machine": machine(),
+                     "export_bytes": sum(c.stat().st_size for c in csvs), "steps": {}}
+    log(f"{len(csvs)} exports {results['first_day']} … {last} ({results['export_bytes'] / 2**30:.1f} GiB); "
+        f"publication {month} as of {as_of}")
+    wh = DATA / "warehouse.duckdb"
+    fl = DATA / "floor.duckdb"
+    pub = DATA / "publish"
+    full_state = DATA / "state-full.duckdb"  # the year loaded and built as of the last night
+
+    def build(w, m, a):
+        return [HOTLINE, "build", "--warehouse", str(w), "--month", m, "--as-of", a]
+
+    # 3. the full year from an empty warehouse
+    if "full" in ONLY or not full_state.exists():
+        def full_run():
+            copy_db(DATA / "nonexistent", wh)
+            return steps([[HOTLINE, "load", "--dumps", str(folder), "--warehouse", str(wh)],
+                          build(wh, month, as_of)])
+
+        def full_floor():
+            copy_db(DATA / "nonexistent", fl)
+            return measure(FLOOR + [str(fl), "full.sql", f"dumps={folder}", f"month={month}",
+                                    f"prev_month={prev_month(month)}", f"as_of={as_of}",
+                                    f"pii_key={ENV['HOTLINE_PII_KEY']}"])
+        runs = RUNS if "full" in ONLY else 1
+        global_runs = RUNS
+        try:
+            globals()["RUNS"] = runs
+            r = repeat("full year from empty", full_run, full_floor)
+        finally:
+            globals()["RUNS"] = global_runs
+        if "full" in ONLY:
+            results["steps"]["full"] = r
+        measure(build(wh, prev_month(str(last)[:7]), night_as_of))  # as the nightly leaves it
+        copy_db(wh, full_state)
+
+    # 1. nightly increment: the warehouse as of the night before, then the last day
+    if "nightly" in ONLY:
+        before = DATA / "state-before-last-day.duckdb"
+        if not before.exists():
+            log("preparing the warehouse of the night before (not measured)")
+            prev_folder = DATA / "dumps-before-last-day"
+            shutil.rmtree(prev_folder, ignore_errors=True)
+            prev_folder.mkdir()
+            for c in csvs[:-1]:
+                for f in (c, c.with_name(c.stem + ".manifest.json")):
+                    (prev_folder / f.name).symlink_to(f.resolve())
+            copy_db(DATA / "nonexistent", before)
+            measure([HOTLINE, "load", "--dumps", str(prev_folder), "--warehouse", str(before)])
+            measure(build(before, prev_month(str(last - dt.timedelta(days=1))[:7]), before_as_of))
+        day = DATA / "dumps-last-day"
+        shutil.rmtree(day, ignore_errors=True)
+        day.mkdir()
+        for f in (csvs[-1], csvs[-1].with_name(csvs[-1].stem + ".manifest.json")):
+            (day / f.name).symlink_to(f.resolve())
+
+        def nightly_run():
+            copy_db(before, wh)
+            return steps([[HOTLINE, "load", "--dumps", str(day), "--warehouse", str(wh)],
+                          build(wh, prev_month(str(last)[:7]), night_as_of)])
+
+        def nightly_floor():
+            copy_db(before, fl)
+            return measure(FLOOR + [str(fl), "nightly.sql", f"csv={csvs[-1].resolve()}",
+                                    f"export_date={last}", f"file_name={csvs[-1].name}", f"as_of={night_as_of}",
+                                    f"pii_key={ENV['HOTLINE_PII_KEY']}"])
+        results["steps"]["nightly"] = repeat("nightly increment", nightly_run, nightly_floor)
+
+    # 2. monthly publication on the year's history (the warehouse as the last nightly left it)
+    monthly_state = DATA / "state-monthly.duckdb"
+    if "monthly" in ONLY or "gate" in ONLY:
+        def monthly_run():
+            copy_db(full_state, wh)
+            shutil.rmtree(pub, ignore_errors=True)
+            return steps([build(wh, month, as_of),
+                          [HOTLINE, "publish", "--warehouse", str(wh), "--month", month, "--as-of", as_of,
+                           "--out", str(pub)]])
+
+        def monthly_floor():
+            copy_db(full_state, fl)
+            return measure(FLOOR + [str(fl), "monthly.sql", f"month={month}", f"prev_month={prev_month(month)}",
+                                    f"as_of={as_of}"])
+        if "monthly" in ONLY:
+            results["steps"]["monthly"] = repeat("monthly publication", monthly_run, monthly_floor)
+        else:
+            monthly_run()
+        copy_db(wh, monthly_state)
+
+    # 4. the gate alone vs the same checks in SQL
+    if "gate" in ONLY:
+        def gate_run():
+            return measure([HOTLINE, "validate", "--warehouse", str(monthly_state), "--month", month,
+                            "--as-of", as_of, "--out", str(DATA / "no-publication")])
+
+        def gate_floor():
+            return measure([sys.executable, str(HERE / "floors" / "gate.py"), str(monthly_state),
+                            str(REPO / "expectations"), month, as_of])
+        results["steps"]["gate"] = repeat("gate", gate_run, gate_floor)
+
+    write(results)
+
+
+LABELS = {"nightly": "1. nightly increment (load 1 day + incremental build)",
+          "monthly": "2. monthly publication (build month + gate + publish)",
+          "full": "3. full history from an empty warehouse (load all + build)",
+          "gate": "4. gate alone (GE) vs the same checks in SQL"}
+
+
+def write(results: dict) -> None:
+    out = HERE / "results"
+    out.mkdir(exist_ok=True)
+    (out / f"{results['name']}.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    m = results["machine"]
+    lines = [f"# Benchmark results: {results['name']}", "",
+             f"{results['days']} daily exports {results['first_day']} … {results['last_day']} at scale "
+             f"{results['scale']:g} ({results['export_bytes'] / 2**30:.1f} GiB of CSV); publication "
+             f"{results['month']} as of {results['as_of']}; median of {results['runs']} runs.", "",
+             f"Machine: {m['cpu']}, {m['cores']} cores, {m['ram_gib']} GiB RAM, {m['os']}; "
+             + ", ".join(f"{k} {v}" for k, v in m["versions"].items()) + ".", "",
+             "| step | wall s | floor wall s | ratio | peak MiB | floor peak MiB |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for key, label in LABELS.items():
+        r = results["steps"].get(key)
+        if r:
+            lines.append(f"| {label} | {r['wall_s']:.1f} | {r['floor_wall_s']:.1f} | {r['ratio_wall']:.2f}× | "
+                         f"{r['peak_mib']:.0f} | {r['floor_peak_mib']:.0f} |")
+    lines += ["", "Floors: benchmarks/floors/ (hand-written DuckDB SQL run with the duckdb module). "
+              "Wall: time.perf_counter; peak: ru_maxrss of the process (os.wait4).", ""]
+    (out / "README.md").write_text("\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,138 @@
+{#- Export dates whose delivery in force was loaded after the newest row of `relation` (a staging table with a
+    loaded_at column): the days an incremental run must (re)process. -#}
+{% macro changed_export_dates(relation) -%}
+    select export_date from {{ source('raw', 'exports') }}
+    where loaded_at > (select coalesce(max(loaded_at), timestamp '1900-01-01') from {{ relation }})
+{%- endmacro %}
+
+{#- Ticket-level incremental models (delete+insert on ticket_id).
+
+    int_tickets_as_of holds each ticket's state as of var('as_of'). A run can update it in place ("delta")
+    when the cut-off did not move back and no delivery was replaced since its last build; then only the tickets
+    that can have a different state are recomputed: those with a staging row loaded since then (new export
+    days) and those with any timestamp in (previous as_of, as_of]. Every other ticket keeps its state; only the
+    as_of column (and the is_overdue of unreplied work orders, which compares the cut-off's date with the due
+    date) moves with the cut-off, by a post-hook UPDATE. Otherwise the run recomputes every ticket ("full").
+    The rows written by a run carry a new batch_id; the downstream ticket-level models recompute the tickets of
+    the batches they have not consumed yet, or everything when int_tickets_as_of was recomputed whole.
+    `--full-refresh` recomputes everything; tests/test_incremental.py checks both give identical tables. -#}
+
+{#- none → recompute every ticket; else {'watermark': newest loaded_at seen, 'prev_as_of': previous cut-off}. -#}
+{% macro ticket_delta_state() -%}
+    {%- if not execute or not is_incremental() -%}{{ return(none) }}{%- endif -%}
+    {%- set row = run_query("select cast(max(as_of) as varchar), cast(max(last_loaded_at) as varchar), count(*) from " ~ this).rows[0] -%}
+    {%- if row[2] == 0 or row[0] is none or row[1] is none -%}{{ return(none) }}{%- endif -%}
+    {%- set prev_as_of = row[0][:19] -%}
+    {%- if as_of_var() < prev_as_of -%}{{ return(none) }}{%- endif -%}
+    {%- set replaced = run_query("select count(*) from " ~ source('raw', 'load_audit')
+        ~ " where status = 'replaced' and attempted_at > timestamp '" ~ row[1] ~ "'").rows[0][0] -%}
+    {%- if replaced > 0 -%}{{ return(none) }}{%- endif -%}
+    {{- return({'watermark': row[1], 'prev_as_of': prev_as_of}) -}}
+{%- endmacro %}
+
+{#- The tickets whose state as of var('as_of') may differ from their state as of the previous build. -#}
+{% macro changed_tickets_sql(state) -%}
+    {%- set lo = "timestamp '" ~ state['prev_as_of'] ~ "'" -%}
+    {%- set hi = as_of_ts() -%}
+    select distinct ticket_id from {{ ref('stg_hotline__ticket_rows') }}
+    where loaded_at > timestamp '{{ state['watermark'] }}'
+    {%- if state['prev_as_of'] != as_of_var() %}
+       or (received_at > {{ lo }} and received_at <= {{ hi }})
+       or (updated_at > {{ lo }} and updated_at <= {{ hi }})
+       or (dispatched_at > {{ lo }} and dispatched_at <= {{ hi }})
+       or (replied_at > {{ lo }} and replied_at <= {{ hi }})
+       or (closed_at > {{ lo }} and closed_at <= {{ hi }})
+       or (callback_at > {{ lo }} and callback_at <= {{ hi }})
+    {%- endif %}
+{%- endmacro %}
+
+{#- Pre-hook of int_tickets_as_of: clear what the run recomputes (a ticket may drop out of the set). -#}
+{% macro ticket_state_pre_hook() -%}
+    {%- if is_incremental() -%}
+        {%- set state = ticket_delta_state() -%}
+        {%- if state is none -%} delete from {{ this }}
+        {%- else -%} delete from {{ this }} where ticket_id in ({{ changed_tickets_sql(state) }})
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Batches: every int_tickets_as_of run stamps the rows it writes with a new batch_id (increasing). Each
+    downstream ticket-level model records the newest batch it has consumed in
+    intermediate.hotline_incremental_batches (post-hook), so that it catches up on every batch written since,
+    also when dbt runs one model per invocation (Airflow/cosmos). -#}
+{% macro new_batch_id() -%}
+    {{- return(modules.datetime.datetime.utcnow().strftime('%y%m%d%H%M%S%f') | int) -}}
+{%- endmacro %}
+
+{% macro batches_table() -%} intermediate.hotline_incremental_batches {%- endmacro %}
+
+{#- none → recompute every ticket; else the newest batch this model has consumed. -#}
+{% macro consumed_batch() -%}
+    {%- if not execute or not is_incremental() -%}{{ return(none) }}{%- endif -%}
+    {%- set exists = run_query("select count(*) from duckdb_tables() where schema_name = 'intermediate' "
+        ~ "and table_name = 'hotline_incremental_batches'").rows[0][0] -%}
+    {%- if exists == 0 -%}{{ return(none) }}{%- endif -%}
+    {%- set consumed = run_query("select max(batch_id) from " ~ batches_table() ~ " where model = '"
+        ~ this.identifier ~ "'").rows[0][0] -%}
+    {%- if consumed is none -%}{{ return(none) }}{%- endif -%}
+    {#- int_tickets_as_of recomputed whole since then: recompute everything here too -#}
+    {%- set kept = run_query("select count(*) from (select 1 from " ~ ref('int_tickets_as_of')
+        ~ " where batch_id <= " ~ consumed ~ " limit 1)").rows[0][0] -%}
+    {{- return(none if kept == 0 else consumed) -}}
+{%- endmacro %}
+
+{#- `and <column> in (tickets recomputed since this model's last run)` in a delta run, nothing otherwise. -#}
+{% macro recomputed_tickets_filter(column='ticket_id') -%}
+    {%- set consumed = consumed_batch() -%}
+    {%- if consumed is not none -%}
+    and {{ column }} in (select ticket_id from {{ ref('int_tickets_as_of') }} where batch_id > {{ consumed }})
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Pre-hook of the downstream ticket-level models. -#}
+{% macro recomputed_tickets_pre_hook() -%}
+    {%- if is_incremental() -%}
+        {%- set consumed = consumed_batch() -%}
+        {%- if consumed is none -%} delete from {{ this }}
+        {%- else -%} delete from {{ this }} where ticket_id in (select ticket_id from {{ ref('int_tickets_as_of') }} where batch_id > {{ consumed }})
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Post-hook of the downstream ticket-level models (every run, full or not): record the batch consumed. -#}
+{% macro record_consumed_batch() -%}
+    create table if not exists {{ batches_table() }} (model varchar primary key, batch_id bigint);
+    insert or replace into {{ batches_table() }}
+    select '{{ this.identifier }}', coalesce(max(batch_id), 0) from {{ ref('int_tickets_as_of') }}
+{%- endmacro %}
+
+{#- Post-hook: rows kept from an earlier build take the new cut-off. -#}
+{% macro move_as_of_post_hook() -%}
+    {%- if is_incremental() -%}
+    update {{ this }} set as_of = {{ as_of_ts() }} where as_of <> {{ as_of_ts() }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- fct_work_orders: kept rows take the new cut-off; an unreplied work order is overdue once the cut-off's date
+    is past its due date (int_work_orders_due). -#}
+{% macro work_orders_as_of_post_hook() -%}
+    {%- if is_incremental() -%}
+    update {{ this }} set
+        as_of = {{ as_of_ts() }},
+        is_overdue = case
+            when replied_date is not null then is_overdue
+            when due_date is null then false
+            else {{ as_of_date() }} > due_date
+        end
+    where as_of <> {{ as_of_ts() }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- fct_work_order_departments: kept rows follow fct_work_orders. -#}
+{% macro work_order_departments_as_of_post_hook() -%}
+    {%- if is_incremental() -%}
+    update {{ this }} as d set as_of = w.as_of, is_overdue = w.is_overdue
+    from {{ ref('fct_work_orders') }} as w
+    where w.ticket_id = d.ticket_id and d.as_of <> {{ as_of_ts() }}
+    {%- endif -%}
+{%- endmacro %}
