@@ -227,6 +227,38 @@ def test_loading_twice_is_a_no_op(tmp_path):
     assert before["ticket_rows"][0] == 2 and before["quarantine"][0] == 1 and before["exports"][0] == 2
 
 
+def test_unchanged_deliveries_are_not_rehashed_but_a_file_altered_after_loading_is_caught(tmp_path, monkeypatch):
+    """A nightly run over a long history trusts (manifest sha256, file name, file not modified since loaded)
+    instead of re-hashing every file; a data file altered later (manifest untouched) is checked in full."""
+    import os
+    import time
+
+    from hotline.load import loader
+
+    dumps, wh = tmp_path / "dumps", tmp_path / "w.duckdb"
+    first = write_export(dumps, "2024-11-01", csv_bytes([good(1)]))
+    write_export(dumps, "2024-11-02", csv_bytes([good(1, "2024-11-02")]))
+    old = time.time() - 3600
+    for p in dumps.iterdir():
+        os.utime(p, (old, old))
+    load_folder(dumps, wh)
+    hashed: list[str] = []
+    real = loader.hashlib.sha256
+
+    def spy(data=b"", *a, **k):
+        hashed.append(len(data))
+        return real(data, *a, **k)
+
+    monkeypatch.setattr(loader.hashlib, "sha256", spy)
+    again = load_folder(dumps, wh)
+    assert statuses(again) == {"hotline_20241101.csv": "unchanged", "hotline_20241102.csv": "unchanged"}
+    assert hashed == []
+    first.write_bytes(csv_bytes([good(1), good(2)]))  # altered after loading, manifest left as it was
+    third = load_folder(dumps, wh)
+    assert statuses(third)["hotline_20241101.csv"] == "rejected"
+    assert "differs from the manifest" in {f.file_name: f for f in third.files}["hotline_20241101.csv"].message
+
+
 def test_redelivery_replaces_the_day_atomically(tmp_path):
     dumps, wh = tmp_path / "dumps", tmp_path / "w.duckdb"
     old_rows = [good(i) for i in range(1, 6)] + [good(9, id="BAD")]

@@ -226,10 +226,35 @@ def _load_one(con, day: _Day, path: Optional[Path], tmp_root: Path, load_id: str
     return res
 
 
+def _unchanged_since_load(con, day: _Day, path: Path, res: FileResult) -> bool:
+    """Skip re-hashing a delivery that is already in force: same file name, a manifest naming the same sha256,
+    and the file not modified since it was loaded. A nightly run over a year of history then reads 366 small
+    manifests instead of hashing ~15 GB of CSV. Anything else goes through the full checks."""
+    row = con.execute("SELECT file_sha256, file_name, loaded_at, encoding FROM raw.exports WHERE export_date = ?",
+                      [day.date]).fetchone()
+    if not row or row[1] != path.name or row[2] is None:
+        return False
+    try:
+        man = json.loads(day.manifest.read_text(encoding="utf-8"))
+        mtime = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc).replace(tzinfo=None)
+    except (OSError, ValueError):
+        return False
+    if not isinstance(man, dict) or man.get("sha256") != row[0] or man.get("export_date") != day.date:
+        return False
+    if mtime >= row[2]:
+        return False
+    res.status, res.message = "unchanged", f"same delivery as the one in force ({row[1]})"
+    res.file_sha256, res.manifest_sha256, res.encoding = row[0], row[0], row[3]
+    res.manifest_row_count = man.get("row_count")
+    return True
+
+
 def _check_and_load(con, day: _Day, path: Path, tmp_root: Path, load_id: str, res: FileResult) -> None:
     name = path.name
     if _real_date(*day.date.split("-")) is None:
         raise RejectedFile(name, f"the file name's date {day.date} is not a real date")
+    if _unchanged_since_load(con, day, path, res):
+        return
     try:
         stat = _stat_key(path)
         data = path.read_bytes()
