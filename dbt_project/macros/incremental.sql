@@ -100,8 +100,12 @@
 {%- endmacro %}
 
 {#- Post-hook of the downstream ticket-level models (every run, full or not): record the batch consumed. -#}
+{% macro create_batches_table() -%}
+    create schema if not exists intermediate;
+    create table if not exists {{ batches_table() }} (model varchar primary key, batch_id bigint)
+{%- endmacro %}
+
 {% macro record_consumed_batch() -%}
-    create table if not exists {{ batches_table() }} (model varchar primary key, batch_id bigint);
     insert or replace into {{ batches_table() }}
     select '{{ this.identifier }}', coalesce(max(batch_id), 0) from {{ ref('int_tickets_as_of') }}
 {%- endmacro %}
