@@ -6,7 +6,7 @@ RUN := $(UV) run --frozen
 MONTH ?= 2024-11
 AS_OF ?= 2024-12-12 10:00
 
-.PHONY: setup demo test clean
+.PHONY: setup demo demo-cli test clean
 
 .venv/.synced: pyproject.toml uv.lock
 	$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet "uv>=0.9"
@@ -15,7 +15,10 @@ AS_OF ?= 2024-12-12 10:00
 
 setup: .venv/.synced  ## install the pinned environment (.venv)
 
-demo: setup  ## the whole pipeline on the embedded default: generate → load → build → validate → publish
+demo: setup  ## the whole pipeline through the real Airflow DAGs (embedded: SQLite + DuckDB) → publish/2024-11/
+	MONTH=$(MONTH) AS_OF="$(AS_OF)" scripts/airflow-demo.sh
+
+demo-cli: setup  ## the same pipeline through the hotline CLI alone (no Airflow)
 	$(RUN) hotline generate
 	$(RUN) hotline run --month 2024-10
 	$(RUN) hotline run --month $(MONTH) --as-of "$(AS_OF)"

@@ -1,0 +1,171 @@
+"""astronomer-cosmos builders for the nightly's dbt step, and the manifest they render from.
+
+The nightly builds staging and the facts (``fct_*`` and everything upstream of them: seeds, intermediate
+models) as of the end of the export day D, with ``vars = {"month": D's month, "as_of": "D 23:59:59"}``;
+the month's marts are built by the monthly DAG (``hotline.build.build_month``). One task per seed/model
+(``TestBehavior.BUILD``: the model's data and unit tests run right after it, in the same task; set
+``HOTLINE_DBT_TEST_BEHAVIOR=after_each`` for separate test tasks). A model's tests are selected with
+``TestIndirectSelection.BUILDABLE``: tests that also read models outside the nightly selection (relationships
+to the monthly marts) wait for the monthly build.
+
+Cosmos renders the task group from ``manifest.json`` (``LoadMode.DBT_MANIFEST``: reading a file, < 1 s; dbt is
+never parsed while a DAG file is imported). The manifest is produced by a build step::
+
+    python -m hotline.orchestration.dbt manifest        # → dbt_project/target/manifest.json
+
+(``scripts/airflow-demo.sh``, ``scripts/airflow-local.sh`` and the tests run it; ``HOTLINE_DBT_MANIFEST`` points
+elsewhere). Without a manifest the DAG still imports: the group is replaced by one task that runs the same
+selection with a single ``dbt build`` and says how to get the per-model tasks back.
+
+Every dbt task writes the DuckDB warehouse: they all run in the 1-slot ``hotline_duckdb`` pool. The warehouse
+path and the pseudonymization key reach dbt's ``profiles.yml`` through the environment, set per task by
+:func:`dbt_env_interceptor` from the run's params.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from hotline.paths import DBT_PROJECT_DIR
+
+log = logging.getLogger(__name__)
+
+PROFILE_NAME, TARGET_NAME = "hotline", "dev"
+STAGING_SELECTOR = "path:models/staging"
+FACT_PREFIX = "fct_"
+#: the same selection in dbt's own syntax (used when there is no manifest to render from)
+DBT_NIGHTLY_SELECT = "path:models/staging +path:models/marts/fct_*"
+
+
+def dbt_test_behavior() -> str:
+    """``build`` (default): one ``dbt build`` task per seed/model, its tests and unit tests run right after it in
+    the same task (half the tasks, half the dbt start-ups); ``after_each``: a separate test task per model.
+    ``HOTLINE_DBT_TEST_BEHAVIOR`` picks."""
+    value = os.environ.get("HOTLINE_DBT_TEST_BEHAVIOR", "").strip().lower() or "build"
+    if value not in ("build", "after_each"):
+        raise ValueError(f"HOTLINE_DBT_TEST_BEHAVIOR must be build or after_each, got {value!r}")
+    return value
+
+
+def nightly_vars(day: str) -> dict[str, str]:
+    return {"month": day[:7], "as_of": f"{day} 23:59:59"}
+
+
+def nightly_select(manifest_path: Path) -> list[str]:
+    """Cosmos selectors for staging + every ``fct_*`` model with its ancestors, read from the manifest
+    (``HOTLINE_NIGHTLY_DBT_SELECT``, comma-separated, overrides)."""
+    override = os.environ.get("HOTLINE_NIGHTLY_DBT_SELECT", "").strip()
+    if override:
+        return [s.strip() for s in override.split(",") if s.strip()]
+    nodes = json.loads(Path(manifest_path).read_text(encoding="utf-8")).get("nodes", {})
+    facts = sorted(n["name"] for n in nodes.values()
+                   if n.get("resource_type") == "model" and n.get("name", "").startswith(FACT_PREFIX))
+    return [STAGING_SELECTOR] + [f"+{name}" for name in facts]
+
+
+def dbt_env_interceptor(context, operator) -> None:
+    """Cosmos interceptor: point dbt at the run's warehouse, give it the PII key, set the nightly vars."""
+    from hotline.build import ensure_pii_key
+    from hotline.orchestration.config import nightly_run
+
+    run = nightly_run(context)
+    run.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    ensure_pii_key(run.warehouse)
+    operator.env = {**(operator.env or {}), "HOTLINE_WAREHOUSE": str(run.warehouse),
+                    "HOTLINE_PII_KEY": os.environ["HOTLINE_PII_KEY"]}
+    operator.vars = {**(operator.vars or {}), **nightly_vars(run.day)}
+
+
+def nightly_dbt_group(group_id: str = "dbt_staging_facts", pool: str | None = None, manifest: Path | None = None):
+    """The cosmos ``DbtTaskGroup`` (one task per seed/model, tests after each model) or, without a manifest,
+    a single fallback task. Call inside a DAG context."""
+    from hotline.orchestration.config import settings
+
+    s = settings()
+    pool = pool or s.pool
+    manifest = Path(manifest or s.dbt_manifest)
+    if not manifest.is_file():
+        log.warning("dbt manifest %s not found: the nightly runs dbt as one task. Run "
+                    "`python -m hotline.orchestration.dbt manifest` for one task per model.", manifest)
+        return _fallback_task(group_id, pool, manifest)
+
+    from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
+    from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior, TestIndirectSelection
+
+    return DbtTaskGroup(
+        group_id=group_id,
+        project_config=ProjectConfig(dbt_project_path=DBT_PROJECT_DIR, manifest_path=manifest,
+                                     project_name="hotline", install_dbt_deps=False),
+        profile_config=ProfileConfig(profile_name=PROFILE_NAME, target_name=TARGET_NAME,
+                                     profiles_yml_filepath=DBT_PROJECT_DIR / "profiles.yml"),
+        execution_config=ExecutionConfig(execution_mode=ExecutionMode.LOCAL,
+                                         invocation_mode=InvocationMode.DBT_RUNNER,
+                                         # a model's test task runs only tests whose other parents are built
+                                         # before it (not, e.g., relationships to the monthly marts)
+                                         test_indirect_selection=TestIndirectSelection.BUILDABLE),
+        render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, select=nightly_select(manifest),
+                                   test_behavior=TestBehavior(dbt_test_behavior()), emit_datasets=False),
+        operator_args={"pool": pool, "emit_datasets": False,
+                       "interceptors": [dbt_env_interceptor]},
+    )
+
+
+def _fallback_task(group_id: str, pool: str, manifest: Path):
+    from airflow.sdk import task
+
+    @task(task_id=group_id, pool=pool)
+    def dbt_build_staging_facts() -> dict:
+        from airflow.sdk import get_current_context
+
+        from hotline.build import run_dbt
+        from hotline.orchestration.config import nightly_run
+
+        run = nightly_run(get_current_context())
+        log.warning("no dbt manifest at %s: one `dbt build` for staging + facts", manifest)
+        result = run_dbt("build", run.warehouse, nightly_vars(run.day), select=DBT_NIGHTLY_SELECT,
+                         extra=["--indirect-selection", "buildable"])
+        return {"nodes": len(result.results), "success": result.success}
+
+    return dbt_build_staging_facts()
+
+
+def generate_manifest(target: Path | None = None, warehouse: Path | None = None) -> Path:
+    """``dbt parse`` into ``target`` (default: the configured manifest's folder); returns manifest.json."""
+    from dbt.cli.main import dbtRunner
+
+    from hotline.orchestration.config import settings
+
+    s = settings()
+    target = Path(target) if target else s.dbt_manifest.parent
+    target.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("HOTLINE_WAREHOUSE", str(warehouse or s.warehouse))
+    res = dbtRunner().invoke(["parse", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+                              "--target-path", str(target), "--log-path", str(target / "logs"), "--quiet"])
+    manifest = target / "manifest.json"
+    if not res.success or not manifest.is_file():
+        raise RuntimeError(f"dbt parse failed: {res.exception or 'see ' + str(target / 'logs')}")
+    return manifest
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] != "manifest" or len(argv) > 2:
+        print("usage: python -m hotline.orchestration.dbt manifest [TARGET_DIR]", file=sys.stderr)
+        return 2
+    try:
+        path = generate_manifest(Path(argv[1]) if len(argv) == 2 else None)
+    except RuntimeError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    print(path)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
+
+
+__all__ = ["dbt_env_interceptor", "generate_manifest", "nightly_dbt_group", "nightly_select", "dbt_test_behavior"]

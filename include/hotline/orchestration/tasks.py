@@ -1,0 +1,384 @@
+"""The bodies of the DAGs' tasks. Each takes the Airflow context (or the plan a previous task returned) and
+calls the warehouse's own functions (``hotline.load``, ``hotline.build``, ``hotline.gate``,
+``hotline.publish``); the DAG files only wire them.
+
+Failures that a retry cannot fix (a rejected export, a failed gate, a month that is not complete) raise
+``AirflowFailException`` so the task fails at once; anything else (e.g. the warehouse file locked by another
+process) is retried with exponential backoff.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from hotline.orchestration.config import monthly_run, nightly_run
+
+log = logging.getLogger(__name__)
+
+
+def _fail(message: str):
+    from airflow.sdk.exceptions import AirflowFailException
+
+    return AirflowFailException(message)
+
+
+def connect_read_only(warehouse: Path):
+    """A read-only connection to the warehouse, or, when this process already holds it read-write (dbt-duckdb
+    keeps its in-process connection open: ``airflow dags test`` runs every task in one process), a connection
+    sharing that instance."""
+    import duckdb
+
+    from hotline.warehouse import connect
+
+    warehouse = Path(warehouse)
+    if not warehouse.is_file():
+        raise _fail(f"the warehouse {warehouse} does not exist: nothing has been loaded yet")
+    try:
+        return connect(warehouse, read_only=True)
+    except duckdb.ConnectionException as e:
+        if "different configuration" not in str(e):
+            raise
+        return connect(warehouse)
+
+
+def _days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def export_days(con) -> list[date]:
+    return [r[0] for r in con.execute("select distinct cast(export_date as date) from raw.exports order by 1").fetchall()]
+
+
+def contiguous_through(days: list[date]) -> date | None:
+    """Last day of the unbroken run of export days that starts at the first one."""
+    if not days:
+        return None
+    last = days[0]
+    for d in days[1:]:
+        if d != last + timedelta(days=1):
+            break
+        last = d
+    return last
+
+
+# ------------------------------------------------------------------------------------------------ nightly
+def load_exports(context) -> dict[str, Any]:
+    """Load every export in the dumps folder that is new or re-delivered (a missed night or a late day is
+    caught up here; a re-run finds every file ``unchanged`` and changes nothing)."""
+    from hotline.load import LoadError, load_folder
+
+    run = nightly_run(context)
+    run.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        report = load_folder(run.dumps_dir, run.warehouse)
+    except LoadError as e:
+        raise _fail(f"loading {run.dumps_dir} failed: {e}") from e
+    counts: dict[str, int] = {}
+    for f in report.files:
+        counts[f.status] = counts.get(f.status, 0) + 1
+        if f.status in ("loaded", "replaced"):
+            log.info("%s %s (%s): %s rows, %s quarantined", f.status, f.file_name, f.export_date,
+                     f.rows_loaded, f.rows_quarantined)
+        elif f.status == "rejected":
+            log.warning("rejected %s (%s): %s", f.file_name, f.export_date, f.message)
+    rejected = [{"file": f.file_name, "day": str(f.export_date), "message": f.message}
+                for f in report.files if f.status == "rejected"]
+    summary = {
+        "day": run.day,
+        "files": len(report.files),
+        "counts": counts,
+        "rows_loaded": sum(int(f.rows_loaded or 0) for f in report.files if f.status in ("loaded", "replaced")),
+        "rows_quarantined": sum(int(f.rows_quarantined or 0) for f in report.files if f.status in ("loaded", "replaced")),
+        "changed_days": sorted(str(f.export_date) for f in report.files if f.status in ("loaded", "replaced")),
+        "rejected": rejected,
+    }
+    log.info("load summary: %s", {k: v for k, v in summary.items() if k != "changed_days"})
+    if any(r["day"] == run.day for r in rejected) and not _day_in_force(run.warehouse, run.day):
+        msg = "; ".join(r["message"] or "" for r in rejected if r["day"] == run.day)
+        raise _fail(f"the export of {run.day} was rejected: {msg}")
+    return summary
+
+
+def _day_in_force(warehouse: Path, day: str) -> bool:
+    con = connect_read_only(warehouse)
+    try:
+        return bool(con.execute("select count(*) from raw.exports where cast(export_date as date) = cast(? as date)",
+                                [day]).fetchone()[0])
+    finally:
+        con.close()
+
+
+def _invoke_dbt(args: list[str], warehouse: Path):
+    """dbt in-process against ``warehouse`` (the same environment hotline.build.run_dbt sets up)."""
+    from dbt.cli.main import dbtRunner
+
+    from hotline.build import ensure_pii_key
+
+    warehouse = Path(warehouse).resolve()
+    ensure_pii_key(warehouse)
+    os.environ["HOTLINE_WAREHOUSE"] = str(warehouse)
+    return dbtRunner().invoke(args)
+
+
+def source_freshness(context) -> dict[str, Any]:
+    """``dbt source freshness`` on the raw sources (``loaded_at_field`` / warn / error thresholds are in
+    ``dbt_project/models/staging/__sources.yml``), and the data's own freshness: day D is in raw.exports."""
+    from hotline.build import dbt_args
+
+    run = nightly_run(context)
+    con = connect_read_only(run.warehouse)
+    try:
+        latest = con.execute("select max(cast(export_date as date)) from raw.exports").fetchone()[0]
+    finally:
+        con.close()
+    if latest is None or latest.isoformat() < run.day:
+        raise _fail(f"raw.exports reaches {latest}, not {run.day}: the day's export is not in force")
+
+    args = dbt_args("source", run.warehouse, select="source:raw")
+    args.insert(args.index("source") + 1, "freshness")  # `dbt source freshness`: a sub-command
+    res = _invoke_dbt(args, run.warehouse)
+    results = [{"source": getattr(r.node, "unique_id", str(r.node)), "status": str(r.status)}
+               for r in (getattr(res.result, "results", None) or [])]
+    for r in results:
+        log.info("freshness %s: %s", r["source"], r["status"])
+    errors = [r for r in results if r["status"] in ("error", "runtime error")]
+    if not res.success or errors:
+        detail = ", ".join(f"{r['source']}={r['status']}" for r in errors) or str(res.exception)
+        raise _fail(f"dbt source freshness failed: {detail}")
+    return {"latest_export": latest.isoformat(), "sources": results}
+
+
+def row_level_checks(context) -> dict[str, Any]:
+    """The raw layer's data tests (``dbt test --select source:raw``: keys, accepted values, the contract's
+    rules) and the loader's control totals, for every export in force:
+
+    - every day from the first export to D is there (no gap);
+    - rows loaded + quarantined = the manifest's row count;
+    - raw.ticket_rows / raw.quarantine hold exactly the rows the audit says, all from the delivery in force
+      (nothing from an older delivery survives beside it).
+    """
+    from hotline.build import run_dbt
+
+    run = nightly_run(context)
+    con = connect_read_only(run.warehouse)
+    try:
+        days = export_days(con)
+        problems: list[str] = []
+        if days:
+            missing = [d.isoformat() for d in _days(days[0], date.fromisoformat(run.day)) if d not in set(days)]
+            if missing:
+                shown = ", ".join(missing[:10]) + (f" (+{len(missing) - 10} more)" if len(missing) > 10 else "")
+                problems.append(f"{len(missing)} export day(s) missing up to {run.day}: {shown}")
+        else:
+            problems.append("raw.exports is empty")
+        bad_totals = con.execute("""
+            select cast(export_date as date), manifest_row_count, rows_loaded, rows_quarantined
+            from raw.exports
+            where manifest_row_count is not null and rows_loaded + rows_quarantined <> manifest_row_count
+            order by 1""").fetchall()
+        problems += [f"{d}: manifest says {m} rows, loaded {lo} + quarantined {q}" for d, m, lo, q in bad_totals]
+        bad_rows = con.execute("""
+            with t as (select _export_date as d, count(*) as n, count(distinct _file_sha256) as shas,
+                              min(_file_sha256) as sha
+                       from raw.ticket_rows group by 1),
+                 q as (select _export_date as d, count(*) as n from raw.quarantine group by 1)
+            select cast(e.export_date as date), e.rows_loaded, coalesce(t.n, 0), e.rows_quarantined, coalesce(q.n, 0),
+                   coalesce(t.shas, 0), t.sha = e.file_sha256
+            from raw.exports e
+            left join t on t.d = e.export_date
+            left join q on q.d = e.export_date
+            where coalesce(t.n, 0) <> e.rows_loaded or coalesce(q.n, 0) <> e.rows_quarantined
+               or coalesce(t.shas, 0) > 1 or (t.n > 0 and t.sha <> e.file_sha256)
+            order by 1""").fetchall()
+        problems += [f"{d}: raw.ticket_rows has {tn} rows from {shas} deliveries (audit {lo}), "
+                     f"raw.quarantine {qn} (audit {q}){'' if same in (None, True) else ', not the delivery in force'}"
+                     for d, lo, tn, q, qn, shas, same in bad_rows]
+        orphans = con.execute("""
+            select count(*) from raw.ticket_rows t
+            where not exists (select 1 from raw.exports e where e.export_date = t._export_date)""").fetchone()[0]
+        if orphans:
+            problems.append(f"{orphans} raw.ticket_rows rows belong to no export in force")
+        totals = con.execute("select count(*), coalesce(sum(rows_loaded), 0), coalesce(sum(rows_quarantined), 0) "
+                             "from raw.exports").fetchone()
+    finally:
+        con.close()
+    if problems:
+        raise _fail("raw layer checks failed:\n  " + "\n  ".join(problems[:20]))
+
+    result = run_dbt("test", run.warehouse, select="source:raw", raise_on_failure=False)
+    failed = result.failures
+    for r in failed:
+        log.error("dbt test %s: %s %s", r["name"], r["status"], r["message"])
+    if failed or not result.success:
+        raise _fail(f"{len(failed)} raw-layer data test(s) failed: " + ", ".join(r["name"] for r in failed[:5]))
+    through = contiguous_through(days)
+    return {"day": run.day, "through_day": through.isoformat(), "exports": totals[0], "rows": int(totals[1]),
+            "quarantined": int(totals[2]), "dbt_tests": len(result.results)}
+
+
+def mark_raw_layer_current(context, checks: dict) -> dict[str, Any]:
+    """Record the ``hotline_raw_layer`` asset event: the raw layer is up to date through day D."""
+    from hotline.orchestration.assets import RAW_LAYER
+
+    run = nightly_run(context)
+    extra = {"day": run.day, "through_day": checks["through_day"], "exports": checks["exports"],
+             "rows": checks["rows"], "warehouse": str(run.warehouse)}
+    context["outlet_events"][RAW_LAYER].extra = extra
+    log.info("raw layer up to date through %s", checks["through_day"])
+    return extra
+
+
+# ------------------------------------------------------------------------------------------------ monthly
+def _published(publish_dir: str, month: str) -> bool:
+    p = Path(publish_dir) / month
+    return p.exists() and any(p.iterdir())
+
+
+def _through_from_events(events) -> str | None:
+    best = None
+    for ev in events or []:
+        extra = getattr(ev, "extra", None) or {}
+        through = extra.get("through_day") if isinstance(extra, dict) else None
+        if through and (best is None or through > best):
+            best = through
+    return best
+
+
+def decide_month(run, published: bool, event_through: str | None) -> tuple[str, str]:
+    """``("publish" | "skip" | "fail", reason)`` for a monthly run (pure: no Airflow, no I/O).
+
+    - params ``month`` (and ``as_of``) given, or the cut-off cron: publish (``check_raw_coverage`` then fails
+      loudly if the raw layer does not cover the month);
+    - a manual run without params before the month's cut-off: fail (say which month to publish);
+    - a run triggered by a nightly's ``hotline_raw_layer`` event: publish the previous month only when its
+      cut-off has passed, it is not published yet and the event says the raw layer reaches far enough;
+      otherwise skip quietly (this is how a cut-off run that failed for lack of data is caught up)."""
+    if run.explicit:
+        return "publish", f"{run.month} as of {run.as_of} requested by the run's params"
+    if run.run_type != "asset_triggered":
+        if run.reference_time < run.as_of:
+            return "fail", (f"the cut-off of {run.month} ({run.as_of}) has not passed: pass the month and as_of "
+                            "params to publish earlier")
+        return "publish", f"{run.month} as of the cut-off {run.as_of} ({run.run_type or 'run'})"
+    if run.reference_time < run.as_of:
+        return "skip", f"the cut-off of {run.month} is {run.as_of}"
+    if published:
+        return "skip", f"{run.month} is already published in {run.publish_dir}"
+    if event_through is None or event_through < run.required_through:
+        return "skip", f"the raw layer reaches {event_through}, {run.month} needs {run.required_through}"
+    return "publish", f"{run.month}: the raw layer now reaches {event_through} (catch-up after the cut-off)"
+
+
+def plan_month(context) -> dict | None:
+    """Which month to publish and whether to publish it now (see :func:`decide_month`). Returns the plan, or
+    ``None`` to skip the rest of the run."""
+    from hotline.periods import BadPeriod
+
+    try:
+        run = monthly_run(context)
+    except BadPeriod as e:
+        raise _fail(str(e)) from e
+    published = _published(run.publish_dir, run.month)
+    through = _through_from_events(_triggering_events(context)) if run.run_type == "asset_triggered" else None
+    action, reason = decide_month(run, published, through)
+    log.info("%s: %s; plan %s", action, reason, run.to_json())
+    if action == "fail":
+        raise _fail(reason)
+    return run.to_json() if action == "publish" else None
+
+
+def _triggering_events(context) -> list:
+    from hotline.orchestration.assets import RAW_LAYER
+
+    events = context.get("triggering_asset_events") or {}
+    try:
+        return list(events[RAW_LAYER])
+    except (KeyError, TypeError):
+        return []
+
+
+def check_raw_coverage(context, plan: dict) -> dict[str, Any]:
+    """The raw layer must hold every export from the month's first day up to ``required_through`` (the cut-off
+    day minus the configured lag). The latest ``hotline_raw_layer`` event is reported alongside; the warehouse
+    itself is the proof (it may also have been loaded with ``hotline load``)."""
+    from hotline.orchestration.assets import RAW_LAYER
+    from hotline.periods import month_bounds, previous_month
+
+    latest_event = None
+    try:
+        events = context["inlet_events"][RAW_LAYER].ascending(False).limit(1)
+        latest_event = _through_from_events(list(events))
+    except Exception as e:  # noqa: BLE001 - informational only
+        log.info("no asset events readable (%s)", e)
+    first, _ = month_bounds(plan["month"])
+    required = date.fromisoformat(plan["required_through"])
+    con = connect_read_only(Path(plan["warehouse"]))
+    try:
+        days = set(export_days(con))
+    finally:
+        con.close()
+    missing = [d.isoformat() for d in _days(first, required) if d not in days]
+    prev_first, _ = month_bounds(previous_month(plan["month"]))
+    prev_missing = [d for d in _days(prev_first, first - timedelta(days=1)) if d not in days]
+    if prev_missing:
+        log.warning("%d day(s) of the previous month are not loaded: month-over-month figures may be off",
+                    len(prev_missing))
+    log.info("latest hotline_raw_layer event reaches %s; the warehouse has %d export days", latest_event, len(days))
+    if missing:
+        shown = ", ".join(missing[:10]) + (f" (+{len(missing) - 10} more)" if len(missing) > 10 else "")
+        raise _fail(f"the raw layer does not cover {plan['month']} as of {plan['as_of']}: {len(missing)} export "
+                    f"day(s) missing between {first} and {required}: {shown}. Run hotline_nightly (or "
+                    "`hotline load`) once they are delivered.")
+    return {"required_through": plan["required_through"], "latest_event_through": latest_event,
+            "export_days": len(days)}
+
+
+def build_marts(plan: dict) -> dict[str, Any]:
+    from hotline.build import build_month
+
+    result = build_month(Path(plan["warehouse"]), plan["month"], plan["as_of"])
+    ok = sum(1 for r in result.results if r["status"] in ("success", "pass"))
+    log.info("dbt build %s as of %s: %d of %d nodes passed", plan["month"], plan["as_of"], ok, len(result.results))
+    return {"nodes": len(result.results), "passed": ok}
+
+
+def gate(plan: dict) -> dict[str, Any]:
+    from hotline.gate import run_gate
+
+    con = connect_read_only(Path(plan["warehouse"]))
+    try:
+        report = run_gate(Path(plan["warehouse"]), plan["month"], plan["as_of"], publish_dir=Path(plan["publish_dir"]),
+                          con=con)
+    finally:
+        con.close()
+    failed = [c for c in report.checks if c.status == "fail"]
+    for c in failed:
+        log.error("FAIL %s: expected %s, got %s", c.name, c.expected, c.actual)
+    log.info("gate: %d of %d checks passed", len(report.checks) - len(failed), len(report.checks))
+    if not report.success:
+        names = ", ".join(c.name for c in failed[:5]) + (f" (+{len(failed) - 5} more)" if len(failed) > 5 else "")
+        raise _fail(f"the gate failed for {plan['month']}: {len(failed)} of {len(report.checks)} checks: "
+                    f"{names or 'no checks ran'}")
+    return {"checks": len(report.checks), "failed": 0}
+
+
+def publish(context, plan: dict) -> dict[str, Any]:
+    """Gate again on the release and swap it in atomically (``hotline.publish.publish_month``)."""
+    from hotline.orchestration.assets import BULLETIN
+    from hotline.publish import publish_month
+
+    try:
+        from hotline.gate import GateFailed
+    except ImportError:  # pragma: no cover
+        GateFailed = ()  # type: ignore[assignment]
+    try:
+        result = publish_month(Path(plan["warehouse"]), plan["month"], plan["as_of"], Path(plan["publish_dir"]))
+    except GateFailed as e:  # type: ignore[misc]
+        raise _fail(str(e)) from e
+    extra = {"month": plan["month"], "as_of": plan["as_of"], "path": str(result.path)}
+    context["outlet_events"][BULLETIN].extra = extra
+    log.info("published %s as of %s → %s", plan["month"], plan["as_of"], result.path)
+    return extra
