@@ -6,6 +6,7 @@ to open the file gets DuckDB's "Could not set lock on file" error; :func:`connec
 """
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -41,10 +42,21 @@ def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnect
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        return duckdb.connect(str(path), read_only=read_only)
+        con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.Error as e:
         text = str(e)
         if any(m in text.lower() for m in _LOCK_MARKERS):
             m = _PID_RE.search(text)
             raise WarehouseBusy(path, int(m.group(1)) if m else None) from None
         raise
+    # Bounded memory (DuckDB spills to disk beyond it), the same limit as dbt's profile. A SET, not a
+    # connection config: another connection to the file in this process keeps a compatible configuration.
+    con.execute(f"SET memory_limit = '{memory_limit()}'")
+    return con
+
+
+def memory_limit() -> str:
+    value = os.environ.get("HOTLINE_DUCKDB_MEMORY_LIMIT", "3GB")
+    if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", value.strip(), re.IGNORECASE):
+        raise ValueError(f"HOTLINE_DUCKDB_MEMORY_LIMIT must look like 3GB, got {value!r}")
+    return value.strip()
