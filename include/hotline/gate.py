@@ -210,11 +210,25 @@ def _mart_checks(v: _Validator, con, month: str, as_of: str, spec: dict) -> list
                 actual = {"unexpected": _plain(res["unexpected_list"][:10]), "count": res.get("unexpected_count")}
             elif actual is None:
                 actual = "no unexpected values" if r.success else "failed"
-            return Check(mart, f"{mart}: {cfg.type}", json.dumps(kwargs, ensure_ascii=False, sort_keys=True),
-                         kwargs, _plain(actual), "pass" if r.success else "fail")
+            return Check(mart, f"{mart}: {cfg.type}", _describe(cfg.type, kwargs), kwargs, _plain(actual),
+                         "pass" if r.success else "fail")
 
         checks += v.validate(mart, df, entries, describe)
     return checks
+
+
+def _describe(etype: str, kwargs: dict) -> str:
+    """A reader's sentence for an expectation: 'work_orders ≥ closed', 'rank is unique', …"""
+    col, a, b = kwargs.get("column"), kwargs.get("column_A"), kwargs.get("column_B")
+    if etype == "expect_column_pair_values_a_to_be_greater_than_b":
+        return f"{a} {'≥' if kwargs.get('or_equal') else '>'} {b} on every row"
+    if etype == "expect_column_values_to_be_between":
+        lo, hi = kwargs.get("min_value"), kwargs.get("max_value")
+        return f"{col} within [{'' if lo is None else lo}, {'' if hi is None else hi}]"
+    if etype == "expect_column_values_to_not_match_regex":
+        return f"{col}: no phone-number-like value (personal data)"
+    words = etype.removeprefix("expect_").replace("_", " ")
+    return f"{col}: {words}" if col else words
 
 
 def _scalar(con, sql: str, month: str, as_of: str):
