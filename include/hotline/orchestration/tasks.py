@@ -367,16 +367,13 @@ def gate(plan: dict) -> dict[str, Any]:
 
 def publish(context, plan: dict) -> dict[str, Any]:
     """Gate again on the release and swap it in atomically (``hotline.publish.publish_month``)."""
+    from hotline.gate import GateFailed
     from hotline.orchestration.assets import BULLETIN
     from hotline.publish import publish_month
 
     try:
-        from hotline.gate import GateFailed
-    except ImportError:  # pragma: no cover
-        GateFailed = ()  # type: ignore[assignment]
-    try:
         result = publish_month(Path(plan["warehouse"]), plan["month"], plan["as_of"], Path(plan["publish_dir"]))
-    except GateFailed as e:  # type: ignore[misc]
+    except GateFailed as e:  # a retry cannot fix a failed check
         raise _fail(str(e)) from e
     extra = {"month": plan["month"], "as_of": plan["as_of"], "path": str(result.path)}
     context["outlet_events"][BULLETIN].extra = extra

@@ -25,6 +25,8 @@ from hotline import __version__
 from hotline.gate import GateFailed, GateReport, run_gate
 from hotline.paths import PROJECT_DIR
 from hotline.publish import bulletin, reconciliation
+from hotline.publish.evidence import evidence_checks, write_evidence
+from hotline.publish.figures import MART_TABLES, figures_from_marts
 from hotline.publish.release import PublishError, new_staging_dir, sha256_file, swap_in
 
 log = logging.getLogger(__name__)
@@ -78,8 +80,6 @@ def write_audit_report(out_dir: Path, report: GateReport, extra: dict | None = N
 
 def publish_month(warehouse: Path, month: str, as_of: str, out_dir: Path, narratives_dir: Path | None = None,
                   expectations_dir: Path | None = None) -> PublishResult:
-    from hotline.publish.evidence import evidence_checks, write_evidence
-    from hotline.publish.figures import MART_TABLES, figures_from_marts
     from hotline.warehouse import connect
 
     out_dir = Path(out_dir)
@@ -91,8 +91,9 @@ def publish_month(warehouse: Path, month: str, as_of: str, out_dir: Path, narrat
         inputs = _inputs(con)
         report = run_gate(Path(warehouse), month, as_of, publish_dir=out_dir, expectations_dir=expectations_dir,
                           con=con)
-        if report.success:  # every figure must also trace back to its tickets
-            report.checks += evidence_checks(con, figures_from_marts(con, month, as_of))
+        figures = figures_from_marts(con, month, as_of) if report.success else None
+        if figures is not None:  # every figure must also trace back to its tickets
+            report.checks += evidence_checks(con, figures)
         write_audit_report(out_dir, report, {"inputs": inputs})
         if not report.success:
             raise GateFailed(report)
@@ -100,8 +101,7 @@ def publish_month(warehouse: Path, month: str, as_of: str, out_dir: Path, narrat
         staging = new_staging_dir(out_dir, month)
         in_tx = False
         try:
-            release_id = _write_release(con, staging, month, as_of, report, inputs, narratives_dir,
-                                        figures_from_marts, MART_TABLES, write_evidence)
+            release_id = _write_release(con, staging, figures, report, inputs, narratives_dir)
             con.execute("begin transaction")
             in_tx = True
             _publish_schema(con, month, MART_TABLES)
@@ -132,9 +132,9 @@ def _check_built_for(con, month: str, as_of: str) -> None:
                            f"--month {month} --as-of \"{as_of[:16]}\"` first")
 
 
-def _write_release(con, staging: Path, month, as_of, report, inputs, narratives_dir, figures_from_marts,
-                   mart_tables, write_evidence) -> str:
-    figures = figures_from_marts(con, month, as_of)
+def _write_release(con, staging: Path, figures: dict, report: GateReport, inputs: list[dict],
+                   narratives_dir: Path) -> str:
+    month, as_of = figures["month"], figures["as_of"]
     _write_json(staging / "figures.json", figures)
 
     narrative = bulletin.load_narrative(narratives_dir, month)
@@ -146,7 +146,7 @@ def _write_release(con, staging: Path, month, as_of, report, inputs, narratives_
         (staging / "charts" / name).write_text(svg + "\n", encoding="utf-8")
 
     (staging / "marts").mkdir()
-    for table in mart_tables:
+    for table in MART_TABLES:
         target = staging / "marts" / f"{table}.parquet"
         con.execute(f"copy (select * from marts.{table} order by all) to '{target}' (format parquet)")
     write_evidence(con, staging / "evidence.parquet", month, as_of)
