@@ -587,3 +587,39 @@ def test_xlsx_typed_cells_are_written_back_as_contract_text(tmp_path):
     assert got == [("2024-11-01 08:00:05", "2024-11-12", "2", None)]
     assert query(wh, "SELECT _row_number, reason_code, raw_text FROM raw.quarantine") == [
         (2, "wrong_column_count", csv_line(good(2) + ["stray"]))]
+
+
+def test_files_are_written_in_batches_and_an_error_keeps_the_files_checked_before_it(tmp_path, monkeypatch):
+    dumps, wh = tmp_path / "dumps", tmp_path / "w.duckdb"
+    days = ["2024-11-01", "2024-11-02", "2024-11-03", "2024-11-04"]
+    for d in days:
+        write_export(dumps, d, csv_bytes([good(1, d), good(2, d), good(3, d, id="")]))
+    # 4 accepted rows per batch: two files per transaction, both stamped with the batch's load time
+    monkeypatch.setattr(loader_mod, "BATCH_ROWS", 4)
+    report = load_folder(dumps, wh)
+    assert [f.status for f in report.files] == ["loaded"] * 4
+    assert query(wh, "SELECT count(DISTINCT loaded_at) FROM raw.exports") == [(2,)]
+    assert query(wh, "SELECT count(DISTINCT _loaded_at) FROM raw.ticket_rows GROUP BY _export_date "
+                     "ORDER BY 1") == [(1,)] * 4
+    assert_control_totals(wh)
+
+    # re-deliveries of all four days; checking the third one fails unexpectedly: the first two are written
+    # (one batch), the error propagates, the third and fourth keep their old delivery
+    wh2 = tmp_path / "w2.duckdb"
+    load_folder(dumps, wh2)
+    for d in days:
+        write_export(dumps, d, csv_bytes([good(7, d)]), exported_at="2024-11-20T00:00:00+08:00")
+    monkeypatch.setattr(loader_mod, "BATCH_ROWS", 1000)
+    real = loader_mod._stage
+
+    def stage(con, t, export, *a):
+        if export.name == "hotline_20241103.csv":
+            raise RuntimeError("disk on fire")
+        return real(con, t, export, *a)
+
+    monkeypatch.setattr(loader_mod, "_stage", stage)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        load_folder(dumps, wh2)
+    assert query(wh2, "SELECT CAST(_export_date AS VARCHAR), count(*) FROM raw.ticket_rows GROUP BY 1 ORDER BY 1") == [
+        ("2024-11-01", 1), ("2024-11-02", 1), ("2024-11-03", 2), ("2024-11-04", 2)]
+    assert_control_totals(wh2)

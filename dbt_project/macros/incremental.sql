@@ -8,9 +8,10 @@
 {#- Ticket-level incremental models (delete+insert on ticket_id).
 
     int_tickets_as_of holds each ticket's state as of var('as_of'). A run can update it in place ("delta")
-    when the cut-off did not move back and no delivery was replaced since its last build; then only the tickets
-    that can have a different state are recomputed: those with a staging row loaded since then (new export
-    days) and those with any timestamp in (previous as_of, as_of]. Every other ticket keeps its state; only the
+    when no delivery was replaced since its last build; then only the tickets that can have a different state
+    are recomputed: those with a staging row loaded since then (new export days) and those with any timestamp
+    between the previous cut-off and the new one, whichever way the cut-off moved (the monthly publication, as
+    of the 12th 10:00, runs after the 12th's nightly, as of its evening). Every other ticket keeps its state; only the
     as_of column (and the is_overdue of unreplied work orders, which compares the cut-off's date with the due
     date) moves with the cut-off, by a post-hook UPDATE. Otherwise the run recomputes every ticket ("full").
     The rows written by a run carry a new batch_id; the downstream ticket-level models recompute the tickets of
@@ -23,7 +24,6 @@
     {%- set row = run_query("select cast(max(as_of) as varchar), cast(max(last_loaded_at) as varchar), count(*) from " ~ this).rows[0] -%}
     {%- if row[2] == 0 or row[0] is none or row[1] is none -%}{{ return(none) }}{%- endif -%}
     {%- set prev_as_of = row[0][:19] -%}
-    {%- if as_of_var() < prev_as_of -%}{{ return(none) }}{%- endif -%}
     {%- set replaced = run_query("select count(*) from " ~ source('raw', 'load_audit')
         ~ " where status = 'replaced' and attempted_at > timestamp '" ~ row[1] ~ "'").rows[0][0] -%}
     {%- if replaced > 0 -%}{{ return(none) }}{%- endif -%}
@@ -32,8 +32,9 @@
 
 {#- The tickets whose state as of var('as_of') may differ from their state as of the previous build. -#}
 {% macro changed_tickets_sql(state) -%}
-    {%- set lo = "timestamp '" ~ state['prev_as_of'] ~ "'" -%}
-    {%- set hi = as_of_ts() -%}
+    {%- set bounds = [state['prev_as_of'], as_of_var()] | sort -%}
+    {%- set lo = "timestamp '" ~ bounds[0] ~ "'" -%}
+    {%- set hi = "timestamp '" ~ bounds[1] ~ "'" -%}
     select distinct ticket_id from {{ ref('stg_hotline__ticket_rows') }}
     where loaded_at > timestamp '{{ state['watermark'] }}'
     {%- if state['prev_as_of'] != as_of_var() %}
@@ -46,12 +47,24 @@
     {%- endif %}
 {%- endmacro %}
 
-{#- Pre-hook of int_tickets_as_of: clear what the run recomputes (a ticket may drop out of the set). -#}
+{#- Pre-hook of int_tickets_as_of: clear what the run recomputes, and note the cleared tickets under this run's
+    batch id: a ticket may drop out of the state (received after an earlier cut-off), and the downstream models
+    must then drop it too. -#}
 {% macro ticket_state_pre_hook() -%}
     {%- if is_incremental() -%}
         {%- set state = ticket_delta_state() -%}
-        {%- if state is none -%} delete from {{ this }}
-        {%- else -%} delete from {{ this }} where ticket_id in ({{ changed_tickets_sql(state) }})
+        {%- if state is none -%}
+            delete from {{ recomputed_table() }};
+            delete from {{ this }}
+        {%- else -%}
+            {#- notes older than every downstream model's last run are no longer needed -#}
+            delete from {{ recomputed_table() }}
+            where batch_id <= (select coalesce(min(batch_id), 0) from {{ batches_table() }});
+            insert into {{ recomputed_table() }}
+            select {{ new_batch_id() }}, ticket_id from {{ this }}
+            where ticket_id in ({{ changed_tickets_sql(state) }});
+            delete from {{ this }}
+            where ticket_id in (select ticket_id from {{ recomputed_table() }} where batch_id = {{ new_batch_id() }})
         {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
@@ -60,11 +73,14 @@
     downstream ticket-level model records the newest batch it has consumed in
     intermediate.hotline_incremental_batches (post-hook), so that it catches up on every batch written since,
     also when dbt runs one model per invocation (Airflow/cosmos). -#}
+{#- The invocation's start time: the same in the model's SQL and in its hooks, increasing across runs. -#}
 {% macro new_batch_id() -%}
-    {{- return(modules.datetime.datetime.utcnow().strftime('%y%m%d%H%M%S%f') | int) -}}
+    {{- return(run_started_at.strftime('%y%m%d%H%M%S%f') | int) -}}
 {%- endmacro %}
 
 {% macro batches_table() -%} intermediate.hotline_incremental_batches {%- endmacro %}
+{#- (batch_id, ticket_id): the tickets a delta run of int_tickets_as_of removed to recompute them. -#}
+{% macro recomputed_table() -%} intermediate.hotline_recomputed_tickets {%- endmacro %}
 
 {#- none → recompute every ticket; else the newest batch this model has consumed. -#}
 {% macro consumed_batch() -%}
@@ -89,12 +105,12 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- Pre-hook of the downstream ticket-level models. -#}
+{#- Pre-hook of the downstream ticket-level models: drop the tickets recomputed (or dropped) upstream since. -#}
 {% macro recomputed_tickets_pre_hook() -%}
     {%- if is_incremental() -%}
         {%- set consumed = consumed_batch() -%}
         {%- if consumed is none -%} delete from {{ this }}
-        {%- else -%} delete from {{ this }} where ticket_id in (select ticket_id from {{ ref('int_tickets_as_of') }} where batch_id > {{ consumed }})
+        {%- else -%} delete from {{ this }} where ticket_id in (select ticket_id from {{ recomputed_table() }} where batch_id > {{ consumed }})
         {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
@@ -102,7 +118,8 @@
 {#- Post-hook of the downstream ticket-level models (every run, full or not): record the batch consumed. -#}
 {% macro create_batches_table() -%}
     create schema if not exists intermediate;
-    create table if not exists {{ batches_table() }} (model varchar primary key, batch_id bigint)
+    create table if not exists {{ batches_table() }} (model varchar primary key, batch_id bigint);
+    create table if not exists {{ recomputed_table() }} (batch_id bigint not null, ticket_id varchar not null)
 {%- endmacro %}
 
 {% macro record_consumed_batch() -%}

@@ -8,17 +8,21 @@ Per export file, in export-date order:
    header = the contract's 23 columns in order, data rows = the manifest's ``row_count``;
 2. same sha256 as the delivery in force for that date (raw.exports) → ``unchanged``: skipped, no audit row, so
    loading a folder again changes no raw table at all;
-3. otherwise the rows are staged in temporary tables, classified in SQL (``rows.py``), and in ONE transaction the
-   date's rows and quarantine rows are deleted, the new ones inserted, raw.exports upserted and an audit row
-   written (status ``loaded``, or ``replaced`` when a delivery was in force). Any error rolls the whole file back.
+3. otherwise the rows are staged in temporary tables and classified in SQL (``rows.py``); then, for each file,
+   the date's rows and quarantine rows are deleted, the new ones inserted, control totals checked, raw.exports
+   upserted and an audit row written (status ``loaded``, or ``replaced`` when a delivery was in force), all in
+   ONE transaction per batch of files. A batch is written once it holds BATCH_ROWS accepted rows, before a
+   second file of a date already in it, and at the end: a nightly load is one file in one transaction; a load
+   from empty writes ~5 megacity days per transaction, which lets DuckDB write whole compressed row groups to the
+   file instead of every day through its write-ahead log.
 
 A csv and an xlsx for the same day share the day's one manifest: the file whose sha256 matches it is the
 delivery, the other is rejected. A rejected file gets an audit row, except when the latest audit row of that
 file name is already the same rejection (same bytes, same manifest, same message): re-running the load on an
 unchanged folder writes nothing.
 
-Any other error (a bug, a full disk) rolls back the file being loaded and propagates; the files loaded before it
-in the same run stay loaded (one transaction per file).
+Any other error (a bug, a full disk) propagates. Raised while a batch is written, it rolls the whole batch back;
+raised while a file is checked, the files checked before it are written first. Earlier batches stay loaded.
 
 Speed: a well-formed UTF-8 CSV is split into fields by DuckDB's parallel CSV reader (the "fast path"), after
 numpy found the record boundaries; the result is accepted only if DuckDB returns exactly our row count and a
@@ -51,6 +55,7 @@ from hotline.warehouse import connect
 MANIFEST_RE = re.compile(r"^hotline_(\d{4})(\d{2})(\d{2})\.manifest\.json$")
 SHA_RE = re.compile(r"^[0-9a-fA-F]{64}$")
 SAMPLE_ROWS = 64  # rows compared between DuckDB's CSV reader and Python's csv module on the fast path
+BATCH_ROWS = 500_000  # accepted rows (several DuckDB row groups) written per transaction
 
 Progress = Optional[Callable[[int, int, str], None]]
 
@@ -196,11 +201,22 @@ def load_folder(dumps_dir: Path, warehouse: Path, progress: Progress = None) -> 
     con = connect(warehouse)
     try:
         ensure_schema(con)
-        for i, (day, path) in enumerate(items):
-            name = path.name if path else day.manifest.name
-            if progress:
-                progress(i, len(items), name)
-            report.files.append(_load_one(con, day, path, warehouse.parent, report.load_id))
+        batch = _Batch(con, report.load_id)
+        try:
+            for i, (day, path) in enumerate(items):
+                name = path.name if path else day.manifest.name
+                if progress:
+                    progress(i, len(items), name)
+                if day.date in batch.dates:  # the first file's outcome decides what the second is checked against
+                    batch.write()
+                report.files.append(_load_one(con, batch, day, path, warehouse.parent))
+                if batch.rows >= BATCH_ROWS:
+                    batch.write()
+        except Exception:
+            if not batch.failed:  # raised while a file was checked: the files checked before it are complete
+                batch.write()
+            raise
+        batch.write()
         if progress:
             progress(len(items), len(items), name)
     finally:
@@ -208,7 +224,8 @@ def load_folder(dumps_dir: Path, warehouse: Path, progress: Progress = None) -> 
     return report
 
 
-def _load_one(con, day: _Day, path: Optional[Path], tmp_root: Path, load_id: str) -> FileResult:
+def _load_one(con, batch: "_Batch", day: _Day, path: Optional[Path], tmp_root: Path) -> FileResult:
+    load_id = batch.load_id
     real_date = _real_date(*day.date.split("-"))
     if path is None:
         res = FileResult(day.manifest.name, real_date, "rejected",
@@ -218,7 +235,7 @@ def _load_one(con, day: _Day, path: Optional[Path], tmp_root: Path, load_id: str
         return res
     res = FileResult(path.name, real_date, "rejected", format=path.suffix.lstrip(".").lower())
     try:
-        _check_and_load(con, day, path, tmp_root, load_id, res)
+        _check_and_load(con, batch, day, path, tmp_root, res)
     except RejectedFile as e:
         res.status, res.message = "rejected", str(e)
         res.rows_read = res.rows_loaded = res.rows_quarantined = 0
@@ -249,7 +266,7 @@ def _unchanged_since_load(con, day: _Day, path: Path, res: FileResult) -> bool:
     return True
 
 
-def _check_and_load(con, day: _Day, path: Path, tmp_root: Path, load_id: str, res: FileResult) -> None:
+def _check_and_load(con, batch: "_Batch", day: _Day, path: Path, tmp_root: Path, res: FileResult) -> None:
     name = path.name
     if _real_date(*day.date.split("-")) is None:
         raise RejectedFile(name, f"the file name's date {day.date} is not a real date")
@@ -297,22 +314,26 @@ def _check_and_load(con, day: _Day, path: Path, tmp_root: Path, load_id: str, re
         raise RejectedFile(name, f"the file has {export.rows_read} data rows but the manifest says "
                                  f"{man.row_count} (truncated or incomplete?)")
 
+    t = batch.next_suffix()
     try:
-        structural_bad = _stage(con, export, path if export.encoding in ("utf-8", "utf-8-sig") else None, tmp_root)
+        structural_bad = _stage(con, t, export, path if export.encoding in ("utf-8", "utf-8-sig") else None,
+                                tmp_root)
         if _stat_key(path) != stat:
             raise RejectedFile(name, "the file changed while it was being loaded; load again")
-        _write(con, day, path, export, man, sha, structural_bad, in_force, load_id, res)
-    finally:
-        _drop_temps(con)
+        batch.add(_checked(con, t, day, path, export, man, sha, structural_bad, in_force, res))
+    except BaseException:
+        _drop_temps(con, t)
+        raise
 
 
-def _drop_temps(con) -> None:
-    for kind, n in (("VIEW", "_rows"), ("TABLE", "_rows"), ("TABLE", "_csv"), ("TABLE", "_map"), ("TABLE", "_vals"),
-                    ("TABLE", "_bad")):
-        try:
-            con.execute(f"DROP {kind} IF EXISTS temp.{n}")
-        except duckdb.CatalogException:  # a view where a table is asked for, or the reverse
-            pass
+def _drop_temps(con, t: str) -> None:
+    """Drop the temp tables and views of one file (suffix ``t``), views first."""
+    names = [n + t for n in ("_rows", "_csv", "_map", "_vals", "_bad")]
+    for kind, n in con.execute(
+            "SELECT 'VIEW', view_name FROM duckdb_views() WHERE database_name = 'temp' AND list_contains($n, view_name) "
+            "UNION ALL SELECT 'TABLE', table_name FROM duckdb_tables() WHERE database_name = 'temp' "
+            "AND list_contains($n, table_name) ORDER BY 1 DESC", {"n": names}).fetchall():
+        con.execute(f"DROP {kind} temp.{n}")
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -327,49 +348,49 @@ def _stat_key(path: Path) -> tuple:
     return st.st_ino, st.st_size, st.st_mtime_ns
 
 
-def _stage(con, export, original: Optional[Path], tmp_root: Path) -> list[readers.BadRow]:
-    """Create temp ``_rows(_row_number, <23 columns>)`` holding every structurally good row; return the
+def _stage(con, t: str, export, original: Optional[Path], tmp_root: Path) -> list[readers.BadRow]:
+    """Create temp ``_rows<t>(_row_number, <23 columns>)`` holding every structurally good row; return the
     structurally bad ones (malformed_csv, wrong_column_count). ``original``: the file itself when DuckDB can
     read it as is (UTF-8), else the UTF-8 body is written to a temporary file."""
     if export.fast_path_ok:
-        bad = _stage_fast(con, export, original, tmp_root)
+        bad = _stage_fast(con, t, export, original, tmp_root)
         if bad is not None:
             return bad
     numbers, rows, bad = export.python_rows()
     cols = ", ".join(f"{q(h)} VARCHAR" for h in HEADERS)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _rows (_row_number INTEGER, {cols})")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _rows{t} (_row_number INTEGER, {cols})")
     if rows:
         frame = pd.DataFrame({"_row_number": np.asarray(numbers, dtype=np.int32),
                               **{f"c{i}": pd.Series(col, dtype=object)
                                  for i, col in enumerate(zip(*rows))}})
         con.register("_py_rows", frame)
         try:
-            con.execute("INSERT INTO _rows SELECT * FROM _py_rows")
+            con.execute(f"INSERT INTO _rows{t} SELECT * FROM _py_rows")
         finally:
             con.unregister("_py_rows")
     return bad
 
 
-def _stage_fast(con, export: readers.CsvExport, original: Optional[Path],
+def _stage_fast(con, t: str, export: readers.CsvExport, original: Optional[Path],
                 tmp_root: Path) -> Optional[list[readers.BadRow]]:
     """Let DuckDB's CSV reader split the fields (every record is known to be well-formed). Returns the
     wrong-width rows, or None when DuckDB's rows are not exactly ours (then the Python path is taken)."""
     if original is not None:
-        return _read_csv_fast(con, export, original)
+        return _read_csv_fast(con, t, export, original)
     with tempfile.TemporaryDirectory(prefix=".hotline-load-", dir=tmp_root) as d:  # GB18030: DuckDB reads UTF-8 only
         src = Path(d) / "body.csv"
         src.write_bytes(export.body)
-        return _read_csv_fast(con, export, src)
+        return _read_csv_fast(con, t, export, src)
 
 
-def _read_csv_fast(con, export: readers.CsvExport, src: Path) -> Optional[list[readers.BadRow]]:
+def _read_csv_fast(con, t: str, export: readers.CsvExport, src: Path) -> Optional[list[readers.BadRow]]:
     """DuckDB drops rows that do not have 23 fields (ignore_errors); every other row must come back, in file
     order: the count must match and a sample of rows must equal Python's parse field for field."""
     try:
-        con.execute(f"""CREATE OR REPLACE TEMP TABLE _csv AS SELECT * FROM read_csv({lit(str(src))},
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE _csv{t} AS SELECT * FROM read_csv({lit(str(src))},
             header = true, columns = {_COLUMNS_SQL}, delim = ',', quote = '"', escape = '"', auto_detect = false,
             strict_mode = true, ignore_errors = true, encoding = 'utf-8')""")
-        n = con.execute("SELECT count(*) FROM _csv").fetchone()[0]
+        n = con.execute(f"SELECT count(*) FROM _csv{t}").fetchone()[0]
         bad: list[readers.BadRow] = []
         if n == export.rows_read:
             numbers = None
@@ -377,39 +398,39 @@ def _read_csv_fast(con, export: readers.CsvExport, src: Path) -> Optional[list[r
             counts = export.field_counts()
             numbers = np.flatnonzero(counts == readers.NCOLS) + 1
             if len(numbers) != n:
-                return _drop_fast(con)
+                return _drop_fast(con, t)
             for i in np.flatnonzero(counts != readers.NCOLS).tolist():
                 bad.append(readers.BadRow(i + 1, "wrong_column_count",
                                           f"{int(counts[i])} fields, expected {readers.NCOLS}", export.raw_text(i + 1)))
         if n:
             picks = sorted({int(x) for x in np.linspace(0, n - 1, min(n, SAMPLE_ROWS))})
             theirs = dict((r[0], r[1:]) for r in con.execute(
-                f"SELECT rowid, * FROM _csv WHERE rowid IN ({', '.join(map(str, picks))})").fetchall())
+                f"SELECT rowid, * FROM _csv{t} WHERE rowid IN ({', '.join(map(str, picks))})").fetchall())
             rns = [p + 1 if numbers is None else int(numbers[p]) for p in picks]
             for p, mine in zip(picks, export.parse_rows(rns)):
                 got = theirs.get(p)
                 if mine is None or got is None or [v if v is not None else "" for v in got] != mine:
-                    return _drop_fast(con)
+                    return _drop_fast(con, t)
         if numbers is None:
-            con.execute("CREATE OR REPLACE TEMP VIEW _rows AS SELECT CAST(rowid + 1 AS INTEGER) AS _row_number, * "
-                        "FROM _csv")
+            con.execute(f"CREATE OR REPLACE TEMP VIEW _rows{t} AS SELECT CAST(rowid + 1 AS INTEGER) AS _row_number, * "
+                        f"FROM _csv{t}")
         else:
             frame = pd.DataFrame({"_idx": np.arange(n, dtype=np.int64), "_row_number": numbers.astype(np.int32)})
             con.register("_map_in", frame)
             try:
-                con.execute("CREATE OR REPLACE TEMP TABLE _map AS SELECT * FROM _map_in")
+                con.execute(f"CREATE OR REPLACE TEMP TABLE _map{t} AS SELECT * FROM _map_in")
             finally:
                 con.unregister("_map_in")
-            con.execute("CREATE OR REPLACE TEMP VIEW _rows AS SELECT m._row_number, c.* "
-                        "FROM _csv c JOIN _map m ON m._idx = c.rowid")
+            con.execute(f"CREATE OR REPLACE TEMP VIEW _rows{t} AS SELECT m._row_number, c.* "
+                        f"FROM _csv{t} c JOIN _map{t} m ON m._idx = c.rowid")
         return bad
     except duckdb.Error:
-        return _drop_fast(con)
+        return _drop_fast(con, t)
 
 
-def _drop_fast(con) -> None:
-    con.execute("DROP TABLE IF EXISTS temp._csv")
-    con.execute("DROP TABLE IF EXISTS temp._map")
+def _drop_fast(con, t: str) -> None:
+    con.execute(f"DROP TABLE IF EXISTS temp._csv{t}")
+    con.execute(f"DROP TABLE IF EXISTS temp._map{t}")
     return None
 
 
@@ -434,44 +455,104 @@ def _insert_quarantine(con, meta: list, rows: list[tuple]) -> None:
         con.unregister("_quarantine_in")
 
 
-def _write(con, day: _Day, path: Path, export, man: Manifest, sha: str, structural_bad: list[readers.BadRow],
-           in_force, load_id: str, res: FileResult) -> None:
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _vals AS {vals_sql('_rows')}")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _bad AS {bad_rows_sql('_vals')}")
-    sql_bad = con.execute("SELECT _row_number, reason_code, reason FROM _bad").fetchall()
+@dataclass
+class _Checked:
+    """A file that passed the file-level checks: its rows staged in temp ``_rows<t>``, the rows to quarantine
+    listed in ``quarantine`` (and in temp ``_bad<t>``)."""
+    t: str
+    day: _Day
+    path: Path
+    man: Manifest
+    sha: str
+    in_force: Optional[tuple]
+    rows_read: int
+    accepted: int
+    quarantine: list[tuple]  # (row number, reason code, reason, raw text)
+    res: FileResult
+
+
+def _checked(con, t: str, day: _Day, path: Path, export, man: Manifest, sha: str,
+             structural_bad: list[readers.BadRow], in_force, res: FileResult) -> _Checked:
+    """Classify the staged rows (rows.py)."""
+    con.execute(f"CREATE OR REPLACE TEMP VIEW _vals{t} AS {vals_sql('_rows' + t)}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _bad{t} AS {bad_rows_sql('_vals' + t)}")
+    con.execute(f"DROP VIEW _vals{t}")
+    sql_bad = con.execute(f"SELECT _row_number, reason_code, reason FROM _bad{t}").fetchall()
     quarantine = [(b.row_number, b.reason_code, b.reason, b.raw_text) for b in structural_bad]
     quarantine += [(rn, code, reason, export.raw_text(rn)) for rn, code, reason in sql_bad]
     quarantine.sort()
-    now = _utcnow()
-    meta = [day.date, path.name, sha]
-    cols = ", ".join(f"nullif(r.{q(h)}, '')" for h in HEADERS)
+    staged = con.execute(f"SELECT count(*) FROM _rows{t}").fetchone()[0]
+    return _Checked(t, day, path, man, sha, in_force, export.rows_read, staged - len(sql_bad), quarantine, res)
 
-    con.execute("BEGIN TRANSACTION")
-    try:
-        con.execute("DELETE FROM raw.ticket_rows WHERE _export_date = ?", [day.date])
-        con.execute("DELETE FROM raw.quarantine WHERE _export_date = ?", [day.date])
-        con.execute(f"""INSERT INTO raw.ticket_rows
-            SELECT ?::DATE, ?, ?, r._row_number, ?::TIMESTAMP, {cols}
-            FROM _rows r WHERE NOT EXISTS (SELECT 1 FROM _bad b WHERE b._row_number = r._row_number)""",
-                    meta + [now])
-        _insert_quarantine(con, meta, quarantine)
-        loaded, quarantined = con.execute(
-            "SELECT (SELECT count(*) FROM raw.ticket_rows WHERE _export_date = ?), "
-            "(SELECT count(*) FROM raw.quarantine WHERE _export_date = ?)", [day.date, day.date]).fetchone()
-        if loaded + quarantined != export.rows_read or quarantined != len(quarantine):
-            raise RuntimeError(f"{path.name}: control totals do not add up: read {export.rows_read}, loaded "
-                               f"{loaded}, quarantined {quarantined} (expected {len(quarantine)}); rolled back")
-        res.status = "replaced" if in_force else "loaded"
-        res.rows_read, res.rows_loaded, res.rows_quarantined = export.rows_read, loaded, quarantined
-        res.message = f"replaced the delivery {in_force[2]} ({in_force[0][:12]}…)" if in_force else ""
-        con.execute("INSERT OR REPLACE INTO raw.exports VALUES (?::DATE, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [day.date, path.name, sha, export.format, export.encoding, man.row_count, man.sha256,
-                     man.exported_at, loaded, quarantined, now, load_id])
-        _audit(con, res, load_id, now, replaced_sha=in_force[0] if in_force else None)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+
+class _Batch:
+    """Checked files waiting to be written (their rows stay in their temp tables), written in one transaction."""
+
+    def __init__(self, con, load_id: str):
+        self.con, self.load_id = con, load_id
+        self.files: list[_Checked] = []
+        self.failed = False
+        self._n = 0
+
+    def next_suffix(self) -> str:
+        self._n += 1
+        return f"_{self._n}"
+
+    @property
+    def dates(self) -> set[str]:
+        return {f.day.date for f in self.files}
+
+    @property
+    def rows(self) -> int:
+        return sum(f.accepted for f in self.files)
+
+    def add(self, checked: _Checked) -> None:
+        self.files.append(checked)
+
+    def write(self) -> None:
+        if not self.files:
+            return
+        con, now = self.con, _utcnow()
+        self.failed = True  # until committed: a failed write is not attempted again
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for f in self.files:
+                _write(con, f, now, self.load_id)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        finally:
+            for f in self.files:
+                _drop_temps(con, f.t)
+        self.files, self.failed = [], False
+
+
+def _write(con, f: _Checked, now: dt.datetime, load_id: str) -> None:
+    """One file's part of the batch's transaction."""
+    t, day, res, in_force = f.t, f.day, f.res, f.in_force
+    meta = [day.date, f.path.name, f.sha]
+    cols = ", ".join(f"nullif(r.{q(h)}, '')" for h in HEADERS)
+    con.execute("DELETE FROM raw.ticket_rows WHERE _export_date = ?", [day.date])
+    con.execute("DELETE FROM raw.quarantine WHERE _export_date = ?", [day.date])
+    con.execute(f"""INSERT INTO raw.ticket_rows
+        SELECT ?::DATE, ?, ?, r._row_number, ?::TIMESTAMP, {cols}
+        FROM _rows{t} r WHERE NOT EXISTS (SELECT 1 FROM _bad{t} b WHERE b._row_number = r._row_number)""",
+                meta + [now])
+    _insert_quarantine(con, meta, f.quarantine)
+    loaded, quarantined = con.execute(
+        "SELECT (SELECT count(*) FROM raw.ticket_rows WHERE _export_date = ?), "
+        "(SELECT count(*) FROM raw.quarantine WHERE _export_date = ?)", [day.date, day.date]).fetchone()
+    if loaded + quarantined != f.rows_read or quarantined != len(f.quarantine):
+        raise RuntimeError(f"{f.path.name}: control totals do not add up: read {f.rows_read}, loaded "
+                           f"{loaded}, quarantined {quarantined} (expected {len(f.quarantine)}); rolled back")
+    res.status = "replaced" if in_force else "loaded"
+    res.rows_read, res.rows_loaded, res.rows_quarantined = f.rows_read, loaded, quarantined
+    res.message = f"replaced the delivery {in_force[2]} ({in_force[0][:12]}…)" if in_force else ""
+    con.execute("INSERT OR REPLACE INTO raw.exports VALUES (?::DATE, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [day.date, f.path.name, f.sha, res.format, res.encoding, f.man.row_count, f.man.sha256,
+                 f.man.exported_at, loaded, quarantined, now, load_id])
+    _audit(con, res, load_id, now, replaced_sha=in_force[0] if in_force else None)
 
 
 def _audit(con, res: FileResult, load_id: str, when: dt.datetime, replaced_sha: Optional[str] = None) -> None:
