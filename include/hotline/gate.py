@@ -100,15 +100,22 @@ def _plain(v):
     return v
 
 
-def _gx():
+def import_gx():
+    """Import Great Expectations (~7 s of CPU) without analytics and with its INFO chatter silenced; callers
+    may run this in a thread ahead of time."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
 
     # GX configures its own loggers on import; keep its per-step INFO chatter out of our logs.
     for name in ("great_expectations", "great_expectations.data_context.types.base"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    return gx
+
+
+def _gx():
+    gx = import_gx()
+    from great_expectations.data_context.types.base import ProgressBarsConfig
 
     ctx = gx.get_context(mode="ephemeral")
     ctx.variables.progress_bars = ProgressBarsConfig(globally=False)

@@ -122,9 +122,22 @@ def expected_counts(figures: dict) -> dict[tuple[str, str], int]:
     return {k: v for k, v in out.items() if v}  # a zero figure has no evidence rows to count
 
 
+def collect_evidence(con, month: str) -> None:
+    """Compute the month's evidence once, into temp table ``_evidence``: the checks count it, the release
+    writes it."""
+    con.execute(f"create or replace temp table _evidence as select figure_key, role, ticket_id "
+                f"from ({_evidence_sql(month)})")
+
+
+def _ensure_evidence(con, month: str) -> None:
+    if not con.execute("select count(*) from duckdb_tables() where database_name = 'temp' "
+                       "and table_name = '_evidence'").fetchone()[0]:
+        collect_evidence(con, month)
+
+
 def evidence_counts(con, month: str) -> dict[tuple[str, str], int]:
-    rows = con.execute(f"select figure_key, role, count(distinct ticket_id) from ({_evidence_sql(month)}) "
-                       "group by all").fetchall()
+    _ensure_evidence(con, month)
+    rows = con.execute("select figure_key, role, count(distinct ticket_id) from temp._evidence group by all").fetchall()
     return {(k, r): n for k, r, n in rows}
 
 
@@ -141,7 +154,8 @@ def evidence_checks(con, figures: dict) -> list[Check]:
 
 
 def write_evidence(con, target: Path, month: str, as_of: str) -> None:
-    con.execute(f"copy (select '{month}' as month, figure_key, role, ticket_id from ({_evidence_sql(month)}) "
+    _ensure_evidence(con, month)
+    con.execute(f"copy (select '{month}' as month, figure_key, role, ticket_id from temp._evidence "
                 f"order by all) to '{target}' (format parquet)")
 
 
