@@ -47,9 +47,9 @@
     {%- endif %}
 {%- endmacro %}
 
-{#- Pre-hook of int_tickets_as_of: clear what the run recomputes, and note the cleared tickets under this run's
-    batch id: a ticket may drop out of the state (received after an earlier cut-off), and the downstream models
-    must then drop it too. -#}
+{#- Pre-hook of int_tickets_as_of: note the tickets the run recomputes under its batch id and clear them. A
+    ticket may drop out of the state (received after an earlier cut-off): the downstream models drop what is
+    noted here, not only what int_tickets_as_of writes again. -#}
 {% macro ticket_state_pre_hook() -%}
     {%- if is_incremental() -%}
         {%- set state = ticket_delta_state() -%}
@@ -61,8 +61,7 @@
             delete from {{ recomputed_table() }}
             where batch_id <= (select coalesce(min(batch_id), 0) from {{ batches_table() }});
             insert into {{ recomputed_table() }}
-            select {{ new_batch_id() }}, ticket_id from {{ this }}
-            where ticket_id in ({{ changed_tickets_sql(state) }});
+            select {{ new_batch_id() }}, ticket_id from ({{ changed_tickets_sql(state) }});
             delete from {{ this }}
             where ticket_id in (select ticket_id from {{ recomputed_table() }} where batch_id = {{ new_batch_id() }})
         {%- endif -%}
@@ -79,7 +78,8 @@
 {%- endmacro %}
 
 {% macro batches_table() -%} intermediate.hotline_incremental_batches {%- endmacro %}
-{#- (batch_id, ticket_id): the tickets a delta run of int_tickets_as_of removed to recompute them. -#}
+{#- (batch_id, ticket_id): the tickets a delta run of int_tickets_as_of recomputes (computed once, in its
+    pre-hook; the model and the downstream models read them here). -#}
 {% macro recomputed_table() -%} intermediate.hotline_recomputed_tickets {%- endmacro %}
 
 {#- none → recompute every ticket; else the newest batch this model has consumed. -#}

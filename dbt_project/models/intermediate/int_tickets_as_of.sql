@@ -20,31 +20,29 @@ rows_as_of as (
     from {{ ref('stg_hotline__ticket_rows') }}
     where updated_at <= {{ as_of_ts() }}
     {%- if delta is not none %}
-      and ticket_id in ({{ changed_tickets_sql(delta) }})
+      and ticket_id in (select ticket_id from {{ recomputed_table() }} where batch_id = {{ new_batch_id() }})
     {%- endif %}
 
 ),
 
-versions as (
+-- the newest row per ticket by one hash aggregation (arg_max on the ordering key), not a window over all rows
+latest as (
 
     select
         ticket_id,
+        arg_max(
+            struct_pack(
+                received_at, source_channel, special_line, purpose, category_l1, category_l2, caller_key,
+                handling, departments_raw, dispatched_at, reply_due_date, replied_at, closed_at, status,
+                return_count, callback_at, callback_result, overdue_note, updated_at, export_date
+            ),
+            struct_pack(u := updated_at, e := export_date, r := row_number)
+        ) as state,
         cast(count(*) as integer) as version_count,
         min(export_date) as first_export_date,
         max(loaded_at) as last_loaded_at
     from rows_as_of
     group by ticket_id
-
-),
-
-latest as (
-
-    select *
-    from rows_as_of
-    qualify row_number() over (
-        partition by ticket_id
-        order by updated_at desc, export_date desc, row_number desc
-    ) = 1
 
 ),
 
@@ -71,8 +69,11 @@ events_as_of as (
         case when callback_at <= {{ as_of_ts() }} then callback_result end as callback_result,
         overdue_note,
         updated_at,
-        export_date as state_export_date
-    from latest
+        export_date as state_export_date,
+        version_count,
+        first_export_date,
+        last_loaded_at
+    from (select ticket_id, version_count, first_export_date, last_loaded_at, unnest(state) from latest)
     where received_at <= {{ as_of_ts() }}
 
 ),
@@ -110,13 +111,12 @@ final as (
         e.overdue_note,
         e.updated_at,
         e.state_export_date,
-        v.version_count,
-        v.first_export_date,
+        e.version_count,
+        e.first_export_date,
         {{ as_of_ts() }} as as_of,
-        v.last_loaded_at,
+        e.last_loaded_at,
         cast({{ new_batch_id() }} as bigint) as batch_id
     from events_as_of as e
-    inner join versions as v using (ticket_id)
 
 )
 
