@@ -16,6 +16,7 @@ departments as (
         ticket_id,
         list(department_name order by department_position) as departments
     from {{ ref('fct_work_order_departments') }}
+    where ticket_id in (select ticket_id from work_orders)
     group by ticket_id
 
 ),

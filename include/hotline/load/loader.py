@@ -516,8 +516,7 @@ class _Batch:
         self.failed = True  # until committed: a failed write is not attempted again
         con.execute("BEGIN TRANSACTION")
         try:
-            for f in self.files:
-                _write(con, f, now, self.load_id)
+            _write(con, self.files, now, self.load_id)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -528,31 +527,35 @@ class _Batch:
         self.files, self.failed = [], False
 
 
-def _write(con, f: _Checked, now: dt.datetime, load_id: str) -> None:
-    """One file's part of the batch's transaction."""
-    t, day, res, in_force = f.t, f.day, f.res, f.in_force
-    meta = [day.date, f.path.name, f.sha]
+def _write(con, files: list[_Checked], now: dt.datetime, load_id: str) -> None:
+    """The batch's transaction: each date's old rows out, every file's accepted rows in (one INSERT, so DuckDB
+    writes the batch in parallel), quarantined rows in, control totals checked, exports and audit rows."""
+    dates = [f.day.date for f in files]
+    con.execute("DELETE FROM raw.ticket_rows WHERE _export_date IN (SELECT unnest(?::DATE[]))", [dates])
+    con.execute("DELETE FROM raw.quarantine WHERE _export_date IN (SELECT unnest(?::DATE[]))", [dates])
     cols = ", ".join(f"nullif(r.{q(h)}, '')" for h in HEADERS)
-    con.execute("DELETE FROM raw.ticket_rows WHERE _export_date = ?", [day.date])
-    con.execute("DELETE FROM raw.quarantine WHERE _export_date = ?", [day.date])
-    con.execute(f"""INSERT INTO raw.ticket_rows
-        SELECT ?::DATE, ?, ?, r._row_number, ?::TIMESTAMP, {cols}
-        FROM _rows{t} r WHERE NOT EXISTS (SELECT 1 FROM _bad{t} b WHERE b._row_number = r._row_number)""",
-                meta + [now])
-    _insert_quarantine(con, meta, f.quarantine)
-    loaded, quarantined = con.execute(
-        "SELECT (SELECT count(*) FROM raw.ticket_rows WHERE _export_date = ?), "
-        "(SELECT count(*) FROM raw.quarantine WHERE _export_date = ?)", [day.date, day.date]).fetchone()
-    if loaded + quarantined != f.rows_read or quarantined != len(f.quarantine):
-        raise RuntimeError(f"{f.path.name}: control totals do not add up: read {f.rows_read}, loaded "
-                           f"{loaded}, quarantined {quarantined} (expected {len(f.quarantine)}); rolled back")
-    res.status = "replaced" if in_force else "loaded"
-    res.rows_read, res.rows_loaded, res.rows_quarantined = f.rows_read, loaded, quarantined
-    res.message = f"replaced the delivery {in_force[2]} ({in_force[0][:12]}…)" if in_force else ""
-    con.execute("INSERT OR REPLACE INTO raw.exports VALUES (?::DATE, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [day.date, f.path.name, f.sha, res.format, res.encoding, f.man.row_count, f.man.sha256,
-                 f.man.exported_at, loaded, quarantined, now, load_id])
-    _audit(con, res, load_id, now, replaced_sha=in_force[0] if in_force else None)
+    parts = [f"""SELECT DATE {lit(f.day.date)}, {lit(f.path.name)}, {lit(f.sha)}, r._row_number, $now, {cols}
+        FROM _rows{f.t} r WHERE NOT EXISTS (SELECT 1 FROM _bad{f.t} b WHERE b._row_number = r._row_number)"""
+             for f in files]
+    con.execute("INSERT INTO raw.ticket_rows " + " UNION ALL ".join(parts), {"now": now})
+    for f in files:
+        _insert_quarantine(con, [f.day.date, f.path.name, f.sha], f.quarantine)
+    counts = {(table, d): n for table in ("ticket_rows", "quarantine") for d, n in con.execute(
+        f"SELECT CAST(_export_date AS VARCHAR), count(*) FROM raw.{table} "
+        "WHERE _export_date IN (SELECT unnest(?::DATE[])) GROUP BY 1", [dates]).fetchall()}
+    for f in files:
+        day, res, in_force = f.day, f.res, f.in_force
+        loaded, quarantined = counts.get(("ticket_rows", day.date), 0), counts.get(("quarantine", day.date), 0)
+        if loaded + quarantined != f.rows_read or quarantined != len(f.quarantine):
+            raise RuntimeError(f"{f.path.name}: control totals do not add up: read {f.rows_read}, loaded "
+                               f"{loaded}, quarantined {quarantined} (expected {len(f.quarantine)}); rolled back")
+        res.status = "replaced" if in_force else "loaded"
+        res.rows_read, res.rows_loaded, res.rows_quarantined = f.rows_read, loaded, quarantined
+        res.message = f"replaced the delivery {in_force[2]} ({in_force[0][:12]}…)" if in_force else ""
+        con.execute("INSERT OR REPLACE INTO raw.exports VALUES (?::DATE, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [day.date, f.path.name, f.sha, res.format, res.encoding, f.man.row_count, f.man.sha256,
+                     f.man.exported_at, loaded, quarantined, now, load_id])
+        _audit(con, res, load_id, now, replaced_sha=in_force[0] if in_force else None)
 
 
 def _audit(con, res: FileResult, load_id: str, when: dt.datetime, replaced_sha: Optional[str] = None) -> None:
