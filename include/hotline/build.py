@@ -99,10 +99,17 @@ def run_dbt(command: str, warehouse: Path, dbt_vars: dict | None = None, select:
         failed = out.failures
         detail = "; ".join(f"{f['name']}: {f['message']}" for f in failed[:5]) or str(res.exception or "")
         more = f" (+{len(failed) - 5} more)" if len(failed) > 5 else ""
-        raise BuildError(f"dbt {command} failed: {detail}{more}")
+        hint = ""
+        if "out of sync" in detail:  # on_schema_change='fail': a model's columns changed since the last build
+            hint = (" (a model's columns changed since this warehouse was built, e.g. after an upgrade: "
+                    "rebuild it once with `hotline build --full-refresh`)")
+        raise BuildError(f"dbt {command} failed: {' '.join(detail.split())}{more}{hint}")
     return out
 
 
-def build_month(warehouse: Path, month: str, as_of: str, select: str | None = None) -> BuildResult:
-    """Seeds, models and tests for one month as of a cut-off."""
-    return run_dbt("build", warehouse, {"month": month, "as_of": as_of}, select=select)
+def build_month(warehouse: Path, month: str, as_of: str, select: str | None = None,
+                full_refresh: bool = False) -> BuildResult:
+    """Seeds, models and tests for one month as of a cut-off. ``full_refresh`` rebuilds the incremental models
+    from raw (after a model's columns changed, a new HOTLINE_PII_KEY or new department seeds)."""
+    return run_dbt("build", warehouse, {"month": month, "as_of": as_of}, select=select,
+                   extra=["--full-refresh"] if full_refresh else None)

@@ -140,13 +140,17 @@ def _load(dumps: Path, warehouse: Path):
 
 
 @app.command()
-def build(warehouse: Optional[Path] = WarehouseOpt, month: str = MonthOpt, as_of: Optional[str] = AsOfOpt) -> None:
+def build(warehouse: Optional[Path] = WarehouseOpt, month: str = MonthOpt, as_of: Optional[str] = AsOfOpt,
+          full_refresh: bool = typer.Option(False, "--full-refresh",
+                                            help="Rebuild the incremental models from raw (after an upgrade that "
+                                                 "changed a model's columns, a new HOTLINE_PII_KEY or new "
+                                                 "department seeds).")) -> None:
     """Build staging, facts and the month's marts with dbt (models and their tests)."""
     with friendly_errors():
-        _build(_warehouse(warehouse), month, as_of)
+        _build(_warehouse(warehouse), month, as_of, full_refresh=full_refresh)
 
 
-def _build(warehouse: Path, month: str, as_of: Optional[str]):
+def _build(warehouse: Path, month: str, as_of: Optional[str], full_refresh: bool = False):
     from hotline.build import build_month
     from hotline.periods import resolve
 
@@ -154,7 +158,7 @@ def _build(warehouse: Path, month: str, as_of: Optional[str]):
     if not warehouse.exists():
         raise UserError(f"warehouse {warehouse} does not exist: run `hotline load` first")
     with err.status(f"dbt build for {month} as of {cutoff}"):
-        result = build_month(warehouse, month, cutoff)
+        result = build_month(warehouse, month, cutoff, full_refresh=full_refresh)
     ok = sum(1 for r in result.results if r["status"] in ("success", "pass"))
     out.print(f"built {month} as of {cutoff}: {ok} models/tests passed, {len(result.results) - ok} other")
     return month, cutoff
