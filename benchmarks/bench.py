@@ -8,7 +8,8 @@ Environment: BENCH_SCALE (430), BENCH_DAYS (366 = the year; 45 is a quick run), 
 BENCH_FULL_RUNS (runs of the from-empty step, default BENCH_RUNS),
 BENCH_DATA (where exports and warehouses go, default /tmp/hotline-bench; never the repo), BENCH_DUMPS (reuse
 an existing folder of exports of benchmarks/year-spec.yaml), BENCH_NAME (results file name), BENCH_ONLY
-(comma-separated subset of full,nightly,monthly,gate).
+(comma-separated subset of full,nightly,airflow,monthly,gate; a partial run keeps the other steps' results
+already in the results file).
 """
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ DAYS = int(os.environ.get("BENCH_DAYS", "366"))
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 FULL_RUNS = int(os.environ.get("BENCH_FULL_RUNS", str(RUNS)))  # the year from empty takes ~15 min a run
 DATA = Path(os.environ.get("BENCH_DATA", "/tmp/hotline-bench"))
-ONLY = set(filter(None, os.environ.get("BENCH_ONLY", "full,nightly,monthly,gate").split(",")))
+ONLY = set(filter(None, os.environ.get("BENCH_ONLY", "full,nightly,airflow,monthly,gate").split(",")))
 NAME = os.environ.get("BENCH_NAME") or f"scale{SCALE:g}-days{DAYS}"
 ENV = {**os.environ, "HOTLINE_PII_KEY": os.environ.get("HOTLINE_PII_KEY", "benchmark-key-not-secret"),
        "GX_ANALYTICS_ENABLED": "false"}
@@ -201,8 +202,9 @@ def main() -> None:
         copy_db(wh, full_state)
 
     # 1. nightly increment: the warehouse as of the night before, then the last day
-    if "nightly" in ONLY:
-        before = DATA / "state-before-last-day.duckdb"
+    before = DATA / "state-before-last-day.duckdb"
+    day = DATA / "dumps-last-day"
+    if "nightly" in ONLY or "airflow" in ONLY:
         if not before.exists():
             log("preparing the warehouse of the night before (not measured)")
             prev_folder = DATA / "dumps-before-last-day"
@@ -214,7 +216,6 @@ def main() -> None:
             copy_db(DATA / "nonexistent", before)
             measure([HOTLINE, "load", "--dumps", str(prev_folder), "--warehouse", str(before)])
             measure(build(before, prev_month(str(last - dt.timedelta(days=1))[:7]), before_as_of))
-        day = DATA / "dumps-last-day"
         shutil.rmtree(day, ignore_errors=True)
         day.mkdir()
         for f in (csvs[-1], csvs[-1].with_name(csvs[-1].stem + ".manifest.json")):
@@ -230,7 +231,17 @@ def main() -> None:
             return measure(FLOOR + [str(fl), "nightly.sql", f"csv={csvs[-1].resolve()}",
                                     f"export_date={last}", f"file_name={csvs[-1].name}", f"as_of={night_as_of}",
                                     f"pii_key={ENV['HOTLINE_PII_KEY']}"])
+    if "nightly" in ONLY:
         results["steps"]["nightly"] = repeat("nightly increment", nightly_run, nightly_floor)
+    if "airflow" in ONLY:
+        dags_test = airflow_setup()
+
+        def airflow_run():
+            copy_db(before, wh)
+            return measure(dags_test + ["hotline_nightly", "--conf", json.dumps(
+                {"day": str(last), "dumps_dir": str(day), "warehouse": str(wh), "sensor_timeout_minutes": 1,
+                 "sensor_poke_seconds": 1})])
+        results["steps"]["airflow"] = repeat("nightly increment through Airflow", airflow_run, nightly_floor)
 
     # 2. monthly publication on the year's history (the warehouse as the last nightly left it)
     monthly_state = DATA / "state-monthly.duckdb"
@@ -266,7 +277,25 @@ def main() -> None:
     write(results)
 
 
+def airflow_setup() -> list[str]:
+    """A SQLite Airflow metadata DB of the benchmark's own, the one-slot DuckDB pool and the dbt manifest for
+    cosmos (not measured); returns the `airflow dags test` command."""
+    home = DATA / "airflow"
+    home.mkdir(parents=True, exist_ok=True)
+    ENV.update({"AIRFLOW_HOME": str(home), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+                "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
+                "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False", "HOTLINE_RETRY_DELAY_S": "10",
+                "PATH": f"{BIN}:{os.environ.get('PATH', '')}"})
+    airflow = str(BIN / "airflow")
+    measure([airflow, "db", "migrate"])
+    measure([airflow, "pools", "set", "hotline_duckdb", "1", "DuckDB allows one writer process"])
+    measure([sys.executable, "-m", "hotline.orchestration.dbt", "manifest"])
+    return [airflow, "dags", "test"]
+
+
 LABELS = {"nightly": "1. nightly increment (load 1 day + incremental build)",
+          "airflow": "1b. nightly increment through Airflow (`airflow dags test hotline_nightly`)",
           "monthly": "2. monthly publication (build month + gate + publish)",
           "full": "3. full history from an empty warehouse (load all + build)",
           "gate": "4. gate alone (GE) vs the same checks in SQL"}
@@ -275,6 +304,11 @@ LABELS = {"nightly": "1. nightly increment (load 1 day + incremental build)",
 def write(results: dict) -> None:
     out = HERE / "results"
     out.mkdir(exist_ok=True)
+    previous = out / f"{results['name']}.json"
+    if previous.exists():  # a partial run (BENCH_ONLY) keeps the other steps measured on the same data
+        old = json.loads(previous.read_text())
+        if (old.get("scale"), old.get("days")) == (results["scale"], results["days"]):
+            results["steps"] = {**old.get("steps", {}), **results["steps"]}
     (out / f"{results['name']}.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     m = results["machine"]
     lines = [f"# Benchmark results: {results['name']}", "",

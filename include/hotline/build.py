@@ -64,8 +64,8 @@ def dbt_args(command: str, warehouse: Path, dbt_vars: dict | None = None, select
              extra: list[str] | None = None) -> list[str]:
     work = warehouse.resolve().parent / "dbt"
     # dbt's console log goes to the file only unless the user asked for detail (hotline -v); failures are
-    # reported by run_dbt itself.
-    console = "info" if logging.getLogger().isEnabledFor(logging.INFO) else "warn"
+    # reported by run_dbt itself, in one line that names the log file.
+    console = "info" if logging.getLogger().isEnabledFor(logging.INFO) else "none"
     args = ["--log-level", console, command, "--project-dir", str(DBT_PROJECT_DIR),
             "--profiles-dir", str(DBT_PROJECT_DIR),
             "--target-path", str(work / "target"), "--log-path", str(work / "logs")]
@@ -103,7 +103,8 @@ def run_dbt(command: str, warehouse: Path, dbt_vars: dict | None = None, select:
         if "out of sync" in detail:  # on_schema_change='fail': a model's columns changed since the last build
             hint = (" (a model's columns changed since this warehouse was built, e.g. after an upgrade: "
                     "rebuild it once with `hotline build --full-refresh`)")
-        raise BuildError(f"dbt {command} failed: {' '.join(detail.split())}{more}{hint}")
+        log_file = warehouse.parent / "dbt" / "logs" / "dbt.log"
+        raise BuildError(f"dbt {command} failed: {' '.join(detail.split())}{more}{hint}; details in {log_file}")
     return out
 
 
