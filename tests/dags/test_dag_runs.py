@@ -14,34 +14,20 @@ import json
 import re
 import subprocess
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
 
 from airflow_support import (
     LAST_DAY, N_EXPORTS, REPO, airflow_env, asset_events, copy_dumps, init_airflow_home, shared_manifest,
+    webhook_receiver,
 )
 
 pytestmark = [pytest.mark.airflow, pytest.mark.slow]
 
 HERE = Path(__file__).resolve().parent
 STEP_END = re.compile(r"^@@STEP-END (\S+) (\{.*\})$", re.MULTILINE)
-
-
-class AlertHook(BaseHTTPRequestHandler):
-    """The user's alert webhook (HOTLINE_ALERT_WEBHOOK): records what the failure callback posts."""
-    received: list[dict] = []
-
-    def do_POST(self):  # noqa: N802
-        AlertHook.received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-        self.send_response(200)
-        self.end_headers()
-
-    def log_message(self, *a):
-        pass
 
 
 @pytest.fixture(scope="module")
@@ -74,19 +60,13 @@ def scenario(tmp_path_factory, airflow_home, default_dumps) -> dict:
     spec = root / "scenario.json"
     spec.write_text(json.dumps({"steps": steps}))
 
-    AlertHook.received = []
-    server = HTTPServer(("127.0.0.1", 0), AlertHook)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    env = airflow_env(airflow_home, HOTLINE_DUMPS=str(inbox), HOTLINE_WAREHOUSE=str(warehouse),
-                      HOTLINE_PUBLISH=str(publish), HOTLINE_DBT_MANIFEST=str(dbt_manifest),
-                      HOTLINE_ALERT_WEBHOOK=f"http://127.0.0.1:{server.server_address[1]}/alert")
     t = time.monotonic()
-    try:
+    with webhook_receiver("/alert") as (alert_url, alerts):
+        env = airflow_env(airflow_home, HOTLINE_DUMPS=str(inbox), HOTLINE_WAREHOUSE=str(warehouse),
+                          HOTLINE_PUBLISH=str(publish), HOTLINE_DBT_MANIFEST=str(dbt_manifest),
+                          HOTLINE_ALERT_WEBHOOK=alert_url)
         p = subprocess.run([sys.executable, str(HERE / "run_scenario.py"), str(spec)], env=env, cwd=REPO,
                            capture_output=True, text=True, timeout=900)
-    finally:
-        server.shutdown()
-        server.server_close()
     out = p.stdout + p.stderr
     results, outputs, start = {}, {}, 0
     for m in STEP_END.finditer(p.stdout):
@@ -97,7 +77,7 @@ def scenario(tmp_path_factory, airflow_home, default_dumps) -> dict:
     assert len(results) == len(steps), f"the scenario stopped early\n{out[-6000:]}"
     print(f"dag.test scenario: {time.monotonic() - t:.0f} s for {len(steps)} runs")
     return {"results": results, "outputs": outputs, "home": airflow_home, "warehouse": warehouse,
-            "publish": publish, "alerts": list(AlertHook.received)}
+            "publish": publish, "alerts": list(alerts)}
 
 
 def _check(s, step, state):

@@ -10,13 +10,12 @@ import subprocess
 import sys
 import threading
 from datetime import date, datetime, timezone
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
-from airflow_support import REPO, airflow_env
+from airflow_support import REPO, airflow_env, webhook_receiver
 from hotline.orchestration import alerts, config, tasks
 from hotline.orchestration.exports import check_export
 
@@ -143,25 +142,10 @@ def test_default_args_retry_with_exponential_backoff_and_alert():
 
 
 # ------------------------------------------------------------------------------------------------ alerts
-class _Hook(BaseHTTPRequestHandler):
-    received: list = []
-
-    def do_POST(self):  # noqa: N802
-        _Hook.received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-        self.send_response(200)
-        self.end_headers()
-
-    def log_message(self, *a):
-        pass
-
-
 @pytest.fixture
 def webhook():
-    _Hook.received = []
-    server = HTTPServer(("127.0.0.1", 0), _Hook)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/hook", _Hook.received
-    server.shutdown()
+    with webhook_receiver() as hook:
+        yield hook
 
 
 class _Smtp(socketserver.StreamRequestHandler):
