@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from hotline.build import build_month, run_dbt
+from hotline.build import BuildError, build_month, run_dbt
 from hotline.load import load_folder
 
 MONTH = "2024-11"
@@ -55,7 +55,8 @@ def _tables(wh: Path) -> list[tuple[str, str, list[str]]]:
             from duckdb_tables() t join duckdb_columns() c using (database_name, schema_name, table_name)
             where t.schema_name in ('staging', 'intermediate', 'marts') and t.database_name = current_database()
               -- bookkeeping of the incremental runs
-              and t.table_name not in ('hotline_incremental_batches', 'hotline_recomputed_tickets')
+              and t.table_name not in ('hotline_incremental_batches', 'hotline_recomputed_tickets',
+                                       'hotline_tested', 'hotline_tested_pending')
             group by all order by all""").fetchall()
     finally:
         con.close()
@@ -138,3 +139,59 @@ def _batch_sizes(wh: Path) -> dict[int, int]:
             "select batch_id, count(*) from intermediate.int_tickets_as_of group by 1").fetchall())
     finally:
         con.close()
+
+
+def _query(wh: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(wh))
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def _watermarks(wh: Path) -> dict[str, str]:
+    return dict(_query(wh, "select test_id, watermark from intermediate.hotline_tested"))
+
+
+@pytest.mark.slow
+def test_tests_check_what_changed_since_they_last_passed(tmp_path, default_dumps):
+    """The big tables' tests check only export days loaded / tickets recomputed since they last passed
+    (dbt_project/macros/tested_increment.sql); a failing test keeps checking its rows until they are fixed."""
+    dumps, wh = tmp_path / "dumps", tmp_path / "warehouse.duckdb"
+    _copy_days(default_dumps, dumps, before=SPLIT)
+    load_folder(dumps, wh)
+    build_month(wh, MONTH, "2024-12-05 18:00:00")
+    first = _watermarks(wh)
+    raw_test = next(t for t in first if t.startswith("test.hotline.source_not_null_raw_ticket_rows__export_date"))
+    ticket_test = next(t for t in first if t.startswith("test.hotline.unique_int_tickets_as_of_ticket_id"))
+    assert len(first) >= 30
+
+    # a new export day with a channel outside the contract in one of its rows
+    _copy_days(default_dumps, dumps, since=SPLIT, before="20241207")
+    load_folder(dumps, wh)
+    bad = _query(wh, "select _row_number from raw.ticket_rows where _export_date = date '2024-12-06' limit 1")[0][0]
+    con = duckdb.connect(str(wh))
+    con.execute(f"update raw.ticket_rows set 来源渠道 = '传真' where _export_date = date '2024-12-06' "
+                f"and _row_number = {bad}")
+    con.close()
+    for _ in range(2):  # the failing test's watermark does not move: the next run checks the row again
+        with pytest.raises(BuildError, match="source_accepted_values_raw_ticket_rows"):
+            build_month(wh, MONTH, "2024-12-06 23:59:59")
+        marks = _watermarks(wh)
+        kept = [t for t in first if t.startswith("test.hotline.source_accepted_values") and marks[t] == first[t]]
+        assert len(kept) == 1, "the failing test (and only it) keeps its watermark"
+        assert marks[raw_test] > first[raw_test], "a passing test moves on"
+
+    # fixed: every test passes and moves on to what the build just saw
+    con = duckdb.connect(str(wh))
+    con.execute(f"update raw.ticket_rows set 来源渠道 = '电话' where _export_date = date '2024-12-06' "
+                f"and _row_number = {bad}")
+    con.close()
+    build_month(wh, MONTH, "2024-12-06 23:59:59")
+    now = _watermarks(wh)
+    assert now[raw_test] > first[raw_test]
+    assert int(now[ticket_test]) > int(first[ticket_test])
+    # and the filter a scoped test ran with covers that day only, not the history
+    run_sql = wh.parent / "dbt" / "target" / "run"
+    compiled = "\n".join(p.read_text() for p in run_sql.rglob("source_not_null_raw_ticket_rows__export_date*.sql"))
+    assert f"_loaded_at > timestamp '{marks[raw_test]}'" in compiled

@@ -1,7 +1,21 @@
-{#- The two vars every month-dependent model reads, validated once here. -#}
+{#- The two settings every month-dependent model reads, validated once here.
+
+    Each comes from --vars (dbt's own interface; unit tests override it) or, when no var is given, from the
+    environment (HOTLINE_MONTH, HOTLINE_AS_OF), read at execution time only. hotline.build passes the
+    environment: --vars that change every run make dbt re-parse the whole project (~3 s a run), environment
+    variables read only while executing do not. At parse time a placeholder stands in. -#}
+{% macro period_setting(name, env_name, placeholder) -%}
+    {%- set value = var(name, none) -%}
+    {%- if value is none and not execute -%}{{ return(placeholder) }}{%- endif -%}
+    {%- if value is none -%}{%- set value = env_var(env_name, '') or none -%}{%- endif -%}
+    {%- if value is none -%}
+        {{ exceptions.raise_compiler_error("no " ~ name ~ ": pass --vars '{\"" ~ name ~ "\": ...}' or set " ~ env_name) }}
+    {%- endif -%}
+    {{- return(value) -}}
+{%- endmacro %}
 
 {% macro month_var() -%}
-    {%- set m = var('month') | string | trim -%}
+    {%- set m = period_setting('month', 'HOTLINE_MONTH', '2000-01') | string | trim -%}
     {%- if not modules.re.match('^[0-9]{4}-(0[1-9]|1[0-2])$', m) -%}
         {{ exceptions.raise_compiler_error("var 'month' must look like 2024-11, got '" ~ m ~ "'") }}
     {%- endif -%}
@@ -9,7 +23,7 @@
 {%- endmacro %}
 
 {% macro as_of_var() -%}
-    {%- set t = var('as_of') | string | trim -%}
+    {%- set t = period_setting('as_of', 'HOTLINE_AS_OF', '2000-02-12 10:00:00') | string | trim -%}
     {%- if not modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}(:[0-9]{2})?$', t) -%}
         {{ exceptions.raise_compiler_error("var 'as_of' must look like '2024-12-12 10:00:00' (Asia/Shanghai), got '" ~ t ~ "'") }}
     {%- endif -%}

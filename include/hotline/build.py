@@ -13,6 +13,8 @@ from hotline.paths import DBT_PROJECT_DIR
 log = logging.getLogger(__name__)
 
 PII_KEY_ENV = "HOTLINE_PII_KEY"
+#: the dbt vars that reach dbt as environment variables (read at execution time, no re-parse when they change)
+PERIOD_ENV = {"month": "HOTLINE_MONTH", "as_of": "HOTLINE_AS_OF"}
 
 
 class BuildError(RuntimeError):
@@ -66,7 +68,8 @@ def dbt_args(command: str, warehouse: Path, dbt_vars: dict | None = None, select
     # dbt's console log goes to the file only unless the user asked for detail (hotline -v); failures are
     # reported by run_dbt itself, in one line that names the log file.
     console = "info" if logging.getLogger().isEnabledFor(logging.INFO) else "none"
-    args = ["--log-level", console, command, "--project-dir", str(DBT_PROJECT_DIR),
+    # --log-level alone would also silence the file log that a failure message points to
+    args = ["--log-level", console, "--log-level-file", "debug", command, "--project-dir", str(DBT_PROJECT_DIR),
             "--profiles-dir", str(DBT_PROJECT_DIR),
             "--target-path", str(work / "target"), "--log-path", str(work / "logs")]
     if dbt_vars:
@@ -86,10 +89,21 @@ def run_dbt(command: str, warehouse: Path, dbt_vars: dict | None = None, select:
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     ensure_pii_key(warehouse)
     os.environ["HOTLINE_WAREHOUSE"] = str(warehouse)
+    # month/as_of go through the environment, other vars through --vars: dbt re-parses the whole project when
+    # --vars change (dbt_project/macros/periods.sql)
+    dbt_vars = dict(dbt_vars or {})
+    period = {PERIOD_ENV[k]: str(dbt_vars.pop(k)) for k in list(dbt_vars) if k in PERIOD_ENV}
+    saved = {k: os.environ.get(k) for k in PERIOD_ENV.values()}
+    os.environ.update(period)
     try:
         res = dbtRunner().invoke(dbt_args(command, warehouse, dbt_vars, select, extra))
     finally:
         release_dbt_connection()
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
     results = []
     for r in getattr(res.result, "results", None) or []:
         results.append({"name": getattr(r.node, "unique_id", str(r.node)), "status": str(r.status),

@@ -68,15 +68,16 @@ def nightly_select(manifest_path: Path) -> list[str]:
 
 def dbt_env_interceptor(context, operator) -> None:
     """Cosmos interceptor: point dbt at the run's warehouse, give it the PII key, set the nightly vars."""
-    from hotline.build import ensure_pii_key
+    from hotline.build import PERIOD_ENV, ensure_pii_key
     from hotline.orchestration.config import nightly_run
 
     run = nightly_run(context)
     run.warehouse.parent.mkdir(parents=True, exist_ok=True)
     ensure_pii_key(run.warehouse)
+    # the period as environment variables, not --vars: changing --vars makes every task re-parse the project
+    period = {PERIOD_ENV[k]: v for k, v in nightly_vars(run.day).items()}
     operator.env = {**(operator.env or {}), "HOTLINE_WAREHOUSE": str(run.warehouse),
-                    "HOTLINE_PII_KEY": os.environ["HOTLINE_PII_KEY"]}
-    operator.vars = {**(operator.vars or {}), **nightly_vars(run.day)}
+                    "HOTLINE_PII_KEY": os.environ["HOTLINE_PII_KEY"], **period}
 
 
 def nightly_dbt_group(group_id: str = "dbt_staging_facts", pool: str | None = None, manifest: Path | None = None):
