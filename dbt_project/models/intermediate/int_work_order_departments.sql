@@ -7,9 +7,10 @@
     3. otherwise the part is split on whitespace and each piece looked up ("市住房和城乡建设局 市城市管理局");
     4. an unknown piece is kept under its cleaned name, flagged is_known_department = false;
     5. the first department is the lead; a department named twice counts once, at its first position. -#}
+{#- delete+insert by ticket: the pre-hook deletes (also the tickets that dropped out), dbt appends -#}
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
+    incremental_strategy='append',
     unique_key='ticket_id',
     on_schema_change='fail',
     pre_hook="{{ recomputed_tickets_pre_hook() }}",
@@ -22,7 +23,7 @@ work_orders as (
     select ticket_id, departments_raw
     from {{ ref('int_tickets_as_of') }}
     where is_work_order and departments_raw is not null
-    {{ recomputed_tickets_filter() }}
+    {{ recomputed_tickets_filter(batch_column='batch_id') }}
 
 ),
 

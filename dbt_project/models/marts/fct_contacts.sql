@@ -1,9 +1,10 @@
 -- depends_on: {{ ref('int_tickets_as_of') }}
 {#- Every contact (ticket) received by the cut-off, in its state as of the cut-off, with the bulletin's
     channel and purpose buckets. -#}
+{#- delete+insert by ticket: the pre-hook deletes (also the tickets that dropped out), dbt appends -#}
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
+    incremental_strategy='append',
     unique_key='ticket_id',
     on_schema_change='fail',
     pre_hook="{{ recomputed_tickets_pre_hook() }}",
@@ -14,7 +15,7 @@ with
 tickets as (
 
     select * from {{ ref('int_tickets_as_of') }}
-    where true {{ recomputed_tickets_filter() }}
+    where true {{ recomputed_tickets_filter(batch_column='batch_id') }}
 
 ),
 

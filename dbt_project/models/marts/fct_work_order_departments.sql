@@ -1,7 +1,8 @@
 -- depends_on: {{ ref('int_tickets_as_of') }}
+{#- delete+insert by ticket: the pre-hook deletes (also the tickets that dropped out), dbt appends -#}
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
+    incremental_strategy='append',
     unique_key='ticket_id',
     on_schema_change='fail',
     pre_hook="{{ recomputed_tickets_pre_hook() }}",

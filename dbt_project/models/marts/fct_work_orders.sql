@@ -1,8 +1,9 @@
 -- depends_on: {{ ref('int_tickets_as_of') }}
 {#- One row per work order (办理方式 = 工单转办, any channel) received by the cut-off, state as of the cut-off. -#}
+{#- delete+insert by ticket: the pre-hook deletes (also the tickets that dropped out), dbt appends -#}
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
+    incremental_strategy='append',
     unique_key='ticket_id',
     on_schema_change='fail',
     pre_hook="{{ recomputed_tickets_pre_hook() }}",
@@ -13,7 +14,7 @@ with
 tickets as (
 
     select * from {{ ref('int_tickets_as_of') }}
-    where is_work_order {{ recomputed_tickets_filter() }}
+    where is_work_order {{ recomputed_tickets_filter(batch_column='batch_id') }}
 
 ),
 
