@@ -248,6 +248,10 @@ def _reconciliation_checks(v: _Validator, con, month: str, as_of: str, spec: dic
     import pandas as pd
 
     rows, skipped = [], []
+    for name, sql in (spec.get("recounts") or {}).items():  # shared by several checks: computed once
+        if not str(name).isidentifier():
+            raise ValueError(f"reconciliation recount name {name!r} is not an identifier")
+        con.execute(f"create or replace temp table {name} as {_render(sql, month, as_of)}")
     for c in spec.get("checks") or []:
         expected = _scalar(con, c["expected"], month, as_of)
         actual = _scalar(con, c["actual"], month, as_of)
