@@ -140,6 +140,18 @@ def prev_month(month: str) -> str:
 # ------------------------------------------------------------------------------------------------------------
 
 
+def commit() -> str:
+    """The code measured: HEAD, marked dirty when the checkout has uncommitted changes."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True,
+                              check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO,
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("-dirty" if dirty else "")
+
+
 def machine() -> dict:
     cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
                 if ln.startswith("model name")), platform.processor())
@@ -167,7 +179,7 @@ def main() -> None:
     night_as_of = f"{last.isoformat()} 23:59:59"
     before_as_of = f"{(last - dt.timedelta(days=1)).isoformat()} 23:59:59"
     results: dict = {"name": NAME, "scale": SCALE, "days": len(csvs), "first_day": str(day_of(csvs[0])),
-                     "last_day": str(last), "month": month, "as_of": as_of, "runs": RUNS, "machine": machine(),
+                     "last_day": str(last), "month": month, "as_of": as_of, "runs": RUNS, "machine": machine(), "commit": commit(),
                      "export_bytes": sum(c.stat().st_size for c in csvs), "steps": {}}
     log(f"{len(csvs)} exports {results['first_day']} … {last} ({results['export_bytes'] / 2**30:.1f} GiB); "
         f"publication {month} as of {as_of}")
@@ -200,6 +212,7 @@ def main() -> None:
             globals()["RUNS"] = global_runs
         if "full" in ONLY:
             results["steps"]["full"] = r
+            write(results)
         measure(build(wh, prev_month(str(last)[:7]), night_as_of))  # as the nightly leaves it
         copy_db(wh, full_state)
 
@@ -235,6 +248,7 @@ def main() -> None:
                                     f"pii_key={ENV['HOTLINE_PII_KEY']}"])
     if "nightly" in ONLY:
         results["steps"]["nightly"] = repeat("nightly increment", nightly_run, nightly_floor)
+        write(results)  # after every step: a later failure loses nothing measured
     if "airflow" in ONLY:
         dags_test = airflow_setup()
 
@@ -244,6 +258,7 @@ def main() -> None:
                 {"day": str(last), "dumps_dir": str(day), "warehouse": str(wh), "sensor_timeout_minutes": 1,
                  "sensor_poke_seconds": 1})])
         results["steps"]["airflow"] = repeat("nightly increment through Airflow", airflow_run, nightly_floor)
+        write(results)
 
     # 2. monthly publication on the year's history (the warehouse as the last nightly left it)
     monthly_state = DATA / "state-monthly.duckdb"
@@ -261,6 +276,7 @@ def main() -> None:
                                     f"as_of={as_of}"])
         if "monthly" in ONLY:
             results["steps"]["monthly"] = repeat("monthly publication", monthly_run, monthly_floor)
+            write(results)
         else:
             monthly_run()
         copy_db(wh, monthly_state, move=True)  # a year's warehouse is ~15 GB: no second copy
@@ -316,7 +332,8 @@ def write(results: dict) -> None:
     lines = [f"# Benchmark results: {results['name']}", "",
              f"{results['days']} daily exports {results['first_day']} … {results['last_day']} at scale "
              f"{results['scale']:g} ({results['export_bytes'] / 2**30:.1f} GiB of CSV); publication "
-             f"{results['month']} as of {results['as_of']}; medians over the runs listed.", "",
+             f"{results['month']} as of {results['as_of']}; medians over the runs listed; code at commit "
+             f"{results.get('commit', 'unknown')}.", "",
              f"Machine: {m['cpu']}, {m['cores']} cores, {m['ram_gib']} GiB RAM, {m['os']}; "
              + ", ".join(f"{k} {v}" for k, v in m["versions"].items()) + ".", "",
              "| step | runs | wall s | floor wall s | ratio | peak MiB | floor peak MiB |",

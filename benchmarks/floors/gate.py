@@ -73,6 +73,8 @@ def main() -> None:
             else:
                 raise SystemExit(f"no SQL for {kind}")
             failed += bool(bad)
+    for name, sql in (suites["reconciliation"].get("recounts") or {}).items():  # shared by checks, as in the gate
+        con.execute(f"create or replace temp table {name} as {sql}")
     for c in suites["reconciliation"].get("checks") or []:
         total += 1
         failed += con.execute(c["expected"]).fetchone() != con.execute(c["actual"]).fetchone()
