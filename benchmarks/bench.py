@@ -262,7 +262,7 @@ def main() -> None:
 
     # 2. monthly publication on the year's history (the warehouse as the last nightly left it)
     monthly_state = DATA / "state-monthly.duckdb"
-    if "monthly" in ONLY or "gate" in ONLY:
+    if "monthly" in ONLY or ("gate" in ONLY and not monthly_state.exists()):
         def monthly_run():
             copy_db(full_state, wh)
             shutil.rmtree(pub, ignore_errors=True)

@@ -24,7 +24,8 @@ unchanged folder writes nothing.
 Any other error (a bug, a full disk) propagates. Raised while a batch is written, it rolls the whole batch back;
 raised while a file is checked, the files checked before it are written first. Earlier batches stay loaded.
 
-Speed: a well-formed UTF-8 CSV is split into fields by DuckDB's parallel CSV reader (the "fast path"), after
+Speed: the next new file is read, hashed, decoded and scanned in a worker thread while DuckDB stages the
+current one (``_Prefetch``). A well-formed UTF-8 CSV is split into fields by DuckDB's parallel CSV reader (the "fast path"), after
 numpy found the record boundaries; the result is accepted only if DuckDB returns exactly our row count and a
 sample of rows equal field for field to Python's ``csv`` module, else the file is parsed in Python (also the
 path for files with malformed or wrong-width rows, and for xlsx).
@@ -37,6 +38,7 @@ import json
 import re
 import tempfile
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
@@ -199,8 +201,10 @@ def load_folder(dumps_dir: Path, warehouse: Path, progress: Progress = None) -> 
     for day in days:
         items += [(day, p) for p in sorted(day.data, key=lambda p: p.suffix)] or [(day, None)]
     con = connect(warehouse)
+    prefetch = _Prefetch([])
     try:
         ensure_schema(con)
+        prefetch = _Prefetch(_likely_new(con, items))
         batch = _Batch(con, report.load_id)
         try:
             for i, (day, path) in enumerate(items):
@@ -209,7 +213,8 @@ def load_folder(dumps_dir: Path, warehouse: Path, progress: Progress = None) -> 
                     progress(i, len(items), name)
                 if day.date in batch.dates:  # the first file's outcome decides what the second is checked against
                     batch.write()
-                report.files.append(_load_one(con, batch, day, path, warehouse.parent))
+                prefetch.ahead(path)
+                report.files.append(_load_one(con, batch, day, path, warehouse.parent, prefetch))
                 if batch.rows >= BATCH_ROWS:
                     batch.write()
         except Exception:
@@ -220,11 +225,93 @@ def load_folder(dumps_dir: Path, warehouse: Path, progress: Progress = None) -> 
         if progress:
             progress(len(items), len(items), name)
     finally:
+        prefetch.close()
         con.close()
     return report
 
 
-def _load_one(con, batch: "_Batch", day: _Day, path: Optional[Path], tmp_root: Path) -> FileResult:
+# ----------------------------------------------------------------------------------------------------------------
+# reading ahead
+
+
+@dataclass
+class _Read:
+    """A file's bytes read, hashed, decoded and split into records (CSV), or the error doing so."""
+    path: Path
+    stat: Optional[tuple] = None
+    sha: Optional[str] = None
+    read_error: Optional[OSError] = None
+    _export: object = None
+    _error: Optional[RejectedFile] = None
+
+    def export(self):
+        if self._error is not None:
+            raise self._error
+        return self._export
+
+
+def _read(path: Path) -> _Read:
+    """The CPU side of a file's checks, free of any database access (it may run in a worker thread)."""
+    r = _Read(path)
+    try:
+        r.stat = _stat_key(path)
+        data = path.read_bytes()
+    except OSError as e:
+        r.read_error = e
+        return r
+    r.sha = hashlib.sha256(data).hexdigest()
+    if path.suffix.lower() == ".csv":
+        try:
+            encoding, body = readers.decode_check(path.name, data)
+            del data
+            r._export = readers.scan_csv(path.name, encoding, body)
+        except RejectedFile as e:
+            r._error = e
+    return r
+
+
+def _likely_new(con, items: list) -> list[Path]:
+    """The CSV files worth reading ahead: not the delivery in force under the same name (those are usually
+    skipped unread, _unchanged_since_load). Only a hint: each file is still judged when its turn comes."""
+    in_force = {str(d): n for d, n in con.execute("SELECT export_date, file_name FROM raw.exports").fetchall()}
+    return [p for day, p in items if p is not None and p.suffix.lower() == ".csv" and in_force.get(day.date) != p.name]
+
+
+class _Prefetch:
+    """Reads the next likely-new file in one worker thread while DuckDB stages the current one: sha256, file
+    reads and numpy release the GIL, and so does DuckDB, so a load from empty keeps both cores busy (one file
+    ahead at most: ~2× a file's size in memory)."""
+
+    def __init__(self, candidates: list[Path]):
+        self._next = {a: b for a, b in zip(candidates, candidates[1:])}
+        self._first = candidates[0] if candidates else None
+        self._futures: dict[Path, Future] = {}
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hotline-read") if candidates else None
+
+    def _submit(self, path: Optional[Path]) -> None:
+        if path is not None and self._pool is not None and path not in self._futures:
+            self._futures[path] = self._pool.submit(_read, path)
+
+    def ahead(self, current: Optional[Path]) -> None:
+        """Before ``current`` is processed: make sure it is being read, and start reading the one after it."""
+        if current in self._next or current == self._first:
+            self._submit(current)
+            self._submit(self._next.get(current))
+
+    def take(self, path: Path) -> _Read:
+        fut = self._futures.pop(path, None)
+        return fut.result() if fut is not None else _read(path)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            for f in self._futures.values():
+                f.cancel()
+            self._pool.shutdown(wait=True)
+            self._futures.clear()
+
+
+def _load_one(con, batch: "_Batch", day: _Day, path: Optional[Path], tmp_root: Path,
+              prefetch: "_Prefetch") -> FileResult:
     load_id = batch.load_id
     real_date = _real_date(*day.date.split("-"))
     if path is None:
@@ -235,7 +322,7 @@ def _load_one(con, batch: "_Batch", day: _Day, path: Optional[Path], tmp_root: P
         return res
     res = FileResult(path.name, real_date, "rejected", format=path.suffix.lstrip(".").lower())
     try:
-        _check_and_load(con, batch, day, path, tmp_root, res)
+        _check_and_load(con, batch, day, path, tmp_root, res, prefetch)
     except RejectedFile as e:
         res.status, res.message = "rejected", str(e)
         res.rows_read = res.rows_loaded = res.rows_quarantined = 0
@@ -266,18 +353,17 @@ def _unchanged_since_load(con, day: _Day, path: Path, res: FileResult) -> bool:
     return True
 
 
-def _check_and_load(con, batch: "_Batch", day: _Day, path: Path, tmp_root: Path, res: FileResult) -> None:
+def _check_and_load(con, batch: "_Batch", day: _Day, path: Path, tmp_root: Path, res: FileResult,
+                    prefetch: "_Prefetch") -> None:
     name = path.name
     if _real_date(*day.date.split("-")) is None:
         raise RejectedFile(name, f"the file name's date {day.date} is not a real date")
     if _unchanged_since_load(con, day, path, res):
         return
-    try:
-        stat = _stat_key(path)
-        data = path.read_bytes()
-    except OSError as e:
-        raise RejectedFile(name, f"cannot be read: {e}") from None
-    sha = hashlib.sha256(data).hexdigest()
+    pre = prefetch.take(path)
+    if isinstance(pre.read_error, OSError):
+        raise RejectedFile(name, f"cannot be read: {pre.read_error}") from None
+    stat, sha = pre.stat, pre.sha
     res.file_sha256 = sha
     man = read_manifest(name, day.manifest, day.date)
     res.manifest_row_count, res.manifest_sha256 = man.row_count, man.sha256
@@ -305,9 +391,7 @@ def _check_and_load(con, batch: "_Batch", day: _Day, path: Path, tmp_root: Path,
     if res.format == "xlsx":
         export = readers.read_xlsx(name, path)
     else:
-        encoding, body = readers.decode_check(name, data)
-        del data
-        export = readers.scan_csv(name, encoding, body)
+        export = pre.export()  # raises the decoding/structure rejection found while prefetching, if any
     res.encoding = export.encoding
     readers.check_header(name, export.header)
     if export.rows_read != man.row_count:
