@@ -182,8 +182,6 @@ def main() -> None:
     folder, csvs = exports()
     last = day_of(csvs[-1])
     month, as_of = publication_period(last)
-    night_as_of = f"{last.isoformat()} 23:59:59"
-    before_as_of = f"{(last - dt.timedelta(days=1)).isoformat()} 23:59:59"
     results: dict = {"name": NAME, "scale": SCALE, "days": len(csvs), "first_day": str(day_of(csvs[0])),
                      "last_day": str(last), "month": month, "as_of": as_of, "runs": RUNS, "machine": machine(), "commit": commit(),
                      "export_bytes": sum(c.stat().st_size for c in csvs), "steps": {}}
@@ -196,6 +194,9 @@ def main() -> None:
 
     def build(w, m, a):
         return [HOTLINE, "build", "--warehouse", str(w), "--month", m, "--as-of", a]
+
+    def nightly(dumps, w, d):
+        return [HOTLINE, "nightly", "--dumps", str(dumps), "--warehouse", str(w), "--day", str(d)]
 
     # 3. the full year from an empty warehouse
     if "full" in ONLY or not full_state.exists():
@@ -219,7 +220,7 @@ def main() -> None:
         if "full" in ONLY:
             results["steps"]["full"] = r
             write(results)
-        measure(build(wh, prev_month(str(last)[:7]), night_as_of))  # as the nightly leaves it
+        measure(nightly(folder, wh, last))  # as the last nightly leaves it (all exports unchanged: the build)
         copy_db(wh, full_state)
 
     # 1. nightly increment: the warehouse as of the night before, then the last day
@@ -235,8 +236,7 @@ def main() -> None:
                 for f in (c, c.with_name(c.stem + ".manifest.json")):
                     (prev_folder / f.name).symlink_to(f.resolve())
             copy_db(DATA / "nonexistent", before)
-            measure([HOTLINE, "load", "--dumps", str(prev_folder), "--warehouse", str(before)])
-            measure(build(before, prev_month(str(last - dt.timedelta(days=1))[:7]), before_as_of))
+            measure(nightly(prev_folder, before, last - dt.timedelta(days=1)))
         shutil.rmtree(day, ignore_errors=True)
         day.mkdir()
         for f in (csvs[-1], csvs[-1].with_name(csvs[-1].stem + ".manifest.json")):
@@ -244,13 +244,12 @@ def main() -> None:
 
         def nightly_run():
             copy_db(before, wh)
-            return steps([[HOTLINE, "load", "--dumps", str(day), "--warehouse", str(wh)],
-                          build(wh, prev_month(str(last)[:7]), night_as_of)])
+            return measure(nightly(day, wh, last))
 
         def nightly_floor():
             copy_db(before, fl)
             return measure(FLOOR + [str(fl), "nightly.sql", f"csv={csvs[-1].resolve()}",
-                                    f"export_date={last}", f"file_name={csvs[-1].name}", f"as_of={night_as_of}",
+                                    f"export_date={last}", f"file_name={csvs[-1].name}", f"as_of={last} 23:59:59",
                                     f"pii_key={ENV['HOTLINE_PII_KEY']}"])
     if "nightly" in ONLY:
         results["steps"]["nightly"] = repeat("nightly increment", nightly_run, nightly_floor)
@@ -318,7 +317,7 @@ def airflow_setup() -> list[str]:
     return [airflow, "dags", "test"]
 
 
-LABELS = {"nightly": "1. nightly increment (load 1 day + incremental build)",
+LABELS = {"nightly": "1. nightly increment (`hotline nightly`: load 1 day + incremental build of staging and facts)",
           "airflow": "1b. nightly increment through Airflow (`airflow dags test hotline_nightly`)",
           "monthly": "2. monthly publication (build month + gate + publish)",
           "full": "3. full history from an empty warehouse (load all + build)",

@@ -10,9 +10,11 @@ data interval (manual runs: the `day` param, else yesterday).
    with the reason (missing file, missing manifest, checksum mismatch).
 2. **load_exports**: loads every export that is new or re-delivered (`hotline.load.load_folder`): a missed
    night or a late day is caught up by the next run, a re-run is a no-op.
-3. **dbt_staging_facts**: astronomer-cosmos task group rendered from `manifest.json` (no dbt parsing at
-   import; `python -m hotline.orchestration.dbt manifest` makes it): one `dbt build` task per seed and model
-   (seeds, staging, intermediate, `fct_*`) as of the end of day D, each model's tests run right after it.
+3. **dbt_staging_facts**: one `dbt build` of seeds, staging, intermediate models and the `fct_*` facts
+   with their data tests, as of the end of day D (`hotline.build.build_nightly`, the same as `hotline nightly`).
+   `HOTLINE_NIGHTLY_DBT_TASKS=per_model` renders it instead as an astronomer-cosmos task group from
+   `manifest.json` (`python -m hotline.orchestration.dbt manifest` makes it; no dbt parsing at import): one
+   task per seed and model, its tests right after it, at ~1 s of overhead per task.
 4. **source_freshness** (`dbt source freshness` + day D in force) and **row_level_checks** (raw-layer dbt
    tests, control totals against the manifests, no gaps up to D, nothing left from replaced deliveries).
 5. **mark_raw_layer_current**: emits the asset `hotline_raw_layer` with `extra.through_day`, which

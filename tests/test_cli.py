@@ -10,7 +10,7 @@ import pytest
 from hotline.cli import app
 from typer.testing import CliRunner
 
-COMMANDS = ["generate", "load", "build", "validate", "publish", "run", "explain", "audit-bulletin"]
+COMMANDS = ["generate", "load", "nightly", "build", "validate", "publish", "run", "explain", "audit-bulletin"]
 
 
 @pytest.fixture
@@ -123,3 +123,37 @@ def test_a_warehouse_built_by_an_older_model_needs_full_refresh_and_gets_it(runn
         assert con.execute("select count(distinct batch_id) from intermediate.int_tickets_as_of").fetchone() == (1,)
     finally:
         con.close()
+
+
+def _first_days(src, dst, n):
+    dst.mkdir()
+    for csv in sorted(src.glob("hotline_*.csv"))[:n]:
+        for f in (csv, csv.with_name(csv.stem + ".manifest.json")):
+            (dst / f.name).write_bytes(f.read_bytes())
+    return dst
+
+
+def test_nightly_loads_and_builds_staging_and_facts_as_of_the_day(runner, tmp_path, default_dumps):
+    dumps, wh = _first_days(default_dumps, tmp_path / "dumps", 3), tmp_path / "w.duckdb"
+    args = ["nightly", "--dumps", str(dumps), "--warehouse", str(wh)]
+    _one_line_error(runner.invoke(app, args + ["--day", "2024-02-30"]), "2024-02-30")
+    assert not wh.exists(), "a bad --day is refused before anything is loaded"
+    res = runner.invoke(app, args)  # default: the newest export day in force
+    assert res.exit_code == 0, res.output
+    assert "3 exports (3 loaded)" in res.output and "as of 2024-10-03 23:59:59" in res.output
+    con = duckdb.connect(str(wh), read_only=True)
+    try:
+        assert con.execute("select distinct cast(as_of as varchar) from intermediate.int_tickets_as_of").fetchall() \
+            == [("2024-10-03 23:59:59",)]
+        assert con.execute("select count(*) from marts.fct_work_orders").fetchone()[0] > 0
+        tables = {r[0] for r in con.execute("select table_name from duckdb_tables() where schema_name = 'marts'").fetchall()}
+        assert not [t for t in tables if t.startswith("mart_")], "the month's marts are the monthly build's"
+    finally:
+        con.close()
+    # an earlier day in force is fine; a day that is not in force is one line, after the (no-op) load
+    res = runner.invoke(app, args + ["--day", "2024-10-02"])
+    assert res.exit_code == 0 and "3 exports (3 unchanged)" in res.output, res.output
+    res = runner.invoke(app, args + ["--day", "2024-10-09"])
+    last = res.output.strip().splitlines()[-1]
+    assert res.exit_code == 2 and "Traceback" not in res.output, res.output
+    assert last.startswith("error: the export of 2024-10-09 is not in force") and "newest: 2024-10-03" in last

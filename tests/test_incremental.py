@@ -82,7 +82,7 @@ def _assert_same_tables(incremental: Path, full: Path) -> None:
     tables = _tables(incremental)
     assert tables == _tables(full)
     names = {t for _, t, _ in tables}
-    assert {"stg_hotline__ticket_rows", "int_tickets_as_of", "fct_contacts", "fct_work_orders"} <= names
+    assert {"stg_hotline__ticket_rows", "int_tickets_as_of", "fct_work_orders", "fct_callbacks"} <= names
     inc, ful = _fingerprints(incremental, tables), _fingerprints(full, tables)
     differ = [t for t in inc if inc[t] != ful[t]]
     assert not differ, f"incremental and full-refresh builds differ in {differ}"

@@ -4,7 +4,7 @@ select
     _loaded_at as loaded_at,
     t("工单编号") as ticket_id, cast(t("受理时间") as timestamp) as received_at, t("来源渠道") as source_channel,
     t("专线类别") as special_line, t("诉求目的") as purpose, t("一级分类") as category_l1,
-    t("二级分类") as category_l2, t("诉求内容") as content,
+    t("二级分类") as category_l2,
     case when nullif(regexp_replace("联系电话", '[^0-9]', '', 'g'), '') is null then null
          else sha256('${pii_key}' || '|' || regexp_replace("联系电话", '[^0-9]', '', 'g')) end as caller_key,
     t("办理方式") as handling, t("承办单位") as departments_raw, cast(t("派单时间") as timestamp) as dispatched_at,

@@ -47,34 +47,29 @@
     {%- endif %}
 {%- endmacro %}
 
-{#- Pre-hook of int_tickets_as_of, then the model reads latest_states_table().
+{#- Pre-hook of int_tickets_as_of: the newest row's key per ticket into a temporary table (newest_keys_table());
+    the model then fetches those rows from staging by key.
 
     A delta run notes the tickets it recomputes under its batch id and clears them (a ticket may drop out of the
     state, received after an earlier cut-off: the downstream models drop what is noted here, not only what
-    int_tickets_as_of writes again). Their newest states are computed from their staging rows, read from the
-    first export date holding one of them (a literal bound: staging is stored in export-date order, so the scan
-    skips the older row groups; on a year of 35 M rows a nightly's read went from 5.3 s to under 1 s).
+    int_tickets_as_of writes again). Their keys are computed from their staging rows, read from the first
+    export date holding one of them (a literal bound: staging is stored in export-date order, so the scan skips
+    the older row groups; on a year of 35 M rows a nightly's read went from 5.3 s to under 1 s). Every
+    statement that looks tickets up by id also gets the literal range of their ids (ticket_bounds).
 
-    A full run computes every ticket's newest state one range of ticket ids at a time (the ids' first 6
-    characters: HX + the receipt's yymm, so a range's rows lie in a few months of exports): each range's hash
-    table fits DuckDB's memory limit instead of spilling (a year, 3 GB: 112 s in one aggregation, 67 s by
-    range). The ranges cover every string, so no ticket depends on the id format. -#}
+    A full run computes every ticket's key in one hash aggregation: the key (updated_at, export date, row
+    number) and three counters are small, so 21 M tickets fit DuckDB's memory limit (a year, 3 GB: 12 s, where
+    an arg_max carrying the whole row needed 73 s range by range). -#}
 {% macro ticket_state_pre_hook() -%}
     {%- set state = ticket_delta_state() -%}
+    {%- set rows = "select * from " ~ ref('stg_hotline__ticket_rows') ~ " where updated_at <= " ~ as_of_ts() -%}
     {%- if state is none -%}
         {%- if is_incremental() -%}
             delete from {{ recomputed_table() }};
             delete from {{ this }};
         {%- endif %}
-        {%- set rows = "select * from " ~ ref('stg_hotline__ticket_rows') ~ " where updated_at <= " ~ as_of_ts() -%}
-        {%- set bounds = ticket_id_ranges() -%}
-        {%- for lo, hi in zip([none] + bounds, bounds + [none]) %}
-            {{ 'create or replace temporary table ' ~ latest_states_table() ~ ' as' if loop.first
-               else 'insert into ' ~ latest_states_table() }}
-            {{ latest_states_sql(rows
-                ~ (" and ticket_id >= '" ~ lo ~ "'" if lo is not none else "")
-                ~ (" and ticket_id < '" ~ hi ~ "'" if hi is not none else "")) }};
-        {%- endfor %}
+        create or replace temporary table {{ newest_keys_table() }} as
+        {{ newest_keys_sql(rows) }}
     {%- else -%}
         {%- set batch = recomputed_tickets_sql() -%}
         {#- notes older than every downstream model's last run and every ticket-level test's last pass
@@ -85,43 +80,23 @@
             ~ "(select coalesce(min(try_cast(watermark as bigint)), 9223372036854775807) from " ~ tested_table() ~ "))") -%}
         {%- do run_query("insert into " ~ recomputed_table() ~ " select " ~ new_batch_id() ~ ", ticket_id from ("
             ~ changed_tickets_sql(state) ~ ")") -%}
+        {%- set bounds = ticket_bounds("batch_id = " ~ new_batch_id()) -%}
         {%- set first = run_query("select cast(min(export_date) as varchar) from " ~ ref('stg_hotline__ticket_rows')
-            ~ " where ticket_id in (" ~ batch ~ ")").rows[0][0] -%}
-        delete from {{ this }} where ticket_id in ({{ batch }});
-        create or replace temporary table {{ latest_states_table() }} as
-        {{ latest_states_sql("select * from " ~ ref('stg_hotline__ticket_rows') ~ " where "
-            ~ ("false" if first is none else "export_date >= date '" ~ first ~ "' and updated_at <= "
-               ~ as_of_ts() ~ " and ticket_id in (" ~ batch ~ ")")) }}
+            ~ " where ticket_id in (" ~ batch ~ ")" ~ bounds).rows[0][0] -%}
+        delete from {{ this }} where ticket_id in ({{ batch }}){{ bounds }};
+        create or replace temporary table {{ newest_keys_table() }} as
+        {{ newest_keys_sql(rows ~ (" and false" if first is none else " and export_date >= date '" ~ first
+            ~ "' and ticket_id in (" ~ batch ~ ")" ~ bounds)) }}
     {%- endif -%}
 {%- endmacro %}
 
-{#- The lower bounds of the ranges of ticket ids a full run of int_tickets_as_of computes one by one (at most 48
-    ranges; fewer when few ids share a prefix). -#}
-{% macro ticket_id_ranges() -%}
-    {%- if not execute -%}{{ return([]) }}{%- endif -%}
-    {%- set prefixes = run_query("select distinct left(ticket_id, 6) as p from " ~ ref('stg_hotline__ticket_rows')
-        ~ " where ticket_id is not null order by p").columns[0].values() -%}
-    {%- set step = ((prefixes | length) // 48) + 1 -%}
-    {%- set bounds = [] -%}
-    {%- for p in prefixes -%}
-        {%- if loop.index0 > 0 and loop.index0 % step == 0 -%}{%- do bounds.append(p) -%}{%- endif -%}
-    {%- endfor -%}
-    {{- return(bounds) -}}
-{%- endmacro %}
-
-{#- The newest row per ticket of `rows_sql` (staging rows) by one hash aggregation (arg_max on the ordering key,
-    not a window over all rows), with the version count, first export date and newest load. -#}
-{% macro latest_states_sql(rows_sql) -%}
+{#- Per ticket of `rows_sql` (staging rows): the key of its newest row (ordered by updated_at, then the later
+    export, then the later row; export date and row number identify a staging row), its version count, first
+    export date and newest load. -#}
+{% macro newest_keys_sql(rows_sql) -%}
     select
         ticket_id,
-        arg_max(
-            struct_pack(
-                received_at, source_channel, special_line, purpose, category_l1, category_l2, caller_key,
-                handling, departments_raw, dispatched_at, reply_due_date, replied_at, closed_at, status,
-                return_count, callback_at, callback_result, overdue_note, updated_at, export_date
-            ),
-            struct_pack(u := updated_at, e := export_date, r := row_number)
-        ) as state,
+        max(struct_pack(u := updated_at, e := export_date, r := row_number)) as newest,
         cast(count(*) as integer) as version_count,
         min(export_date) as first_export_date,
         max(loaded_at) as last_loaded_at
@@ -129,12 +104,28 @@
     group by ticket_id
 {%- endmacro %}
 
+{#- ` and <column> between '<lo>' and '<hi>'`: the literal range of the ids of the tickets that
+    `batch_condition` (on batch_id) selects in int_tickets_as_of and in the recomputed-tickets notes, or
+    ` and false` when there are none. Added beside every `ticket_id in (those tickets)`: DuckDB compares the
+    literals with each row group's min/max ticket_id and skips the groups outside. The ticket-level tables are
+    written in ticket-id order by a full build and a night's tickets are those of the last weeks (ids carry the
+    receipt's yymmdd), so a night's deletes and lookups read a few row groups instead of 21 M ids. -#}
+{% macro ticket_bounds(batch_condition, column='ticket_id') -%}
+    {%- if not execute -%}{{ return('') }}{%- endif -%}
+    {%- set row = run_query("select min(ticket_id), max(ticket_id) from (select ticket_id from "
+        ~ tickets_table() ~ " where " ~ batch_condition ~ " union all select ticket_id from "
+        ~ recomputed_table() ~ " where " ~ batch_condition ~ ")").rows[0] -%}
+    {%- if row[0] is none -%}{{ return(' and false') }}{%- endif -%}
+    {{- return(" and " ~ column ~ " between '" ~ (row[0] | replace("'", "''")) ~ "' and '"
+        ~ (row[1] | replace("'", "''")) ~ "'") -}}
+{%- endmacro %}
+
 {% macro recomputed_tickets_sql() -%}
     select ticket_id from {{ recomputed_table() }} where batch_id = {{ new_batch_id() }}
 {%- endmacro %}
 
-{#- The newest states that int_tickets_as_of's pre-hook computed for the run (a temporary table). -#}
-{% macro latest_states_table() -%} int_tickets_as_of__latest {%- endmacro %}
+{#- The newest rows' keys that int_tickets_as_of's pre-hook computed for the run (a temporary table). -#}
+{% macro newest_keys_table() -%} int_tickets_as_of__newest {%- endmacro %}
 
 {#- Batches: every int_tickets_as_of run stamps the rows it writes with a new batch_id (increasing). Each
     downstream ticket-level model records the newest batch it has consumed in
@@ -174,6 +165,7 @@
     and {{ batch_column }} > {{ consumed }}
     {%- elif consumed is not none -%}
     and {{ column }} in (select ticket_id from {{ ref('int_tickets_as_of') }} where batch_id > {{ consumed }})
+        {{- ticket_bounds("batch_id > " ~ consumed, column) }}
     {%- endif -%}
 {%- endmacro %}
 
@@ -183,17 +175,23 @@
         {%- set consumed = consumed_batch() -%}
         {%- if consumed is none -%} delete from {{ this }}
         {%- else -%} delete from {{ this }} where ticket_id in (select ticket_id from {{ recomputed_table() }} where batch_id > {{ consumed }})
+            {{- ticket_bounds("batch_id > " ~ consumed) }}
         {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
 
-{#- Post-hook of the downstream ticket-level models (every run, full or not): record the batch consumed. -#}
+{#- on-run-start: the bookkeeping tables. -#}
 {% macro create_batches_table() -%}
     create schema if not exists intermediate;
     create table if not exists {{ batches_table() }} (model varchar primary key, batch_id bigint);
-    create table if not exists {{ recomputed_table() }} (batch_id bigint not null, ticket_id varchar not null)
+    create table if not exists {{ recomputed_table() }} (batch_id bigint not null, ticket_id varchar not null);
+    {#- a model that is no longer an incremental table (fct_contacts became a view) must not hold back the
+        clean-up of the recomputed-tickets notes -#}
+    delete from {{ batches_table() }} where model not in (select table_name from duckdb_tables()
+        where database_name = current_database() and schema_name in ('intermediate', 'marts'))
 {%- endmacro %}
 
+{#- Post-hook of the downstream ticket-level models (every run, full or not): record the batch consumed. -#}
 {% macro record_consumed_batch() -%}
     insert or replace into {{ batches_table() }}
     select '{{ this.identifier }}', coalesce(max(batch_id), 0) from {{ ref('int_tickets_as_of') }}

@@ -46,9 +46,9 @@
     {%- elif '__tickets_since_tested__' in where -%}
         {%- set current = tickets_watermark(model.attached_node) -%}
         {%- set filter = "true" if previous is none else
-            "(ticket_id is null or ticket_id in (select ticket_id from " ~ tickets_table()
+            "(ticket_id is null or (ticket_id in (select ticket_id from " ~ tickets_table()
             ~ " where batch_id > " ~ previous ~ " union all select ticket_id from " ~ recomputed_table()
-            ~ " where batch_id > " ~ previous ~ "))" -%}
+            ~ " where batch_id > " ~ previous ~ ")" ~ ticket_bounds("batch_id > " ~ previous) ~ "))" -%}
         {%- set where = where.replace('__tickets_since_tested__', filter) -%}
     {%- else -%}
         {{ exceptions.raise_compiler_error("unknown increment placeholder in the where config of " ~ test_id ~ ": " ~ where) }}

@@ -167,6 +167,44 @@ def _build(warehouse: Path, month: str, as_of: Optional[str], full_refresh: bool
 
 
 @app.command()
+def nightly(dumps: Optional[Path] = DumpsOpt, warehouse: Optional[Path] = WarehouseOpt,
+            day: Optional[str] = typer.Option(None, "--day", help="Export day YYYY-MM-DD to build as of (its end, "
+                                              "23:59:59); it must be in force after loading (default: the newest "
+                                              "export day in force).")) -> None:
+    """The nightly increment (what the hotline_nightly DAG does): load every new or re-delivered export, then
+    build staging and the facts as of the end of the day, with their data tests (not the month's marts)."""
+    with friendly_errors():
+        from hotline.build import build_nightly
+        from hotline.periods import parse_day
+
+        w = _warehouse(warehouse)
+        wanted = parse_day(day) if day else None
+        _load(_dumps(dumps), w)
+        in_force = _export_days_in_force(w)
+        if not in_force:
+            raise UserError(f"no export is in force in {w}: nothing to build")
+        if wanted is not None and wanted not in in_force:
+            raise UserError(f"the export of {wanted} is not in force in {w} (newest: {in_force[-1]}): deliver it "
+                            "or pass another --day")
+        d = wanted or in_force[-1]
+        with err.status(f"dbt build of staging + facts as of {d} 23:59:59"):
+            result = build_nightly(w, d)
+        ok = sum(1 for r in result.results if r["status"] in ("success", "pass"))
+        out.print(f"built staging + facts as of {d} 23:59:59: {ok} models/tests passed, "
+                  f"{len(result.results) - ok} other")
+
+
+def _export_days_in_force(warehouse: Path) -> list[str]:
+    from hotline.warehouse import connect
+
+    con = connect(warehouse)
+    try:
+        return [r[0] for r in con.execute("select cast(export_date as varchar) from raw.exports order by 1").fetchall()]
+    finally:
+        con.close()
+
+
+@app.command()
 def validate(warehouse: Optional[Path] = WarehouseOpt, month: str = MonthOpt, as_of: Optional[str] = AsOfOpt,
              out_dir: Optional[Path] = OutOpt) -> None:
     """Run the Great Expectations gate on the month's marts (no publication)."""

@@ -5,6 +5,7 @@ import re
 from datetime import date, datetime
 
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 #: The hotline office publishes month M on the 12th of M+1 at 10:00 (Asia/Shanghai) by default.
 DEFAULT_CUTOFF_DAY, DEFAULT_CUTOFF_HOUR = 12, 10
 
@@ -18,6 +19,17 @@ def parse_month(text: str) -> str:
     if not m or not 1 <= int(m.group(2)) <= 12:
         raise BadPeriod(f"month must look like 2024-11, got {text!r}")
     return f"{m.group(1)}-{m.group(2)}"
+
+
+def parse_day(text: str) -> str:
+    """An export day, YYYY-MM-DD."""
+    text = str(text).strip()
+    try:
+        if DAY_RE.match(text):
+            return date.fromisoformat(text).isoformat()
+    except ValueError:
+        pass
+    raise BadPeriod(f"day must look like 2024-12-12, got {text!r}")
 
 
 def month_bounds(month: str) -> tuple[date, date]:

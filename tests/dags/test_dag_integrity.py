@@ -107,8 +107,18 @@ def test_nightly_wiring(inspected):
     assert set(inspected["dags"]["hotline_nightly"]["params"]) >= {"day", "sensor_timeout_minutes", "dumps_dir", "warehouse"}
 
 
-def test_cosmos_renders_staging_and_facts_only(inspected):
+def test_nightly_builds_staging_and_facts_in_one_task_by_default(inspected):
     tasks = inspected["dags"]["hotline_nightly"]["tasks"]
+    assert tasks["dbt_staging_facts"]["pool"] == POOL
+    assert not [t for t in tasks if t.startswith("dbt_staging_facts.")]
+
+
+def test_cosmos_renders_staging_and_facts_only(tmp_path, dbt_manifest, nowhere):
+    """HOTLINE_NIGHTLY_DBT_TASKS=per_model: one cosmos task per seed/model instead."""
+    out = _inspect(tmp_path, HOTLINE_DBT_MANIFEST=str(dbt_manifest), HOTLINE_NIGHTLY_DBT_TASKS="per_model",
+                   HOTLINE_WAREHOUSE=str(nowhere / "warehouse.duckdb"), HOTLINE_DUMPS=str(nowhere / "dumps"))
+    assert out["import_errors"] == {}
+    tasks = out["dags"]["hotline_nightly"]["tasks"]
     dbt = {k: v for k, v in tasks.items() if k.startswith("dbt_staging_facts.")}
     assert len(dbt) > 5, sorted(tasks)
     assert all(v["operator"].startswith("Dbt") and v["operator"].endswith("LocalOperator") for v in dbt.values())
@@ -129,8 +139,9 @@ def test_monthly_wiring(inspected):
 
 
 def test_without_manifest_and_with_another_cutoff(tmp_path, nowhere):
-    """A fresh checkout (no manifest yet) still imports: dbt runs as one task; the cut-off is configurable."""
-    out = _inspect(tmp_path, HOTLINE_DBT_MANIFEST=str(nowhere / "manifest.json"),
+    """A fresh checkout (no manifest yet) still imports: per-model tasks fall back to one task; the cut-off is
+    configurable."""
+    out = _inspect(tmp_path, HOTLINE_DBT_MANIFEST=str(nowhere / "manifest.json"), HOTLINE_NIGHTLY_DBT_TASKS="per_model",
                    HOTLINE_WAREHOUSE=str(nowhere / "w.duckdb"), HOTLINE_CUTOFF_DAY="15", HOTLINE_CUTOFF_HOUR="9")
     assert out["import_errors"] == {}
     tasks = out["dags"]["hotline_nightly"]["tasks"]

@@ -15,15 +15,30 @@
 with
 
 -- the newest row as of the cut-off per ticket, with its version count, first export date and last load. In a
--- run the pre-hook computes it into a temporary table (macros/incremental.sql: only the recomputed tickets in a
--- delta run, range of ticket ids by range in a full one); a unit test (no hooks) computes it here.
-latest as (
+-- run the pre-hook computes the newest rows' keys into a temporary table (macros/incremental.sql: only the
+-- recomputed tickets in a delta run); a unit test (no hooks) computes them here.
+newest as (
 
     {%- if execute and model.resource_type == 'model' %}
-    select * from {{ latest_states_table() }}
+    select * from {{ newest_keys_table() }}
     {%- else %}
-    {{ latest_states_sql("select * from " ~ ref('stg_hotline__ticket_rows') ~ " where updated_at <= " ~ as_of_ts()) }}
+    {{ newest_keys_sql("select * from " ~ ref('stg_hotline__ticket_rows') ~ " where updated_at <= " ~ as_of_ts()) }}
     {%- endif %}
+
+),
+
+latest as (
+
+    select
+        staged.*,
+        newest.version_count,
+        newest.first_export_date,
+        newest.last_loaded_at
+    from newest
+    -- the join key's range on the small side of a delta run (its tickets' export dates) is pushed into the scan
+    -- of staging by DuckDB, which then reads only the newest export days
+    inner join {{ ref('stg_hotline__ticket_rows') }} as staged
+        on staged.export_date = newest.newest.e and staged.row_number = newest.newest.r
 
 ),
 
@@ -54,7 +69,7 @@ events_as_of as (
         version_count,
         first_export_date,
         last_loaded_at
-    from (select ticket_id, version_count, first_export_date, last_loaded_at, unnest(state) from latest)
+    from latest
     where received_at <= {{ as_of_ts() }}
 
 ),

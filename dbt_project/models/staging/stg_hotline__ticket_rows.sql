@@ -43,9 +43,9 @@ renamed as (
         {{ clean_text('诉求目的') }} as purpose,
         {{ clean_text('一级分类') }} as category_l1,
         {{ clean_text('二级分类') }} as category_l2,
-        {{ clean_text('诉求内容') }} as content,
 
-        -- personal data: 诉求人 and 诉求地址 are dropped, 联系电话 becomes a keyed pseudonym
+        -- personal data: 诉求人 and 诉求地址 are dropped, 联系电话 becomes a keyed pseudonym; 诉求内容 (free
+        -- text, which can name people, phones and addresses, and which no model reads) stays in raw
         {{ caller_key('联系电话') }} as caller_key,
 
         -- handling

@@ -109,8 +109,9 @@ WITH ids AS (
     SELECT _tid, list(_row_number ORDER BY _row_number) AS _dup_rows FROM ids GROUP BY _tid HAVING count(*) > 1
 ), marked AS (
     SELECT r.*, d._dup_rows FROM {source} r LEFT JOIN dups d ON d._tid = r."工单编号"
-), classified AS (
-    SELECT _row_number, {code} AS reason_code, {reason} AS reason FROM marked
+), coded AS (
+    SELECT *, {code} AS reason_code FROM marked
 )
-SELECT * FROM classified WHERE reason_code IS NOT NULL ORDER BY _row_number
+-- the reason text only for the rows that have one: spelling out every check for every row doubled the cost
+SELECT _row_number, reason_code, {reason} AS reason FROM coded WHERE reason_code IS NOT NULL ORDER BY _row_number
 """

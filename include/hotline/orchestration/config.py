@@ -15,6 +15,7 @@ scheduler, the workers and the CLI agree whatever their working directory):
 ``HOTLINE_SENSOR_POKE_S``       how often it looks (default 300)
 ``HOTLINE_SENSOR_DEFERRABLE``   wait in the triggerer (default true) or by rescheduling (false)
 ``HOTLINE_COVERAGE_LAG_DAYS``   the raw layer must reach the cut-off day minus this (default 1)
+``HOTLINE_NIGHTLY_DBT_TASKS``   the nightly's dbt step: ``single`` task (default) or ``per_model`` (cosmos)
 ``HOTLINE_DBT_MANIFEST``        manifest.json cosmos renders from (default dbt_project/target/manifest.json)
 ``HOTLINE_RETRIES``             retries per task (default 2; exponential backoff)
 ``HOTLINE_RETRY_DELAY_S``       first retry delay (default 60)
@@ -25,7 +26,6 @@ scheduler, the workers and the CLI agree whatever their working directory):
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -33,9 +33,8 @@ from typing import Any
 
 from hotline import paths
 from hotline.contract import TIMEZONE
-from hotline.periods import DEFAULT_CUTOFF_DAY, DEFAULT_CUTOFF_HOUR, BadPeriod, format_as_of, month_bounds, parse_as_of, parse_month
-
-DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+from hotline.periods import (DEFAULT_CUTOFF_DAY, DEFAULT_CUTOFF_HOUR, BadPeriod, format_as_of, month_bounds, parse_as_of,
+                             parse_day, parse_month)
 
 
 def _int(name: str, default: int) -> int:
@@ -145,13 +144,6 @@ def _local(ts) -> datetime | None:
     import pendulum
 
     return pendulum.instance(ts).in_timezone(TIMEZONE)
-
-
-def parse_day(text: str) -> str:
-    text = str(text).strip()
-    if not DAY_RE.match(text):
-        raise BadPeriod(f"day must look like 2024-12-12, got {text!r}")
-    return date.fromisoformat(text).isoformat()
 
 
 @dataclass(frozen=True)

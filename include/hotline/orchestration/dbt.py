@@ -1,12 +1,17 @@
-"""astronomer-cosmos builders for the nightly's dbt step, and the manifest they render from.
+"""The nightly's dbt step, and the manifest astronomer-cosmos renders it from.
 
 The nightly builds staging and the facts (``fct_*`` and everything upstream of them: seeds, intermediate
-models) as of the end of the export day D, with ``vars = {"month": D's month, "as_of": "D 23:59:59"}``;
-the month's marts are built by the monthly DAG (``hotline.build.build_month``). One task per seed/model
-(``TestBehavior.BUILD``: the model's data and unit tests run right after it, in the same task; set
-``HOTLINE_DBT_TEST_BEHAVIOR=after_each`` for separate test tasks). A model's tests are selected with
-``TestIndirectSelection.BUILDABLE``: tests that also read models outside the nightly selection (relationships
-to the monthly marts) wait for the monthly build.
+models) as of the end of the export day D (``hotline.build.build_nightly``: ``month`` = D's month, ``as_of`` =
+D 23:59:59; data tests that also read the month's marts wait for the monthly build, unit tests run in CI and in
+the monthly build). ``HOTLINE_NIGHTLY_DBT_TASKS`` chooses how it appears in Airflow:
+
+- ``single`` (default): one task, one ``dbt build`` of the whole selection. Every dbt invocation costs a few
+  seconds of start-up, parsing and on-run hooks; one per night keeps the nightly of a megacity day within
+  a minute. Each node's outcome is in the task's log and in dbt's ``run_results.json``.
+- ``per_model``: a cosmos ``DbtTaskGroup``, one task per seed/model (``TestBehavior.BUILD``: the model's tests
+  run right after it, in the same task; ``HOTLINE_DBT_TEST_BEHAVIOR=after_each`` for separate test tasks),
+  with ``TestIndirectSelection.BUILDABLE``. Each model's state and log in Airflow's grid, at ~1 s of
+  overhead per task (benchmarks/README.md).
 
 Cosmos renders the task group from ``manifest.json`` (``LoadMode.DBT_MANIFEST``: reading a file, < 1 s; dbt is
 never parsed while a DAG file is imported). The manifest is produced by a build step::
@@ -14,12 +19,12 @@ never parsed while a DAG file is imported). The manifest is produced by a build 
     python -m hotline.orchestration.dbt manifest        # → dbt_project/target/manifest.json
 
 (``scripts/airflow-demo.sh``, ``scripts/airflow-local.sh`` and the tests run it; ``HOTLINE_DBT_MANIFEST`` points
-elsewhere). Without a manifest the DAG still imports: the group is replaced by one task that runs the same
-selection with a single ``dbt build`` and says how to get the per-model tasks back.
+elsewhere). Without a manifest, ``per_model`` falls back to the single task and says how to get the per-model
+tasks back.
 
 Every dbt task writes the DuckDB warehouse: they all run in the 1-slot ``hotline_duckdb`` pool. The warehouse
-path and the pseudonymization key reach dbt's ``profiles.yml`` through the environment, set per task by
-:func:`dbt_env_interceptor` from the run's params.
+path and the pseudonymization key reach dbt's ``profiles.yml`` through the environment (per cosmos task:
+:func:`dbt_env_interceptor`, from the run's params).
 """
 from __future__ import annotations
 
@@ -36,8 +41,14 @@ log = logging.getLogger(__name__)
 PROFILE_NAME, TARGET_NAME = "hotline", "dev"
 STAGING_SELECTOR = "path:models/staging"
 FACT_PREFIX = "fct_"
-#: the same selection in dbt's own syntax (used when there is no manifest to render from)
-DBT_NIGHTLY_SELECT = "path:models/staging +path:models/marts/fct_*"
+
+
+def nightly_dbt_tasks() -> str:
+    """``single`` (default) or ``per_model``, from ``HOTLINE_NIGHTLY_DBT_TASKS``."""
+    value = os.environ.get("HOTLINE_NIGHTLY_DBT_TASKS", "").strip().lower() or "single"
+    if value not in ("single", "per_model"):
+        raise ValueError(f"HOTLINE_NIGHTLY_DBT_TASKS must be single or per_model, got {value!r}")
+    return value
 
 
 def dbt_test_behavior() -> str:
@@ -48,10 +59,6 @@ def dbt_test_behavior() -> str:
     if value not in ("build", "after_each"):
         raise ValueError(f"HOTLINE_DBT_TEST_BEHAVIOR must be build or after_each, got {value!r}")
     return value
-
-
-def nightly_vars(day: str) -> dict[str, str]:
-    return {"month": day[:7], "as_of": f"{day} 23:59:59"}
 
 
 def nightly_select(manifest_path: Path) -> list[str]:
@@ -68,7 +75,7 @@ def nightly_select(manifest_path: Path) -> list[str]:
 
 def dbt_env_interceptor(context, operator) -> None:
     """Cosmos interceptor: point dbt at the run's warehouse, give it the PII key, set the nightly vars."""
-    from hotline.build import PERIOD_ENV, ensure_pii_key
+    from hotline.build import PERIOD_ENV, ensure_pii_key, nightly_vars
     from hotline.orchestration.config import nightly_run
 
     run = nightly_run(context)
@@ -81,17 +88,19 @@ def dbt_env_interceptor(context, operator) -> None:
 
 
 def nightly_dbt_group(group_id: str = "dbt_staging_facts", pool: str | None = None, manifest: Path | None = None):
-    """The cosmos ``DbtTaskGroup`` (one task per seed/model, tests after each model) or, without a manifest,
-    a single fallback task. Call inside a DAG context."""
+    """The nightly's dbt step: one task (``single``) or the cosmos ``DbtTaskGroup`` (``per_model``, when the
+    manifest exists). Call inside a DAG context."""
     from hotline.orchestration.config import settings
 
     s = settings()
     pool = pool or s.pool
+    if nightly_dbt_tasks() == "single":
+        return _single_task(group_id, pool)
     manifest = Path(manifest or s.dbt_manifest)
     if not manifest.is_file():
         log.warning("dbt manifest %s not found: the nightly runs dbt as one task. Run "
                     "`python -m hotline.orchestration.dbt manifest` for one task per model.", manifest)
-        return _fallback_task(group_id, pool, manifest)
+        return _single_task(group_id, pool)
 
     from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
     from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior, TestIndirectSelection
@@ -114,21 +123,14 @@ def nightly_dbt_group(group_id: str = "dbt_staging_facts", pool: str | None = No
     )
 
 
-def _fallback_task(group_id: str, pool: str, manifest: Path):
+def _single_task(group_id: str, pool: str):
     from airflow.sdk import task
 
     @task(task_id=group_id, pool=pool)
-    def dbt_build_staging_facts() -> dict:
-        from airflow.sdk import get_current_context
+    def dbt_build_staging_facts(**context) -> dict:
+        from hotline.orchestration import tasks
 
-        from hotline.build import run_dbt
-        from hotline.orchestration.config import nightly_run
-
-        run = nightly_run(get_current_context())
-        log.warning("no dbt manifest at %s: one `dbt build` for staging + facts", manifest)
-        result = run_dbt("build", run.warehouse, nightly_vars(run.day), select=DBT_NIGHTLY_SELECT,
-                         extra=["--indirect-selection", "buildable"])
-        return {"nodes": len(result.results), "success": result.success}
+        return tasks.build_staging_facts(context)
 
     return dbt_build_staging_facts()
 
@@ -169,4 +171,5 @@ if __name__ == "__main__":  # pragma: no cover
     raise SystemExit(main())
 
 
-__all__ = ["dbt_env_interceptor", "generate_manifest", "nightly_dbt_group", "nightly_select", "dbt_test_behavior"]
+__all__ = ["dbt_env_interceptor", "generate_manifest", "nightly_dbt_group", "nightly_select", "dbt_test_behavior",
+           "nightly_dbt_tasks"]

@@ -111,6 +111,26 @@ def _day_in_force(warehouse: Path, day: str) -> bool:
         con.close()
 
 
+def build_staging_facts(context) -> dict[str, Any]:
+    """One ``dbt build`` of staging and the facts as of the end of day D (``hotline.build.build_nightly``); a
+    failing node fails the task with dbt's message (retried: a locked warehouse clears, a failing test fails
+    again and alerts)."""
+    from hotline.build import build_nightly
+
+    run = nightly_run(context)
+    result = build_nightly(run.warehouse, run.day)
+    kinds: dict[str, int] = {}
+    for r in result.results:
+        kinds[r["name"].split(".", 1)[0]] = kinds.get(r["name"].split(".", 1)[0], 0) + 1
+    passed = sum(1 for r in result.results if r["status"] in ("success", "pass"))
+    others = [f"{r['name']}: {r['status']}" for r in result.results if r["status"] not in ("success", "pass")]
+    for line in others:
+        log.warning("dbt %s", line)
+    log.info("dbt build of staging + facts as of %s 23:59:59: %d of %d nodes passed (%s)", run.day, passed,
+             len(result.results), ", ".join(f"{n} {k}s" for k, n in sorted(kinds.items())))
+    return {"day": run.day, "nodes": len(result.results), "passed": passed, "by_kind": kinds}
+
+
 def _invoke_dbt(args: list[str], warehouse: Path):
     """dbt in-process against ``warehouse`` (the same environment hotline.build.run_dbt sets up)."""
     from dbt.cli.main import dbtRunner
