@@ -354,6 +354,26 @@ def test_bad_rows_are_quarantined_with_reason_and_raw_text(tmp_path):
     assert_control_totals(wh)
 
 
+def test_rows_of_a_batch_are_judged_file_by_file(tmp_path):
+    """Several exports are checked in one query per batch: a ticket updated on two days is no duplicate, a
+    ticket twice in one file is, and every quarantined row keeps its own file's raw text."""
+    dumps, wh = tmp_path / "dumps", tmp_path / "w.duckdb"
+    day1, day2 = "2024-11-01", "2024-11-02"
+    ids = [f"HX24110100000{i:03d}" for i in range(1, 4)]
+    first = [good(i, day1, id=ids[i - 1]) for i in range(1, 4)] + [good(9, day1, channel="传真")]
+    second = ([good(i, day2, id=ids[i - 1], updated=f"{day2} 10:00:00") for i in range(1, 4)]
+              + [good(3, day2, id=ids[2], status="已办结"), good(8, day2, returns="x")])
+    write_export(dumps, day1, csv_bytes(first))
+    write_export(dumps, day2, csv_bytes(second))
+    report = load_folder(dumps, wh)
+    assert [(f.rows_loaded, f.rows_quarantined) for f in report.files] == [(3, 1), (2, 3)]
+    q = query(wh, "SELECT _export_date::VARCHAR, _row_number, reason_code, raw_text FROM raw.quarantine ORDER BY 1, 2")
+    assert [r[:3] for r in q] == [(day1, 4, "unknown_enum"), (day2, 3, "duplicate_ticket_in_file"),
+                                  (day2, 4, "duplicate_ticket_in_file"), (day2, 5, "bad_integer")]
+    assert q[0][3] == csv_line(first[3]) and q[1][3] == csv_line(second[2]) and q[3][3] == csv_line(second[4])
+    assert_control_totals(wh)
+
+
 def test_bad_files_are_rejected_with_a_message(tmp_path):
     dumps, wh = tmp_path / "dumps", tmp_path / "w.duckdb"
     rows = lambda d: [good(1, d), good(2, d)]  # noqa: E731

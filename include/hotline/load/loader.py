@@ -8,10 +8,11 @@ Per export file, in export-date order:
    header = the contract's 23 columns in order, data rows = the manifest's ``row_count``;
 2. same sha256 as the delivery in force for that date (raw.exports) → ``unchanged``: skipped, no audit row, so
    loading a folder again changes no raw table at all;
-3. otherwise the rows are staged in temporary tables and classified in SQL (``rows.py``); then, for each file,
-   the date's rows and quarantine rows are deleted, the new ones inserted, control totals checked, raw.exports
-   upserted and an audit row written (status ``loaded``, or ``replaced`` when a delivery was in force), all in
-   ONE transaction per batch of files. A batch is written once it holds BATCH_ROWS accepted rows, before a
+3. otherwise the rows are staged in temporary tables; when the batch of files is written, the rows of all its
+   files are classified in SQL (``rows.py``, one query per batch); then, for each file, the date's rows and
+   quarantine rows are deleted, the new ones inserted, control totals checked, raw.exports upserted and an
+   audit row written (status ``loaded``, or ``replaced`` when a delivery was in force), all in ONE transaction
+   per batch of files. A batch is written once it holds BATCH_ROWS staged rows, before a
    second file of a date already in it, and at the end: a nightly load is one file in one transaction; a load
    from empty writes ~5 megacity days per transaction, which lets DuckDB write whole compressed row groups to the
    file instead of every day through its write-ahead log.
@@ -57,7 +58,7 @@ from hotline.warehouse import connect
 MANIFEST_RE = re.compile(r"^hotline_(\d{4})(\d{2})(\d{2})\.manifest\.json$")
 SHA_RE = re.compile(r"^[0-9a-fA-F]{64}$")
 SAMPLE_ROWS = 64  # rows compared between DuckDB's CSV reader and Python's csv module on the fast path
-BATCH_ROWS = 500_000  # accepted rows (several DuckDB row groups) written per transaction
+BATCH_ROWS = 500_000  # staged rows (several DuckDB row groups) written per transaction
 
 Progress = Optional[Callable[[int, int, str], None]]
 
@@ -412,7 +413,7 @@ def _check_and_load(con, batch: "_Batch", day: _Day, path: Path, tmp_root: Path,
 
 def _drop_temps(con, t: str) -> None:
     """Drop the temp tables and views of one file (suffix ``t``), views first."""
-    names = [n + t for n in ("_rows", "_csv", "_map", "_vals", "_bad")]
+    names = [n + t for n in ("_rows", "_csv", "_map")]
     for kind, n in con.execute(
             "SELECT 'VIEW', view_name FROM duckdb_views() WHERE database_name = 'temp' AND list_contains($n, view_name) "
             "UNION ALL SELECT 'TABLE', table_name FROM duckdb_tables() WHERE database_name = 'temp' "
@@ -541,8 +542,8 @@ def _insert_quarantine(con, meta: list, rows: list[tuple]) -> None:
 
 @dataclass
 class _Checked:
-    """A file that passed the file-level checks: its rows staged in temp ``_rows<t>``, the rows to quarantine
-    listed in ``quarantine`` (and in temp ``_bad<t>``)."""
+    """A file that passed the file-level checks, its rows staged in temp ``_rows<t>``. Its rows are classified
+    with the other files of its batch when the batch is written (``_classify``), which fills ``quarantine``."""
     t: str
     day: _Day
     path: Path
@@ -550,23 +551,34 @@ class _Checked:
     sha: str
     in_force: Optional[tuple]
     rows_read: int
-    accepted: int
-    quarantine: list[tuple]  # (row number, reason code, reason, raw text)
+    staged: int
+    structural: list[tuple]  # rows that could not be staged: (row number, reason code, reason, raw text)
+    export: object           # the decoded file, for the raw text of the rows found bad (released once classified)
     res: FileResult
+    quarantine: list[tuple] = field(default_factory=list)  # (row number, reason code, reason, raw text)
 
 
 def _checked(con, t: str, day: _Day, path: Path, export, man: Manifest, sha: str,
              structural_bad: list[readers.BadRow], in_force, res: FileResult) -> _Checked:
-    """Classify the staged rows (rows.py)."""
-    con.execute(f"CREATE OR REPLACE TEMP VIEW _vals{t} AS {vals_sql('_rows' + t)}")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _bad{t} AS {bad_rows_sql('_vals' + t)}")
-    con.execute(f"DROP VIEW _vals{t}")
-    sql_bad = con.execute(f"SELECT _row_number, reason_code, reason FROM _bad{t}").fetchall()
-    quarantine = [(b.row_number, b.reason_code, b.reason, b.raw_text) for b in structural_bad]
-    quarantine += [(rn, code, reason, export.raw_text(rn)) for rn, code, reason in sql_bad]
-    quarantine.sort()
     staged = con.execute(f"SELECT count(*) FROM _rows{t}").fetchone()[0]
-    return _Checked(t, day, path, man, sha, in_force, export.rows_read, staged - len(sql_bad), quarantine, res)
+    structural = [(b.row_number, b.reason_code, b.reason, b.raw_text) for b in structural_bad]
+    return _Checked(t, day, path, man, sha, in_force, export.rows_read, staged, structural, export, res)
+
+
+def _classify(con, files: list[_Checked]) -> None:
+    """Classify the staged rows of every file of the batch in one query (rows.py) into temp ``_bad_batch``
+    (``_file`` = the file's position in the batch). A file's rows are one row group, which DuckDB scans on one
+    core; the batch's files keep both cores busy (a year from empty: ~60 s of checks → ~35 s)."""
+    union = " UNION ALL ".join(f"SELECT {i} AS _file, * FROM _rows{f.t}" for i, f in enumerate(files))
+    con.execute(f"CREATE OR REPLACE TEMP VIEW _vals_batch AS {vals_sql('(' + union + ')', by=('_file',))}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _bad_batch AS {bad_rows_sql('_vals_batch', by=('_file',))}")
+    con.execute("DROP VIEW _vals_batch")
+    bad: dict[int, list[tuple]] = {}
+    for i, rn, code, reason in con.execute("SELECT _file, _row_number, reason_code, reason FROM _bad_batch").fetchall():
+        bad.setdefault(i, []).append((rn, code, reason, files[i].export.raw_text(rn)))
+    for i, f in enumerate(files):
+        f.quarantine = sorted(f.structural + bad.get(i, []))
+        f.export = None
 
 
 class _Batch:
@@ -588,7 +600,7 @@ class _Batch:
 
     @property
     def rows(self) -> int:
-        return sum(f.accepted for f in self.files)
+        return sum(f.staged for f in self.files)
 
     def add(self, checked: _Checked) -> None:
         self.files.append(checked)
@@ -600,6 +612,7 @@ class _Batch:
         self.failed = True  # until committed: a failed write is not attempted again
         con.execute("BEGIN TRANSACTION")
         try:
+            _classify(con, self.files)
             _write(con, self.files, now, self.load_id)
             con.execute("COMMIT")
         except BaseException:
@@ -608,6 +621,7 @@ class _Batch:
         finally:
             for f in self.files:
                 _drop_temps(con, f.t)
+            con.execute("DROP TABLE IF EXISTS temp._bad_batch")
         self.files, self.failed = [], False
 
 
@@ -622,8 +636,9 @@ def _write(con, files: list[_Checked], now: dt.datetime, load_id: str) -> None:
     con.execute(f"DELETE FROM raw.quarantine WHERE _export_date IN {in_dates}")
     cols = ", ".join(f"nullif(r.{q(h)}, '')" for h in HEADERS)
     parts = [f"""SELECT DATE {lit(f.day.date)}, {lit(f.path.name)}, {lit(f.sha)}, r._row_number, $now, {cols}
-        FROM _rows{f.t} r WHERE NOT EXISTS (SELECT 1 FROM _bad{f.t} b WHERE b._row_number = r._row_number)"""
-             for f in files]
+        FROM _rows{f.t} r WHERE NOT EXISTS (SELECT 1 FROM _bad_batch b WHERE b._file = {i}
+                                            AND b._row_number = r._row_number)"""
+             for i, f in enumerate(files)]
     con.execute("INSERT INTO raw.ticket_rows " + " UNION ALL ".join(parts), {"now": now})
     for f in files:
         _insert_quarantine(con, [f.day.date, f.path.name, f.sha], f.quarantine)

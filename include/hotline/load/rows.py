@@ -44,10 +44,11 @@ def _v(col: str) -> str:
     return q(col)
 
 
-def vals_sql(source: str = "_rows") -> str:
-    """SELECT _row_number and the checked columns, trimmed, empty → NULL."""
+def vals_sql(source: str = "_rows", by: tuple[str, ...] = ()) -> str:
+    """SELECT the ``by`` columns (which file of a batch), _row_number and the checked columns, trimmed, empty →
+    NULL."""
     cols = ", ".join(f"nullif(trim({q(c)}), '') AS {q(c)}" for c in CHECKED_COLUMNS)
-    return f"SELECT _row_number, {cols} FROM {source}"
+    return f"SELECT {''.join(b + ', ' for b in by)}_row_number, {cols} FROM {source}"
 
 
 def _shown(col: str) -> str:
@@ -92,26 +93,31 @@ def _checks() -> list[tuple[str, list[tuple[str, str]]]]:
     return out
 
 
-def bad_rows_sql(source: str = "_vals") -> str:
-    """SELECT _row_number, reason_code, reason for every row that fails a check; ``source`` is ``vals_sql()``
-    materialized."""
+def bad_rows_sql(source: str = "_vals", by: tuple[str, ...] = ()) -> str:
+    """SELECT the ``by`` columns, _row_number, reason_code, reason for every row that fails a check; ``source``
+    is ``vals_sql()``. ``by`` names the columns that tell the files of a batch apart: a ticket id is a duplicate
+    within its own file only."""
     checks = _checks()
     code = "CASE " + " ".join(f"WHEN {' OR '.join('(' + c + ')' for c, _ in conds)} THEN {lit(name)}"
                               for name, conds in checks) + " END"
     reason = "concat_ws('; ', " + ", ".join(f"CASE WHEN {c} THEN {m} END"
                                              for _, conds in checks for c, m in conds) + ")"
     tid = _v("工单编号")
+    keys = "".join(b + ", " for b in by)
+    same = "".join(f" AND d.{b} = r.{b}" for b in by)
     return f"""
 WITH ids AS (
-    SELECT _row_number, {tid} AS _tid FROM {source}
+    SELECT {keys}_row_number, {tid} AS _tid FROM {source}
     WHERE regexp_full_match({tid}, {lit(TICKET_ID_RE.pattern)})
 ), dups AS (
-    SELECT _tid, list(_row_number ORDER BY _row_number) AS _dup_rows FROM ids GROUP BY _tid HAVING count(*) > 1
+    SELECT {keys}_tid, list(_row_number ORDER BY _row_number) AS _dup_rows FROM ids GROUP BY {keys}_tid
+    HAVING count(*) > 1
 ), marked AS (
-    SELECT r.*, d._dup_rows FROM {source} r LEFT JOIN dups d ON d._tid = r."工单编号"
+    SELECT r.*, d._dup_rows FROM {source} r LEFT JOIN dups d ON d._tid = r."工单编号"{same}
 ), coded AS (
     SELECT *, {code} AS reason_code FROM marked
 )
 -- the reason text only for the rows that have one: spelling out every check for every row doubled the cost
-SELECT _row_number, reason_code, {reason} AS reason FROM coded WHERE reason_code IS NOT NULL ORDER BY _row_number
+SELECT {keys}_row_number, reason_code, {reason} AS reason FROM coded WHERE reason_code IS NOT NULL
+ORDER BY {keys}_row_number
 """

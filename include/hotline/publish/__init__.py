@@ -18,12 +18,11 @@ import logging
 import os
 import shutil
 import subprocess
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from hotline import __version__
-from hotline.gate import GateFailed, GateReport, import_gx, run_gate
+from hotline.gate import GateFailed, GateReport, run_gate
 from hotline.paths import PROJECT_DIR
 from hotline.publish import bulletin, reconciliation
 from hotline.publish.evidence import collect_evidence, evidence_checks, write_evidence
@@ -89,12 +88,8 @@ def publish_month(warehouse: Path, month: str, as_of: str, out_dir: Path, narrat
     con = connect(Path(warehouse))
     try:
         _check_built_for(con, month, as_of)
-        # Great Expectations takes ~7 s to import: import it on the other core while DuckDB works out the evidence.
-        warm = threading.Thread(target=import_gx, daemon=True)
-        warm.start()
         inputs = _inputs(con)
         collect_evidence(con, month)
-        warm.join()
         report = run_gate(Path(warehouse), month, as_of, publish_dir=out_dir, expectations_dir=expectations_dir,
                           con=con)
         figures = figures_from_marts(con, month, as_of) if report.success else None

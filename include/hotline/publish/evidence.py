@@ -123,10 +123,18 @@ def expected_counts(figures: dict) -> dict[tuple[str, str], int]:
 
 
 def collect_evidence(con, month: str) -> None:
-    """Compute the month's evidence once, into temp table ``_evidence``: the checks count it, the release
-    writes it."""
-    con.execute(f"create or replace temp table _evidence as select figure_key, role, ticket_id "
+    """Compute the month's evidence once (the checks count it, the release writes it): temp table
+    ``_evidence_figures`` numbers the (figure key, role) pairs in their sort order and ``_evidence`` holds
+    (figure number, ticket id). A megacity month has ~18 M evidence rows: counting and sorting them by a small
+    number instead of by key strings that share long prefixes ("departments.市…") takes half the time."""
+    con.execute(f"create or replace temp table _evidence_rows as select figure_key, role, ticket_id "
                 f"from ({_evidence_sql(month)})")
+    con.execute("create or replace temp table _evidence_figures as select cast(row_number() over "
+                "(order by figure_key, role) as integer) as figure_id, figure_key, role "
+                "from (select distinct figure_key, role from temp._evidence_rows)")
+    con.execute("create or replace temp table _evidence as select f.figure_id, e.ticket_id "
+                "from temp._evidence_rows e join temp._evidence_figures f using (figure_key, role)")
+    con.execute("drop table temp._evidence_rows")
 
 
 def _ensure_evidence(con, month: str) -> None:
@@ -136,8 +144,11 @@ def _ensure_evidence(con, month: str) -> None:
 
 
 def evidence_counts(con, month: str) -> dict[tuple[str, str], int]:
+    """(figure key, role) → the number of distinct tickets in its evidence."""
     _ensure_evidence(con, month)
-    rows = con.execute("select figure_key, role, count(distinct ticket_id) from temp._evidence group by all").fetchall()
+    rows = con.execute("""select f.figure_key, f.role, n from (
+            select figure_id, count(*) as n from (select distinct figure_id, ticket_id from temp._evidence)
+            group by figure_id) join temp._evidence_figures f using (figure_id)""").fetchall()
     return {(k, r): n for k, r, n in rows}
 
 
@@ -155,8 +166,10 @@ def evidence_checks(con, figures: dict) -> list[Check]:
 
 def write_evidence(con, target: Path, month: str, as_of: str) -> None:
     _ensure_evidence(con, month)
-    con.execute(f"copy (select '{month}' as month, figure_key, role, ticket_id from temp._evidence "
-                f"order by all) to '{target}' (format parquet)")
+    # figure ids follow the (figure key, role) order: the file is sorted by all its columns, as before
+    con.execute(f"copy (select '{month}' as month, f.figure_key, f.role, e.ticket_id from temp._evidence e "
+                f"join temp._evidence_figures f using (figure_id) order by e.figure_id, e.ticket_id) "
+                f"to '{target}' (format parquet)")
 
 
 @dataclass
