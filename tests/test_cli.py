@@ -157,3 +157,20 @@ def test_nightly_loads_and_builds_staging_and_facts_as_of_the_day(runner, tmp_pa
     last = res.output.strip().splitlines()[-1]
     assert res.exit_code == 2 and "Traceback" not in res.output, res.output
     assert last.startswith("error: the export of 2024-10-09 is not in force") and "newest: 2024-10-03" in last
+
+
+def test_build_runs_unit_tests_only_when_asked(runner, warehouse_copy):
+    """Production builds leave dbt's unit tests to CI; --unit-tests runs them beside the data tests."""
+    import json
+
+    results = warehouse_copy.parent / "dbt" / "target" / "run_results.json"
+    args = ["build", "--warehouse", str(warehouse_copy), "--month", "2024-11", "--as-of", "2024-12-12 10:00"]
+    kinds = []
+    for extra in ([], ["--unit-tests"]):
+        res = runner.invoke(app, args + extra)
+        assert res.exit_code == 0, res.output
+        ids = [r["unique_id"] for r in json.loads(results.read_text())["results"]]
+        kinds.append((sum(i.startswith("unit_test.") for i in ids), sum(i.startswith("test.") for i in ids)))
+    (unit_without, data_without), (unit_with, data_with) = kinds
+    assert unit_without == 0 and unit_with >= 10
+    assert data_without == data_with > 100

@@ -125,10 +125,12 @@ def run_dbt(command: str, warehouse: Path, dbt_vars: dict | None = None, select:
 #: the nightly's selection: staging and the facts with everything upstream of them (seeds, intermediate
 #: models); the month's marts wait for the monthly build
 NIGHTLY_SELECT = "path:models/staging +path:models/marts/fct_*"
+#: unit tests check the models' SQL on fixed inputs, not the data: production builds leave them to CI (dbt's
+#: own advice; `make test` runs them with every data test), `hotline build --unit-tests` runs them too
+NO_UNIT_TESTS = ["--exclude-resource-type", "unit_test"]
 #: tests that also read models outside the nightly selection (relationships to the marts) wait for the monthly
-#: build; unit tests check the models' SQL on fixed inputs, not the data: they run in CI and in the monthly
-#: build, not every night (dbt's own advice for production runs)
-NIGHTLY_FLAGS = ["--indirect-selection", "buildable", "--exclude-resource-type", "unit_test"]
+#: build
+NIGHTLY_FLAGS = ["--indirect-selection", "buildable", *NO_UNIT_TESTS]
 
 
 def nightly_vars(day: str) -> dict[str, str]:
@@ -144,8 +146,9 @@ def build_nightly(warehouse: Path, day: str, full_refresh: bool = False) -> Buil
 
 
 def build_month(warehouse: Path, month: str, as_of: str, select: str | None = None,
-                full_refresh: bool = False) -> BuildResult:
-    """Seeds, models and tests for one month as of a cut-off. ``full_refresh`` rebuilds the incremental models
-    from raw (after a model's columns changed, a new HOTLINE_PII_KEY or new department seeds)."""
-    return run_dbt("build", warehouse, {"month": month, "as_of": as_of}, select=select,
-                   extra=["--full-refresh"] if full_refresh else None)
+                full_refresh: bool = False, unit_tests: bool = False) -> BuildResult:
+    """Seeds, models and data tests for one month as of a cut-off (``unit_tests``: dbt's unit tests too).
+    ``full_refresh`` rebuilds the incremental models from raw (after a model's columns changed, a new
+    HOTLINE_PII_KEY or new department seeds)."""
+    extra = ([] if unit_tests else list(NO_UNIT_TESTS)) + (["--full-refresh"] if full_refresh else [])
+    return run_dbt("build", warehouse, {"month": month, "as_of": as_of}, select=select, extra=extra)

@@ -146,13 +146,16 @@ def build(warehouse: Optional[Path] = WarehouseOpt, month: str = MonthOpt, as_of
           full_refresh: bool = typer.Option(False, "--full-refresh",
                                             help="Rebuild the incremental models from raw (after an upgrade that "
                                                  "changed a model's columns, a new HOTLINE_PII_KEY or new "
-                                                 "department seeds).")) -> None:
-    """Build staging, facts and the month's marts with dbt (models and their tests)."""
+                                                 "department seeds)."),
+          unit_tests: bool = typer.Option(False, "--unit-tests",
+                                          help="Also run dbt's unit tests (the models' SQL on fixed inputs; "
+                                               "`make test` runs them).")) -> None:
+    """Build staging, facts and the month's marts with dbt (models and their data tests)."""
     with friendly_errors():
-        _build(_warehouse(warehouse), month, as_of, full_refresh=full_refresh)
+        _build(_warehouse(warehouse), month, as_of, full_refresh=full_refresh, unit_tests=unit_tests)
 
 
-def _build(warehouse: Path, month: str, as_of: Optional[str], full_refresh: bool = False):
+def _build(warehouse: Path, month: str, as_of: Optional[str], full_refresh: bool = False, unit_tests: bool = False):
     from hotline.build import build_month
     from hotline.periods import resolve
 
@@ -160,7 +163,7 @@ def _build(warehouse: Path, month: str, as_of: Optional[str], full_refresh: bool
     if not warehouse.exists():
         raise UserError(f"warehouse {warehouse} does not exist: run `hotline load` first")
     with err.status(f"dbt build for {month} as of {cutoff}"):
-        result = build_month(warehouse, month, cutoff, full_refresh=full_refresh)
+        result = build_month(warehouse, month, cutoff, full_refresh=full_refresh, unit_tests=unit_tests)
     ok = sum(1 for r in result.results if r["status"] in ("success", "pass"))
     out.print(f"built {month} as of {cutoff}: {ok} models/tests passed, {len(result.results) - ok} other")
     return month, cutoff
