@@ -107,9 +107,11 @@
 {#- ` and <column> between '<lo>' and '<hi>'`: the literal range of the ids of the tickets that
     `batch_condition` (on batch_id) selects in int_tickets_as_of and in the recomputed-tickets notes, or
     ` and false` when there are none. Added beside every `ticket_id in (those tickets)`: DuckDB compares the
-    literals with each row group's min/max ticket_id and skips the groups outside. The ticket-level tables are
-    written in ticket-id order by a full build and a night's tickets are those of the last weeks (ids carry the
-    receipt's yymmdd), so a night's deletes and lookups read a few row groups instead of 21 M ids. -#}
+    literals with each row group's min/max ticket_id and skips the groups outside. Ids carry the receipt's
+    yymmdd and a ticket changes within weeks of its receipt: the ticket-level tables (written in the order of
+    each ticket's newest export day) and staging (in export-day order) hold the ids of a few weeks per row
+    group, and a night's tickets are those of the last weeks, so a night's deletes and lookups read a few row
+    groups instead of 21 M ids (~1 s → ~0.1 s each). -#}
 {% macro ticket_bounds(batch_condition, column='ticket_id') -%}
     {%- if not execute -%}{{ return('') }}{%- endif -%}
     {%- set row = run_query("select min(ticket_id), max(ticket_id) from (select ticket_id from "

@@ -2,8 +2,8 @@
 
 The nightly builds staging and the facts (``fct_*`` and everything upstream of them: seeds, intermediate
 models) as of the end of the export day D (``hotline.build.build_nightly``: ``month`` = D's month, ``as_of`` =
-D 23:59:59; data tests that also read the month's marts wait for the monthly build, unit tests run in CI and in
-the monthly build). ``HOTLINE_NIGHTLY_DBT_TASKS`` chooses how it appears in Airflow:
+D 23:59:59; data tests that also read the month's marts wait for the monthly build, dbt's unit tests run in CI).
+``HOTLINE_NIGHTLY_DBT_TASKS`` chooses how it appears in Airflow:
 
 - ``single`` (default): one task, one ``dbt build`` of the whole selection. Every dbt invocation costs a few
   seconds of start-up, parsing and on-run hooks; one per night keeps the nightly of a megacity day within
