@@ -2,6 +2,7 @@
 and the commands work on a user's own folders."""
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -161,8 +162,6 @@ def test_nightly_loads_and_builds_staging_and_facts_as_of_the_day(runner, tmp_pa
 
 def test_build_runs_unit_tests_only_when_asked(runner, warehouse_copy):
     """Production builds leave dbt's unit tests to CI; --unit-tests runs them beside the data tests."""
-    import json
-
     results = warehouse_copy.parent / "dbt" / "target" / "run_results.json"
     args = ["build", "--warehouse", str(warehouse_copy), "--month", "2024-11", "--as-of", "2024-12-12 10:00"]
     kinds = []

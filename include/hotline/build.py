@@ -150,5 +150,5 @@ def build_month(warehouse: Path, month: str, as_of: str, select: str | None = No
     """Seeds, models and data tests for one month as of a cut-off (``unit_tests``: dbt's unit tests too).
     ``full_refresh`` rebuilds the incremental models from raw (after a model's columns changed, a new
     HOTLINE_PII_KEY or new department seeds)."""
-    extra = ([] if unit_tests else list(NO_UNIT_TESTS)) + (["--full-refresh"] if full_refresh else [])
+    extra = ([] if unit_tests else NO_UNIT_TESTS) + (["--full-refresh"] if full_refresh else [])
     return run_dbt("build", warehouse, {"month": month, "as_of": as_of}, select=select, extra=extra)
