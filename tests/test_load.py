@@ -517,6 +517,26 @@ def test_failure_in_the_middle_of_a_load_leaves_the_warehouse_as_before(tmp_path
     assert query(wh, "SELECT 工单编号 FROM raw.ticket_rows") == [("HX24110100000005",)]
 
 
+def test_a_row_number_twice_in_raw_fails_the_batch(tmp_path, monkeypatch):
+    """raw.ticket_rows has no primary key (an index cost ~30 s a year): the batch's control totals check it."""
+    dumps, wh = tmp_path / "dumps", tmp_path / "w.duckdb"
+    write_export(dumps, "2024-11-01", csv_bytes([good(1), good(2)]))
+    load_folder(dumps, wh)
+    before = snapshot(wh)
+    write_export(dumps, "2024-11-01", csv_bytes([good(5), good(6)]), exported_at="2024-11-03T00:00:00+08:00")
+    real = loader_mod._insert_quarantine
+
+    def renumber(con, meta, rows):  # a bug that gives two rows the same number, the counts still right
+        con.execute("UPDATE raw.ticket_rows SET _row_number = 1 WHERE _export_date = ? AND _row_number = 2",
+                    [meta[0]])
+        real(con, meta, rows)
+
+    monkeypatch.setattr(loader_mod, "_insert_quarantine", renumber)
+    with pytest.raises(RuntimeError, match="row numbers occur twice"):
+        load_folder(dumps, wh)
+    assert snapshot(wh) == before
+
+
 def test_concurrent_writer_gets_warehouse_busy(tmp_path):
     dumps, wh = tmp_path / "dumps", tmp_path / "w.duckdb"
     write_export(dumps, "2024-11-01", csv_bytes([good(1)]))
