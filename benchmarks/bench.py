@@ -93,6 +93,7 @@ def repeat(name: str, run, floor) -> dict:
     r["ratio_wall"] = r["wall_s"] / r["floor_wall_s"]
     r["ratio_peak"] = r["peak_mib"] / r["floor_peak_mib"]
     r["commit"] = commit()  # per step: a partial run (BENCH_ONLY) keeps steps measured on other code
+    r["measured_on"] = dt.date.today().isoformat()  # and on another day: a shared machine's speed varies
     return r
 
 
@@ -340,13 +341,14 @@ def write(results: dict) -> None:
              f"{results['month']} as of {results['as_of']}; medians over the runs listed.", "",
              f"Machine: {m['cpu']}, {m['cores']} cores, {m['ram_gib']} GiB RAM, {m['os']}; "
              + ", ".join(f"{k} {v}" for k, v in m["versions"].items()) + ".", "",
-             "| step | runs | wall s | floor wall s | ratio | peak MiB | floor peak MiB | commit |",
-             "|---|---:|---:|---:|---:|---:|---:|---|"]
+             "| step | runs | wall s | floor wall s | ratio | peak MiB | floor peak MiB | commit | measured |",
+             "|---|---:|---:|---:|---:|---:|---:|---|---|"]
     for key, label in LABELS.items():
         r = results["steps"].get(key)
         if r:
             lines.append(f"| {label} | {len(r['runs'])} | {r['wall_s']:.1f} | {r['floor_wall_s']:.1f} | {r['ratio_wall']:.2f}× | "
-                         f"{r['peak_mib']:.0f} | {r['floor_peak_mib']:.0f} | {r.get('commit', results.get('commit', '?'))} |")
+                         f"{r['peak_mib']:.0f} | {r['floor_peak_mib']:.0f} | {r.get('commit', results.get('commit', '?'))} | "
+                         f"{r.get('measured_on', '?')} |")
     lines += ["", "Floors: benchmarks/floors/ (hand-written DuckDB SQL run with the duckdb module). "
               "Wall: time.perf_counter; peak: ru_maxrss of the process (os.wait4).", ""]
     (out / "README.md").write_text("\n".join(lines))
