@@ -5,19 +5,13 @@
     (raw.exports) was loaded after the newest row already here, i.e. new days and re-delivered days; a
     re-delivered day's rows replace the old ones (the pre-hook also clears a day whose new delivery has no
     accepted row). `dbt build --full-refresh` rebuilds it from raw and gives the same table (tests/test_incremental.py).
-    A new HOTLINE_PII_KEY needs --full-refresh.
-
-    Written without DuckDB's insertion order (the hooks; dbt runs one model at a time, profiles.yml): every row
-    carries its key, and the threads' row groups still hold a few export days each, which is all the scans by
-    export date need. In order, DuckDB writes it on one core. -#}
+    A new HOTLINE_PII_KEY needs --full-refresh. -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key='export_date',
     on_schema_change='fail',
-    pre_hook=["{% if is_incremental() %}delete from {{ this }} where export_date in ({{ changed_export_dates(this) }}){% endif %}",
-              "set preserve_insertion_order = false"],
-    post_hook=["reset preserve_insertion_order"]
+    pre_hook="{% if is_incremental() %}delete from {{ this }} where export_date in ({{ changed_export_dates(this) }}){% endif %}"
 ) }}
 
 with
