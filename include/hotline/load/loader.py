@@ -639,8 +639,8 @@ def _write(con, files: list[_Checked], now: dt.datetime, load_id: str) -> None:
         FROM _rows{f.t} r WHERE NOT EXISTS (SELECT 1 FROM _bad_batch b WHERE b._file = {i}
                                             AND b._row_number = r._row_number)"""
              for i, f in enumerate(files)]
-    # every row carries its own number: DuckDB need not keep the staged order, and then writes the batch on
-    # both cores (in order it wrote on one: a year from empty, ~150 s → ~70 s)
+    # every row carries its own number: DuckDB need not keep the staged order, and then writes the batch with
+    # more of both cores (the batch writes of a year from empty: 173 s → 142 s)
     con.execute("SET preserve_insertion_order = false")
     try:
         con.execute("INSERT INTO raw.ticket_rows " + " UNION ALL ".join(parts), {"now": now})
