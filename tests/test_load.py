@@ -518,7 +518,7 @@ def test_failure_in_the_middle_of_a_load_leaves_the_warehouse_as_before(tmp_path
 
 
 def test_a_row_number_twice_in_raw_fails_the_batch(tmp_path, monkeypatch):
-    """raw.ticket_rows has no primary key (an index cost ~30 s a year): the batch's control totals check it."""
+    """raw.ticket_rows has no primary key: the batch's control totals check its row numbers."""
     dumps, wh = tmp_path / "dumps", tmp_path / "w.duckdb"
     write_export(dumps, "2024-11-01", csv_bytes([good(1), good(2)]))
     load_folder(dumps, wh)

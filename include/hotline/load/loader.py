@@ -648,21 +648,21 @@ def _write(con, files: list[_Checked], now: dt.datetime, load_id: str) -> None:
         con.execute("RESET preserve_insertion_order")
     for f in files:
         _insert_quarantine(con, [f.day.date, f.path.name, f.sha], f.quarantine)
-    # control totals, and the row numbers of each date distinct (raw.ticket_rows has no primary key, schema.py)
-    counts, distinct = {}, {}
-    for table in ("ticket_rows", "quarantine"):
-        for d, n, nd in con.execute(f"SELECT CAST(_export_date AS VARCHAR), count(*), count(DISTINCT _row_number) "
-                                    f"FROM raw.{table} WHERE _export_date IN {in_dates} GROUP BY 1").fetchall():
-            counts[(table, d)], distinct[(table, d)] = n, nd
+    # control totals: (rows, distinct row numbers) per table and date; raw.ticket_rows has no primary key
+    # (schema.py), so its row numbers are checked here
+    totals = {(table, d): (n, nd) for table in ("ticket_rows", "quarantine") for d, n, nd in con.execute(
+        f"SELECT CAST(_export_date AS VARCHAR), count(*), count(DISTINCT _row_number) FROM raw.{table} "
+        f"WHERE _export_date IN {in_dates} GROUP BY 1").fetchall()}
     for f in files:
         day, res, in_force = f.day, f.res, f.in_force
-        loaded, quarantined = counts.get(("ticket_rows", day.date), 0), counts.get(("quarantine", day.date), 0)
+        loaded, numbers = totals.get(("ticket_rows", day.date), (0, 0))
+        quarantined = totals.get(("quarantine", day.date), (0, 0))[0]
         if loaded + quarantined != f.rows_read or quarantined != len(f.quarantine):
             raise RuntimeError(f"{f.path.name}: control totals do not add up: read {f.rows_read}, loaded "
                                f"{loaded}, quarantined {quarantined} (expected {len(f.quarantine)}); rolled back")
-        if distinct.get(("ticket_rows", day.date), 0) != loaded:
-            raise RuntimeError(f"{f.path.name}: {loaded - distinct[('ticket_rows', day.date)]} row numbers occur "
-                               "twice in raw.ticket_rows; rolled back")
+        if numbers != loaded:
+            raise RuntimeError(f"{f.path.name}: {loaded - numbers} row numbers occur twice in raw.ticket_rows; "
+                               "rolled back")
         res.status = "replaced" if in_force else "loaded"
         res.rows_read, res.rows_loaded, res.rows_quarantined = f.rows_read, loaded, quarantined
         res.message = f"replaced the delivery {in_force[2]} ({in_force[0][:12]}…)" if in_force else ""
