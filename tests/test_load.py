@@ -481,16 +481,18 @@ def test_python_path_matches_duckdb_fast_path(tmp_path, monkeypatch, case):
     for fast in (True, False):
         dumps, wh = tmp_path / str(fast) / "dumps", tmp_path / str(fast) / "w.duckdb"
         write_export(dumps, "2024-11-01", data)
-        used = []
-        real = loader_mod._stage_fast
-        monkeypatch.setattr(loader_mod, "_stage_fast", lambda *a: used.append(real(*a) if fast else None) or used[-1])
+        used = []  # each sample check's verdict: True = DuckDB's rows were taken (with its batch or on its own)
+        real = loader_mod._sample_agrees
+        monkeypatch.setattr(loader_mod, "_sample_agrees", lambda *a, **k: used.append(real(*a, **k)) or used[-1])
+        if not fast:
+            monkeypatch.setattr(readers.CsvExport, "fast_path_ok", property(lambda self: False))
         if case == "duckdb_disagrees" and fast:  # the sample check must send the file down the Python path
             real_parse = readers.CsvExport.parse_rows
             monkeypatch.setattr(readers.CsvExport, "parse_rows",
                                 lambda self, rns: [r[:-1] + ["x"] for r in real_parse(self, rns)])
         load_folder(dumps, wh)
         monkeypatch.undo()
-        assert (used[0] is not None) == (fast and case != "duckdb_disagrees")
+        assert any(used) == (fast and case != "duckdb_disagrees")
         results.append((query(wh, "SELECT * EXCLUDE (_loaded_at) FROM raw.ticket_rows ORDER BY ALL"),
                         query(wh, "SELECT * FROM raw.quarantine ORDER BY ALL")))
     assert results[0] == results[1]
@@ -650,16 +652,43 @@ def test_files_are_written_in_batches_and_an_error_keeps_the_files_checked_befor
     for d in days:
         write_export(dumps, d, csv_bytes([good(7, d)]), exported_at="2024-11-20T00:00:00+08:00")
     monkeypatch.setattr(loader_mod, "BATCH_ROWS", 1000)
-    real = loader_mod._stage
+    real = loader_mod.read_manifest
 
-    def stage(con, t, export, *a):
-        if export.name == "hotline_20241103.csv":
+    def manifest(name, *a):
+        if name == "hotline_20241103.csv":
             raise RuntimeError("disk on fire")
-        return real(con, t, export, *a)
+        return real(name, *a)
 
-    monkeypatch.setattr(loader_mod, "_stage", stage)
+    monkeypatch.setattr(loader_mod, "read_manifest", manifest)
     with pytest.raises(RuntimeError, match="disk on fire"):
         load_folder(dumps, wh2)
     assert query(wh2, "SELECT CAST(_export_date AS VARCHAR), count(*) FROM raw.ticket_rows GROUP BY 1 ORDER BY 1") == [
         ("2024-11-01", 1), ("2024-11-02", 1), ("2024-11-03", 2), ("2024-11-04", 2)]
     assert_control_totals(wh2)
+
+
+def test_a_file_modified_between_its_checks_and_its_batch_read_is_rejected(tmp_path):
+    """A well-formed CSV is read by DuckDB only when its batch is written: if the file changed after its checks
+    (sha256 against the manifest), it is rejected then, and the rest of the batch is written."""
+    import os
+
+    dumps, wh = tmp_path / "dumps", tmp_path / "w.duckdb"
+    for d in ("2024-11-01", "2024-11-02"):
+        write_export(dumps, d, csv_bytes([good(1, d), good(2, d)]))
+    first = dumps / csv_name("2024-11-01")
+
+    def touch_first(i, n, name):  # called before each file: the first one was checked, not yet read
+        if i == 1:
+            st = first.stat()
+            os.utime(first, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+
+    report = load_folder(dumps, wh, progress=touch_first)
+    assert [(f.status, f.rows_loaded) for f in report.files] == [("rejected", 0), ("loaded", 2)]
+    assert "changed while it was being loaded" in report.files[0].message
+    assert query(wh, "SELECT DISTINCT CAST(_export_date AS VARCHAR) FROM raw.ticket_rows") == [("2024-11-02",)]
+    assert query(wh, "SELECT file_name, status FROM raw.load_audit ORDER BY file_name") == [
+        ("hotline_20241101.csv", "rejected"), ("hotline_20241102.csv", "loaded")]
+    assert_control_totals(wh)
+    again = load_folder(dumps, wh)  # unchanged since: now it loads
+    assert [f.status for f in again.files] == ["loaded", "unchanged"]
+    assert_control_totals(wh)
