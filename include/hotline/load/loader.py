@@ -65,6 +65,7 @@ BATCH_ROWS = 500_000  # staged rows (several DuckDB row groups) written per tran
 # files read ahead by the worker (~a batch): it reads the next batch while DuckDB writes this one (60 megacity
 # days: 57 s → 52 s; with one file ahead the checks of a batch waited on the worker, file after file)
 READ_AHEAD = 6
+CHANGED_WHILE_LOADED = "the file changed while it was being loaded; load again"
 
 Progress = Optional[Callable[[int, int, str], None]]
 
@@ -334,10 +335,14 @@ def _load_one(con, batch: "_Batch", day: _Day, path: Optional[Path], tmp_root: P
     try:
         _check_and_load(con, batch, day, path, tmp_root, res, prefetch)
     except RejectedFile as e:
-        res.status, res.message = "rejected", str(e)
-        res.rows_read = res.rows_loaded = res.rows_quarantined = 0
-        _audit_rejected(con, res, load_id)
+        _reject(con, res, e, load_id)
     return res
+
+
+def _reject(con, res: FileResult, e: RejectedFile, load_id: str) -> None:
+    res.status, res.message = "rejected", str(e)
+    res.rows_read = res.rows_loaded = res.rows_quarantined = 0
+    _audit_rejected(con, res, load_id)
 
 
 def _unchanged_since_load(con, day: _Day, path: Path, res: FileResult) -> bool:
@@ -418,7 +423,7 @@ def _check_and_load(con, batch: "_Batch", day: _Day, path: Path, tmp_root: Path,
         structural_bad = _stage(con, t, export, path if export.encoding in ("utf-8", "utf-8-sig") else None,
                                 tmp_root)
         if _stat_key(path) != stat:
-            raise RejectedFile(name, "the file changed while it was being loaded; load again")
+            raise RejectedFile(name, CHANGED_WHILE_LOADED)
         batch.add(_checked(con, t, day, path, export, man, sha, structural_bad, in_force, res))
     except BaseException:
         _drop_temps(con, t)
@@ -624,10 +629,7 @@ def _stage_batch(con, files: list[_Checked], tmp_root: Path, load_id: str) -> li
             f.deferred = False
             n, lo, hi = got.get(str(f.path), (0, None, None))
             if _stat_key(f.path) != f.stat:
-                f.res.status, f.res.message = "rejected", (f"{f.path.name}: the file changed while it was being "
-                                                           "loaded; load again")
-                f.res.rows_read = f.res.rows_loaded = f.res.rows_quarantined = 0
-                _audit_rejected(con, f.res, load_id)
+                _reject(con, f.res, RejectedFile(f.path.name, CHANGED_WHILE_LOADED), load_id)
                 if n:
                     con.execute("DELETE FROM _batch_csv WHERE filename = ?", [str(f.path)])
                 continue
@@ -649,14 +651,18 @@ def _case(files: list[_Checked], value: Callable[[_Checked], str], only=None) ->
     return f"CASE _file {whens} END"
 
 
+def _batch_start(files: list[_Checked]) -> str:
+    """Each file's first rowid in temp _batch_csv, by ``_file`` (SQL)."""
+    return _case(files, lambda f: str(f.start), only=lambda f: f.start is not None)
+
+
 def _batch_rows(files: list[_Checked]) -> str:
     """The staged rows of the whole batch: (``_file``, _row_number, <23 columns>)."""
     parts = []
-    from_batch = [f for f in files if f.start is not None]
-    if from_batch:
+    if any(f.start is not None for f in files):
         index = "CASE filename " + " ".join(f"WHEN {lit(str(f.path))} THEN {i}"
                                             for i, f in enumerate(files) if f.start is not None) + " END"
-        start = _case(files, lambda f: str(f.start), only=lambda f: f.start is not None)
+        start = _batch_start(files)
         parts.append(f"SELECT _file, CAST(rowid - {start} + 1 AS INTEGER) AS _row_number, {_HEADER_COLUMNS} "
                      f"FROM (SELECT {index} AS _file, rowid, * FROM _batch_csv)")
     parts += [f"SELECT {i} AS _file, * FROM _rows{f.t}" for i, f in enumerate(files) if f.start is None]
@@ -678,8 +684,8 @@ def _classify(con, files: list[_Checked]) -> None:
         if i in bad and f.start is None:
             _unstage(con, f.t, f"SELECT _row_number FROM _bad_batch WHERE _file = {i}")
     if any(i in bad for i, f in enumerate(files) if f.start is not None):
-        start = _case(files, lambda f: str(f.start), only=lambda f: f.start is not None)
-        con.execute(f"DELETE FROM _batch_csv WHERE rowid IN (SELECT {start} + _row_number - 1 FROM _bad_batch)")
+        con.execute(f"DELETE FROM _batch_csv WHERE rowid IN (SELECT {_batch_start(files)} + _row_number - 1 "
+                    "FROM _bad_batch)")
 
 
 def _unstage(con, t: str, numbers: str) -> None:
