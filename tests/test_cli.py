@@ -8,6 +8,7 @@ import sys
 
 import duckdb
 import pytest
+from hotline.build import dbt_work_dir
 from hotline.cli import app
 from typer.testing import CliRunner
 
@@ -162,7 +163,7 @@ def test_nightly_loads_and_builds_staging_and_facts_as_of_the_day(runner, tmp_pa
 
 def test_build_runs_unit_tests_only_when_asked(runner, warehouse_copy):
     """Production builds leave dbt's unit tests to CI; --unit-tests runs them beside the data tests."""
-    results = warehouse_copy.parent / "dbt" / "target" / "run_results.json"
+    results = dbt_work_dir(warehouse_copy) / "target" / "run_results.json"
     args = ["build", "--warehouse", str(warehouse_copy), "--month", "2024-11", "--as-of", "2024-12-12 10:00"]
     kinds = []
     for extra in ([], ["--unit-tests"]):

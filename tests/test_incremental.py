@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from hotline.build import BuildError, build_month, run_dbt
+from hotline.build import BuildError, build_month, dbt_work_dir, run_dbt
 from hotline.load import load_folder
 
 MONTH = "2024-11"
@@ -192,6 +192,6 @@ def test_tests_check_what_changed_since_they_last_passed(tmp_path, default_dumps
     assert now[raw_test] > first[raw_test]
     assert int(now[ticket_test]) > int(first[ticket_test])
     # and the filter a scoped test ran with covers that day only, not the history
-    run_sql = wh.parent / "dbt" / "target" / "run"
+    run_sql = dbt_work_dir(wh) / "target" / "run"
     compiled = "\n".join(p.read_text() for p in run_sql.rglob("source_not_null_raw_ticket_rows__export_date*.sql"))
     assert f"_loaded_at > timestamp '{marks[raw_test]}'" in compiled

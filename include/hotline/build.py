@@ -62,9 +62,17 @@ def release_dbt_connection() -> None:
                 manager._ENV = None
 
 
+def dbt_work_dir(warehouse: Path) -> Path:
+    """dbt's target and logs for ``warehouse``: one folder per warehouse file, beside it. dbt re-parses the whole
+    project when the profile (the warehouse path) differs from the last parse in its target, and two warehouses
+    sharing a target would overwrite each other's run results and compiled SQL."""
+    warehouse = Path(warehouse).resolve()
+    return warehouse.parent / "dbt" / warehouse.name
+
+
 def dbt_args(command: str, warehouse: Path, dbt_vars: dict | None = None, select: str | None = None,
              extra: list[str] | None = None) -> list[str]:
-    work = warehouse.resolve().parent / "dbt"
+    work = dbt_work_dir(warehouse)
     # dbt's console log goes to the file only unless the user asked for detail (hotline -v); failures are
     # reported by run_dbt itself, in one line that names the log file.
     console = "info" if logging.getLogger().isEnabledFor(logging.INFO) else "none"
@@ -117,7 +125,7 @@ def run_dbt(command: str, warehouse: Path, dbt_vars: dict | None = None, select:
         if "out of sync" in detail:  # on_schema_change='fail': a model's columns changed since the last build
             hint = (" (a model's columns changed since this warehouse was built, e.g. after an upgrade: "
                     "rebuild it once with `hotline build --full-refresh`)")
-        log_file = warehouse.parent / "dbt" / "logs" / "dbt.log"
+        log_file = dbt_work_dir(warehouse) / "logs" / "dbt.log"
         raise BuildError(f"dbt {command} failed: {' '.join(detail.split())}{more}{hint}; details in {log_file}")
     return out
 
