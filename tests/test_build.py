@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hotline.build import dbt_work_dir, run_dbt
+from hotline.build import dbt_log_file, dbt_work_dir, run_dbt
 
 
 def _last_invocation(log_file) -> str:
@@ -18,8 +18,7 @@ def test_two_warehouses_in_one_folder_keep_their_own_parse_and_results(tmp_path,
     assert dbt_work_dir(a) != dbt_work_dir(b)
     for wh in (a, b, a):
         assert run_dbt("parse", wh).success
-    log_a = dbt_work_dir(a) / "logs" / "dbt.log"
-    last = _last_invocation(log_a)
+    last = _last_invocation(dbt_log_file(a))
     assert str(dbt_work_dir(a)) in last  # the log is a's own
     assert "Partial parsing enabled" in last and "Unable to do partial parsing" not in last, last[-2000:]
     assert (dbt_work_dir(b) / "target" / "manifest.json").is_file()

@@ -70,6 +70,11 @@ def dbt_work_dir(warehouse: Path) -> Path:
     return warehouse.parent / "dbt" / warehouse.name
 
 
+def dbt_log_file(warehouse: Path) -> Path:
+    """The debug log of dbt's runs on ``warehouse`` (what a failure message points to)."""
+    return dbt_work_dir(warehouse) / "logs" / "dbt.log"
+
+
 def dbt_args(command: str, warehouse: Path, dbt_vars: dict | None = None, select: str | None = None,
              extra: list[str] | None = None) -> list[str]:
     work = dbt_work_dir(warehouse)
@@ -79,7 +84,7 @@ def dbt_args(command: str, warehouse: Path, dbt_vars: dict | None = None, select
     # --log-level alone would also silence the file log that a failure message points to
     args = ["--log-level", console, "--log-level-file", "debug", command, "--project-dir", str(DBT_PROJECT_DIR),
             "--profiles-dir", str(DBT_PROJECT_DIR),
-            "--target-path", str(work / "target"), "--log-path", str(work / "logs")]
+            "--target-path", str(work / "target"), "--log-path", str(dbt_log_file(warehouse).parent)]
     if dbt_vars:
         args += ["--vars", json.dumps(dbt_vars, ensure_ascii=False)]
     if select:
@@ -125,8 +130,8 @@ def run_dbt(command: str, warehouse: Path, dbt_vars: dict | None = None, select:
         if "out of sync" in detail:  # on_schema_change='fail': a model's columns changed since the last build
             hint = (" (a model's columns changed since this warehouse was built, e.g. after an upgrade: "
                     "rebuild it once with `hotline build --full-refresh`)")
-        log_file = dbt_work_dir(warehouse) / "logs" / "dbt.log"
-        raise BuildError(f"dbt {command} failed: {' '.join(detail.split())}{more}{hint}; details in {log_file}")
+        raise BuildError(f"dbt {command} failed: {' '.join(detail.split())}{more}{hint}; "
+                         f"details in {dbt_log_file(warehouse)}")
     return out
 
 
