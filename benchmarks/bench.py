@@ -329,6 +329,8 @@ LABELS = {"nightly": "1. nightly increment (`hotline nightly`: load 1 day + incr
 
 
 def write(results: dict) -> None:
+    """results/<name>.json for this run; results/README.md renders every results file (a quick run does not
+    hide the year's table)."""
     out = HERE / "results"
     out.mkdir(exist_ok=True)
     previous = out / f"{results['name']}.json"
@@ -336,12 +338,23 @@ def write(results: dict) -> None:
         old = json.loads(previous.read_text())
         if (old.get("scale"), old.get("days")) == (results["scale"], results["days"]):
             results["steps"] = {**old.get("steps", {}), **results["steps"]}
-    (out / f"{results['name']}.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    previous.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    every = [json.loads(f.read_text()) for f in out.glob("*.json")]
+    every.sort(key=lambda r: (-r["days"] * r["scale"], r["name"]))  # the largest data first
+    text = "\n".join(["# Benchmark results", "", "Floors: benchmarks/floors/ (hand-written DuckDB SQL run with "
+                      "the duckdb module). Wall: time.perf_counter; peak: ru_maxrss of the process (os.wait4); "
+                      "medians over the runs listed.", ""] + [ln for r in every for ln in table(r)])
+    (out / "README.md").write_text(text)
+    print("\n".join(table(results)))
+
+
+def table(results: dict) -> list[str]:
+    """One results file as Markdown: its data, its machine and a row per step with its ratio to the floor."""
     m = results["machine"]
-    lines = [f"# Benchmark results: {results['name']}", "",
+    lines = [f"## {results['name']}", "",
              f"{results['days']} daily exports {results['first_day']} … {results['last_day']} at scale "
              f"{results['scale']:g} ({results['export_bytes'] / 2**30:.1f} GiB of CSV); publication "
-             f"{results['month']} as of {results['as_of']}; medians over the runs listed.", "",
+             f"{results['month']} as of {results['as_of']}.", "",
              f"Machine: {m['cpu']}, {m['cores']} cores, {m['ram_gib']} GiB RAM, {m['os']}; "
              + ", ".join(f"{k} {v}" for k, v in m["versions"].items()) + ".", "",
              "| step | runs | wall s | floor wall s | ratio | peak MiB | floor peak MiB | commit | measured |",
@@ -349,14 +362,10 @@ def write(results: dict) -> None:
     for key, label in LABELS.items():
         r = results["steps"].get(key)
         if r:
-            lines.append(f"| {label} | {len(r['runs'])} | {r['wall_s']:.1f} | {r['floor_wall_s']:.1f} | {r['ratio_wall']:.2f}× | "
-                         f"{r['peak_mib']:.0f} | {r['floor_peak_mib']:.0f} | {r.get('commit', results.get('commit', '?'))} | "
-                         f"{r.get('measured_on', '?')} |")
-    lines += ["", "Floors: benchmarks/floors/ (hand-written DuckDB SQL run with the duckdb module). "
-              "Wall: time.perf_counter; peak: ru_maxrss of the process (os.wait4).", ""]
-    (out / "README.md").write_text("\n".join(lines))
-    print("\n".join(lines))
-
+            lines.append(f"| {label} | {len(r['runs'])} | {r['wall_s']:.1f} | {r['floor_wall_s']:.1f} | "
+                         f"{r['ratio_wall']:.2f}× | {r['peak_mib']:.0f} | {r['floor_peak_mib']:.0f} | "
+                         f"{r.get('commit', '?')} | {r.get('measured_on', '?')} |")
+    return lines + [""]
 
 if __name__ == "__main__":
     main()
