@@ -333,12 +333,12 @@ def write(results: dict) -> None:
     hide the year's table)."""
     out = HERE / "results"
     out.mkdir(exist_ok=True)
-    previous = out / f"{results['name']}.json"
-    if previous.exists():  # a partial run (BENCH_ONLY) keeps the other steps measured on the same data
-        old = json.loads(previous.read_text())
+    path = out / f"{results['name']}.json"
+    if path.exists():  # a partial run (BENCH_ONLY) keeps the other steps measured on the same data
+        old = json.loads(path.read_text())
         if (old.get("scale"), old.get("days")) == (results["scale"], results["days"]):
             results["steps"] = {**old.get("steps", {}), **results["steps"]}
-    previous.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     every = [json.loads(f.read_text()) for f in out.glob("*.json")]
     every.sort(key=lambda r: (-r["days"] * r["scale"], r["name"]))  # the largest data first
     text = "\n".join(["# Benchmark results", "", "Floors: benchmarks/floors/ (hand-written DuckDB SQL run with "
@@ -366,6 +366,7 @@ def table(results: dict) -> list[str]:
                          f"{r['ratio_wall']:.2f}× | {r['peak_mib']:.0f} | {r['floor_peak_mib']:.0f} | "
                          f"{r.get('commit', '?')} | {r.get('measured_on', '?')} |")
     return lines + [""]
+
 
 if __name__ == "__main__":
     main()
