@@ -364,7 +364,7 @@ def table(results: dict) -> list[str]:
         if r:
             lines.append(f"| {label} | {len(r['runs'])} | {r['wall_s']:.1f} | {r['floor_wall_s']:.1f} | "
                          f"{r['ratio_wall']:.2f}× | {r['peak_mib']:.0f} | {r['floor_peak_mib']:.0f} | "
-                         f"{r.get('commit', '?')} | {r.get('measured_on', '?')} |")
+                         f"{r.get('commit', results.get('commit', '?'))} | {r.get('measured_on', '?')} |")
     return lines + [""]
 
 
