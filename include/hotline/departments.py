@@ -3,7 +3,12 @@
 Operators type 承办单位 by hand: aliases (``卫生健康委员会`` = ``市卫生健康委员会``), stray spaces inside a name
 (``昆仑经济技术开发区 管委会``) and several departments in one cell (``市住房和城乡建设局 市城市管理局``). The
 warehouse (dbt ``int_work_order_departments``) applies the same rule; this module is the Python side used by
-the independent recomputation and the bulletin-text parser.
+the independent recomputation, the bulletin-text parser and the generator's spec.
+
+Whitespace inside a name never creates a department: a whitespace-separated piece is a department of its own
+only when it is a known name or alias; consecutive unknown pieces are one department, named by their
+whitespace-free text (``某某市公安 局`` = ``某某市公安局``). Whitespace is Python's ``\\s`` (``str.isspace``), the
+class ``ws_class`` of ``dbt_project/macros/text.sql``.
 
 Reference data: ``dbt_project/seeds/department_aliases.csv`` (``alias,canonical_name``) and
 ``dbt_project/seeds/departments.csv`` (``canonical_name,display_order,kind``).
@@ -27,7 +32,7 @@ _WS_RE = re.compile(r"\s+")
 
 @dataclass(frozen=True)
 class Department:
-    name: str  # canonical name when known, else the cleaned name as typed
+    name: str  # canonical name (as listed, cleaned) when known, else the whitespace-free name as typed
     known: bool
 
 
@@ -114,27 +119,53 @@ def load_aliases(seeds_dir: Path | str | None = None) -> AliasMap:
 def canonical_name(name: str, aliases: Mapping[str, str] | None) -> Department:
     """One name (a table cell that names exactly one department): its canonical form, without splitting."""
     amap = as_alias_map(aliases)
-    hit = amap.get(squeeze(name))
-    return Department(hit, True) if hit else Department(clean(name), False)
+    key = squeeze(name)
+    hit = amap.get(key)
+    return Department(hit, True) if hit else Department(key, False)
 
 
 def split_departments(cell: str | None, aliases: Mapping[str, str] | None) -> list[Department]:
-    """All departments named in a 承办单位 cell, lead first, each once (at its first position)."""
+    """All departments named in a 承办单位 cell, lead first, each once (at its first position).
+
+    1. split on the separators ``、 ; ； , ，``, drop empty parts;
+    2. a part whose whitespace-free form is a name or alias is that one department;
+    3. otherwise the part's whitespace-separated pieces: a known piece is that department (an anchor); each
+       maximal run of consecutive unknown pieces, joined without whitespace, is one department: the one it
+       names if the joined text is a name or alias, else an unknown department named by the joined text;
+    4. an unknown department is named by its whitespace-free form;
+    5. a department named twice counts once, at its first position.
+    """
     if not cell:
         return []
     amap = as_alias_map(aliases)
     found: list[Department] = []
+
+    def add_run(run: list[str]) -> None:
+        if run:
+            key = "".join(run)
+            hit = amap.get(key)
+            found.append(Department(hit, True) if hit else Department(key, False))
+            run.clear()
+
     for part in _SEPARATOR_RE.split(cell):
-        part = clean(part)
-        if not part:
+        key = squeeze(part)
+        if not key:
             continue
-        hit = amap.get(squeeze(part))
+        hit = amap.get(key)
         if hit:
             found.append(Department(hit, True))
             continue
-        for piece in part.split(" "):
+        run: list[str] = []
+        for piece in _WS_RE.split(part):
+            if not piece:
+                continue
             hit = amap.get(piece)
-            found.append(Department(hit, True) if hit else Department(piece, False))
+            if hit:
+                add_run(run)
+                found.append(Department(hit, True))
+            else:
+                run.append(piece)
+        add_run(run)
     out: list[Department] = []
     seen: set[str] = set()
     for d in found:

@@ -1,12 +1,18 @@
 -- depends_on: {{ ref('int_tickets_as_of') }}
 {#- One row per work order × department named in its 承办单位 cell (as of the cut-off), by the rule of
-    docs/department-names.md:
+    docs/department-names.md (hotline/departments.py split_departments applies the same rule):
     1. split the cell on 、 ; ； , ， and drop empty parts;
-    2. a part (trimmed, inner whitespace collapsed) whose whitespace-free form is a name or alias is that one
-       department ("昆仑经济技术开发区 管委会");
-    3. otherwise the part is split on whitespace and each piece looked up ("市住房和城乡建设局 市城市管理局");
-    4. an unknown piece is kept under its cleaned name, flagged is_known_department = false;
-    5. the first department is the lead; a department named twice counts once, at its first position. -#}
+    2. a part whose whitespace-free form is a name or alias is that one department ("昆仑经济技术开发区 管委会");
+    3. otherwise the part is split on whitespace into pieces: a piece whose whitespace-free form is a name or
+       alias is that department (an anchor: "市住房和城乡建设局 市城市管理局" is two); every maximal run of
+       consecutive unknown pieces is ONE department, its pieces joined without whitespace: the department the
+       joined text names if it is a name or alias ("市城市 管理局 市公安局"), else an unknown department —
+       whitespace inside a name never creates a department ("某某市公安 局" is one, 某某市公安局);
+    4. an unknown department is named by its whitespace-free form and flagged is_known_department = false; a
+       known one by its canonical name as listed (cleaned);
+    5. the first department is the lead; a department named twice counts once, at its first position.
+    Whitespace is ws_class() (macros/text.sql), Python's \s. Step 3 is gaps-and-islands over the pieces: a run
+    starts at an unknown piece that is the first of its part or follows an anchor; anchors are runs of one. -#}
 {#- delete+insert by ticket: the pre-hook deletes (also the tickets that dropped out), dbt appends -#}
 {{ config(
     materialized='incremental',
@@ -45,7 +51,11 @@ split_parts as (
 
 parts as (
 
-    select ticket_id, part_index, {{ collapse_ws('part_text') }} as part_clean
+    select
+        ticket_id,
+        part_index,
+        {{ collapse_ws('part_text') }} as part_clean,
+        {{ ws_free('part_text') }} as part_key
     from split_parts
 
 ),
@@ -56,26 +66,24 @@ whole_parts as (
     select
         parts.ticket_id,
         parts.part_index,
-        1 as piece_index,
-        parts.part_clean as department_text,
-        lookup.canonical_name,
-        lookup.canonical_name is not null as is_known
+        parts.part_clean,
+        lookup.canonical_name
     from parts
-    left join lookup on lookup.lookup_key = {{ ws_free('parts.part_clean') }}
-    where parts.part_clean <> ''
+    left join lookup on lookup.lookup_key = parts.part_key
+    where parts.part_key <> ''
 
 ),
 
 split_pieces as (
 
-    -- rule 3: not a name as a whole, split on whitespace
+    -- rule 3: not a name as a whole, split on whitespace (part_clean has single spaces between the pieces)
     select
         ticket_id,
         part_index,
-        unnest(string_split(department_text, ' ')) as piece_text,
-        generate_subscripts(string_split(department_text, ' '), 1) as piece_index
+        unnest(string_split(part_clean, ' ')) as piece_text,
+        generate_subscripts(string_split(part_clean, ' '), 1) as piece_index
     from whole_parts
-    where not is_known
+    where canonical_name is null
 
 ),
 
@@ -85,23 +93,64 @@ pieces as (
         split_pieces.ticket_id,
         split_pieces.part_index,
         split_pieces.piece_index,
-        split_pieces.piece_text as department_text,
-        coalesce(lookup.canonical_name, split_pieces.piece_text) as canonical_name,
-        lookup.canonical_name is not null as is_known
+        split_pieces.piece_text,
+        lookup.canonical_name,
+        lookup.canonical_name is not null as is_anchor
     from split_pieces
     left join lookup on lookup.lookup_key = split_pieces.piece_text
     where split_pieces.piece_text <> ''
 
 ),
 
+piece_runs as (
+
+    -- a run starts at an anchor, or at an unknown piece that is the first of its part or follows an anchor
+    select
+        *,
+        sum(case when is_anchor or coalesce(prev_is_anchor, true) then 1 else 0 end) over (
+            partition by ticket_id, part_index order by piece_index rows unbounded preceding
+        ) as run_index
+    from (
+        select
+            *,
+            lag(is_anchor) over (partition by ticket_id, part_index order by piece_index) as prev_is_anchor
+        from pieces
+    )
+
+),
+
+runs as (
+
+    select
+        ticket_id,
+        part_index,
+        min(piece_index) as piece_index,
+        string_agg(piece_text, ' ' order by piece_index) as department_text,
+        string_agg(piece_text, '' order by piece_index) as run_key,
+        bool_or(is_anchor) as is_anchor,
+        any_value(canonical_name) as anchor_name
+    from piece_runs
+    group by ticket_id, part_index, run_index
+
+),
+
 named as (
 
-    select ticket_id, part_index, piece_index, department_text, canonical_name, is_known
+    select ticket_id, part_index, 1 as piece_index, part_clean as department_text, canonical_name,
+        true as is_known
     from whole_parts
-    where is_known
+    where canonical_name is not null
     union all
-    select ticket_id, part_index, piece_index, department_text, canonical_name, is_known
-    from pieces
+    select
+        runs.ticket_id,
+        runs.part_index,
+        runs.piece_index,
+        runs.department_text,
+        case when runs.is_anchor then runs.anchor_name else coalesce(lookup.canonical_name, runs.run_key) end
+            as canonical_name,
+        runs.is_anchor or lookup.canonical_name is not null as is_known
+    from runs
+    left join lookup on lookup.lookup_key = runs.run_key and not runs.is_anchor
 
 ),
 

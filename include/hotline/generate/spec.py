@@ -26,6 +26,7 @@ from typing import Any
 import yaml
 
 from hotline import contract, workdays
+from hotline.departments import AliasMap, split_departments as _split_departments
 from hotline.periods import BadPeriod, month_bounds, parse_as_of, parse_month, previous_month
 
 DEFAULT_SPEC = Path(__file__).resolve().parents[1] / "specs" / "golmud-2024-11.yaml"
@@ -165,19 +166,10 @@ def _nospace(s: str) -> str:
 
 
 def split_departments(cell: str, alias_map: dict[str, str]) -> list[str]:
-    """docs/department-names.md: canonical departments of a 承办单位 cell, lead first (unknown parts kept)."""
-    out: list[str] = []
-    for part in re.split(r"[、;；,，]", cell):
-        part = " ".join(part.split())
-        if not part:
-            continue
-        key = _nospace(part)
-        pieces = [key] if key in alias_map else part.split(" ")
-        for p in pieces:
-            name = alias_map.get(_nospace(p), _nospace(p))
-            if name not in out:
-                out.append(name)
-    return out
+    """docs/department-names.md: canonical departments of a 承办单位 cell, lead first (unknown parts kept,
+    whitespace-free). ``alias_map`` is :meth:`Spec.alias_map` (whitespace-free keys): the rule is
+    :func:`hotline.departments.split_departments`, with the spec's names kept exactly as written."""
+    return [d.name for d in _split_departments(cell, AliasMap(alias_map))]
 
 
 # ---------------------------------------------------------------------------------------------- parsing
