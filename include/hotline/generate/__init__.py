@@ -5,16 +5,19 @@
 
 At scale 1 (``scale=None``) the exports reproduce every figure of the spec's bulletin as of its cut-off; with
 ``scale=X`` every volume is multiplied by X (streamed day by day, memory bounded by the active tickets).
+``faults=[("missing-day", "2024-11-05"), ("padded-enums", "5")]`` then reproduces reported defects on the written
+files (:mod:`hotline.generate.faults`).
 """
 from __future__ import annotations
 
 import gc
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from hotline.generate.faults import FAULTS, FaultRecord, apply_fault, check_fault, parse_fault
 from hotline.generate.plan import Planner
 from hotline.generate.scale import Scaler
 from hotline.generate.spec import DEFAULT_SPEC, Spec, SpecError, load_spec
@@ -22,7 +25,8 @@ from hotline.generate.text import Vocabulary
 from hotline.generate.timeline import Clock, Lifecycle
 from hotline.generate.writer import write_day
 
-__all__ = ["DEFAULT_SPEC", "GenerateSummary", "Spec", "SpecError", "generate", "load_spec"]
+__all__ = ["DEFAULT_SPEC", "FAULTS", "FaultRecord", "GenerateSummary", "Spec", "SpecError", "apply_fault", "generate",
+           "load_spec"]
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,7 @@ class GenerateSummary:
     last_day: date
     seed: int
     scale: float
+    faults: tuple[FaultRecord, ...] = ()  # applied after writing, in order
 
     def get(self, key, default=None):  # dict-like access for callers that expect a mapping
         return getattr(self, key, default)
@@ -42,18 +47,24 @@ class GenerateSummary:
 
 def generate(spec_path: Path | str = DEFAULT_SPEC, out_dir: Path | str = Path("dumps"), seed: int | None = None,
              scale: float | None = None, progress: Callable[[int, int], None] | None = None, *,
-             days: int | None = None) -> GenerateSummary:
+             days: int | None = None, faults: Sequence[tuple[str, str | None]] = ()) -> GenerateSummary:
     """Write one export (csv + manifest) per day of the spec's export range into ``out_dir``.
 
     seed: None → the spec's seed. scale: None (or 1) → calibrated; X → every volume × X. days: only the first N
     export days (the same files a full run writes for those days). progress(done_days, total_days) is called
-    after each day. Existing files of the same days are replaced; other files are left alone.
+    after each day. Existing files of the same days are replaced; other files are left alone. faults: (name,
+    value) pairs applied to the written folder afterwards, in order, with this run's seed
+    (:func:`hotline.generate.faults.apply_fault`); rows/days/tickets of the summary are those written before.
     """
     spec = load_spec(spec_path)
     seed = spec.seed if seed is None else int(seed)
     if scale is not None and not scale > 0:
         raise SpecError(f"scale must be a positive number, got {scale}")
     calibrated = scale is None or scale == 1
+    faults = [parse_fault(f) if isinstance(f, str) else (str(f[0]), None if f[1] is None else str(f[1]))
+              for f in faults]  # ("name", value) pairs; "name=value" strings are accepted too
+    for name, value in faults:  # names and values are checked before anything is written
+        check_fault(name, value)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
 
@@ -73,9 +84,10 @@ def generate(spec_path: Path | str = DEFAULT_SPEC, out_dir: Path | str = Path("d
     finally:
         if gc_enabled:
             gc.enable()
+    records = tuple(apply_fault(out_dir, name, value, seed=seed) for name, value in faults)
     return GenerateSummary(days=n_days, rows=rows_total, tickets=tickets, out_dir=out_dir,
                            first_day=clock.dates[0], last_day=clock.dates[max(n_days - 1, 0)], seed=seed,
-                           scale=1.0 if calibrated else float(scale))
+                           scale=1.0 if calibrated else float(scale), faults=records)
 
 
 def _stream(out_dir, clock, plans, life, scaler, seed, n_days, progress) -> tuple[int, int]:
