@@ -214,7 +214,8 @@
         as_of = {{ as_of_ts() }},
         is_overdue = case
             when replied_date is not null then is_overdue
-            when due_date is null then false
+            -- no due date: not dispatched yet (false), or one the calendar cannot give (NULL, a failing test)
+            when due_date is null then case when calendar_gap_date is null then false end
             else {{ as_of_date() }} > due_date
         end
     where as_of <> {{ as_of_ts() }}

@@ -1,6 +1,8 @@
 {#- One row per work order (as of the cut-off): the rule-based due date (7 working days after dispatch; a
     dispatch on a non-working day counts from the next working day) next to the platform's 应回复时间, whether
-    the platform's date was extended, working days to reply and whether the work order is overdue. -#}
+    the platform's date was extended, working days to reply and whether the work order is overdue.
+    No silent NULL: when the rule needs a day the calendar does not cover, calendar_gap_date names it and
+    is_overdue stays NULL unless the platform gave a due date (tests/assert_due_dates_within_calendar.sql). -#}
 with
 
 work_orders as (
@@ -21,7 +23,7 @@ work_orders as (
 
 calendar as (
 
-    select calendar_date, is_working_day, working_day_index, next_working_day_index
+    select calendar_date, is_working_day, working_day_index, next_working_day_index, covered_until
     from {{ ref('int_calendar_working_days') }}
 
 ),
@@ -38,6 +40,8 @@ indexed as (
         work_orders.*,
         dispatch_day.next_working_day_index as dispatch_start_index,
         dispatch_day.working_day_index as dispatch_day_index,
+        dispatch_day.calendar_date is not null as is_dispatch_day_covered,
+        dispatch_day.covered_until as dispatch_covered_until,
         reply_day.working_day_index as reply_day_index
     from work_orders
     left join calendar as dispatch_day on dispatch_day.calendar_date = work_orders.dispatch_date
@@ -49,10 +53,18 @@ with_rule as (
 
     select
         indexed.*,
-        due_day.calendar_date as rule_due_date
+        due_day.calendar_date as rule_due_date,
+        -- the day the rule needs but the calendar does not cover: the dispatch day itself, else the day after
+        -- the covered stretch when the 7th working day would fall beyond it
+        case
+            when indexed.dispatch_date is null then null
+            when not indexed.is_dispatch_day_covered then indexed.dispatch_date
+            when due_day.calendar_date is null then cast(indexed.dispatch_covered_until + interval 1 day as date)
+        end as calendar_gap_date
     from indexed
     left join working_days as due_day
         on due_day.working_day_index = indexed.dispatch_start_index + 7
+        and due_day.calendar_date <= indexed.dispatch_covered_until
 
 ),
 
@@ -63,6 +75,7 @@ final as (
         dispatched_at,
         dispatch_date,
         rule_due_date,
+        calendar_gap_date,
         reply_due_date as platform_due_date,
         coalesce(reply_due_date, rule_due_date) as due_date,
         coalesce(reply_due_date > rule_due_date, false) as is_extended,
@@ -72,6 +85,8 @@ final as (
         -- working days from the (first working) dispatch day to the reply day: 7 = replied on the rule's due date
         reply_day_index - dispatch_start_index as working_days_to_reply,
         case
+            -- no due date because the calendar does not cover the rule's days: unknown, never "not overdue"
+            when coalesce(reply_due_date, rule_due_date) is null and calendar_gap_date is not null then null
             when coalesce(reply_due_date, rule_due_date) is null then false
             when replied_date is not null then replied_date > coalesce(reply_due_date, rule_due_date)
             else {{ as_of_date() }} > coalesce(reply_due_date, rule_due_date)

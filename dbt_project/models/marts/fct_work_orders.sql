@@ -55,6 +55,7 @@ final as (
         due.dispatched_at,
         due.dispatch_date,
         due.rule_due_date,
+        due.calendar_gap_date,
         due.platform_due_date,
         due.due_date,
         due.is_extended,
