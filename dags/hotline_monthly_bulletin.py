@@ -8,9 +8,13 @@ Publishes month M as of a cut-off: by default the 12th of M+1 at 10:00 Asia/Shan
 event of the asset `hotline_raw_layer` (emitted by `hotline_nightly` once day D is loaded, built and checked;
 `extra.through_day` says how far the raw layer reaches).
 
-- The cron run at the cut-off publishes the previous month. Its `check_raw_coverage` task requires every
-  export from the month's first day up to the cut-off day minus `HOTLINE_COVERAGE_LAG_DAYS` (default 1) to
-  be in the warehouse, and fails (and alerts) otherwise.
+- The cron run at the cut-off publishes the previous month once every export from the month's first day
+  through the cut-off day is in force (the cut-off day's export carries the events up to the cut-off; it
+  arrives the next night, so the cron run usually skips and the catch-up below publishes). Its
+  `check_raw_coverage` task refuses a month that cannot be answered (`hotline.coverage.preflight`) and a
+  missing day (naming it), unless the params accept it (`accept_missing_days` + `reason`, recorded in the
+  publication).
+- A published month is immutable: it is republished only with the params `restate` and `reason`.
 - A run triggered by a nightly's asset event is the catch-up: if the cut-off has passed, the month is not
   published yet and the event's `through_day` covers the month, it publishes; otherwise `plan` skips the run
   (most nights it does, in a second). So a late export that made the cut-off run fail is published by the
@@ -52,6 +56,15 @@ S = settings()
                        description='Cut-off "YYYY-MM-DD HH:MM", Asia/Shanghai (default: the configured cut-off)'),
         "warehouse": Param(None, type=["null", "string"], description="DuckDB file (default HOTLINE_WAREHOUSE)"),
         "publish_dir": Param(None, type=["null", "string"], description="Publication folder (default HOTLINE_PUBLISH)"),
+        "accept_missing_days": Param([], type=["null", "array"], items={"type": "string", "format": "date"},
+                                     description="Publish although these export days are missing (needs reason)"),
+        "accept_unknown_departments": Param([], type=["null", "array"], items={"type": "string"},
+                                            description="Publish although these lead departments are not in the "
+                                                        "directory (needs reason)"),
+        "reason": Param(None, type=["null", "string"],
+                        description="Why: required with accept_* and restate; recorded and printed in the bulletin"),
+        "restate": Param(False, type="boolean",
+                         description="Replace the published month's release (its inputs or figures changed)"),
     },
 )
 def hotline_monthly_bulletin():

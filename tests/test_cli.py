@@ -27,9 +27,11 @@ def test_every_command_has_help(runner, command):
     assert "Usage" in res.output
 
 
-def _one_line_error(res, *needles):
+def _one_line_error(res, *needles, code=2):
+    """One line starting with "error:", no traceback; exit status 2 for a usage error, 1 when the data or a check
+    is the cause (a failed build, a refused month)."""
     text = res.output  # stdout and stderr together
-    assert res.exit_code == 2, text
+    assert res.exit_code == code, text
     assert "Traceback" not in text
     lines = [l for l in text.splitlines() if l.strip()]
     assert len(lines) == 1 and lines[0].startswith("error:"), text
@@ -57,11 +59,14 @@ def test_missing_warehouse_is_one_line(runner, tmp_path):
     _one_line_error(runner.invoke(app, ["build", "--warehouse", str(tmp_path / "none.duckdb")]), "hotline load")
 
 
-def test_publish_before_build_is_one_line(runner, tmp_path):
+def test_publish_before_load_or_build_is_one_line(runner, tmp_path, warehouse_copy):
     wh = tmp_path / "w.duckdb"
     duckdb.connect(str(wh)).close()
     _one_line_error(runner.invoke(app, ["publish", "--warehouse", str(wh), "--out", str(tmp_path / "p")]),
-                    "hotline build")
+                    "no export is in force", "hotline load", code=1)
+    # built for another cut-off: the marts hold something else
+    _one_line_error(runner.invoke(app, ["publish", "--warehouse", str(warehouse_copy), "--as-of", "2024-12-11 10:00",
+                                        "--out", str(tmp_path / "p")]), "hotline build", code=1)
 
 
 def test_bad_spec_is_one_line(runner, tmp_path):
@@ -114,7 +119,7 @@ def test_a_warehouse_built_by_an_older_model_needs_full_refresh_and_gets_it(runn
     con.execute("alter table intermediate.int_tickets_as_of add column content varchar")
     con.close()
     args = ["build", "--warehouse", str(warehouse_copy), "--month", "2024-11", "--as-of", "2024-12-12 10:00"]
-    _one_line_error(runner.invoke(app, args), "out of sync", "hotline build --full-refresh")
+    _one_line_error(runner.invoke(app, args), "out of sync", "hotline build --full-refresh", code=1)
     res = runner.invoke(app, args + ["--full-refresh"])
     assert res.exit_code == 0, res.output
     con = duckdb.connect(str(warehouse_copy))

@@ -153,6 +153,18 @@ def _watermarks(wh: Path) -> dict[str, str]:
     return dict(_query(wh, "select test_id, watermark from intermediate.hotline_tested"))
 
 
+def _redeliver(wh: Path, day: str, change: str) -> None:
+    """Change a day's raw rows behind the loader's back (``change``: ``set … where …``) as if that day had been
+    delivered again: staging takes the day again."""
+    con = duckdb.connect(str(wh))
+    try:
+        con.execute(f"update raw.ticket_rows {change} and _export_date = date '{day}'")
+        con.execute(f"update raw.ticket_rows set _loaded_at = now()::timestamp where _export_date = date '{day}'")
+        con.execute(f"update raw.exports set loaded_at = now()::timestamp where export_date = date '{day}'")
+    finally:
+        con.close()
+
+
 @pytest.mark.slow
 def test_tests_check_what_changed_since_they_last_passed(tmp_path, default_dumps):
     """The big tables' tests check only export days loaded / tickets recomputed since they last passed
@@ -162,36 +174,32 @@ def test_tests_check_what_changed_since_they_last_passed(tmp_path, default_dumps
     load_folder(dumps, wh)
     build_month(wh, MONTH, "2024-12-05 18:00:00")
     first = _watermarks(wh)
-    raw_test = next(t for t in first if t.startswith("test.hotline.source_not_null_raw_ticket_rows__export_date"))
+    raw_test = next(t for t in first if t.startswith("test.hotline.not_null_stg_hotline__ticket_rows_ticket_id"))
     ticket_test = next(t for t in first if t.startswith("test.hotline.unique_int_tickets_as_of_ticket_id"))
-    assert len(first) >= 30
+    failing = "not_null_stg_hotline__ticket_rows_received_at"
+    assert len(first) >= 10
 
-    # a new export day with a channel outside the contract in one of its rows
+    # a new export day, then a row of it whose 受理时间 went missing (broken behind the loader's back)
     _copy_days(default_dumps, dumps, since=SPLIT, before="20241207")
     load_folder(dumps, wh)
-    bad = _query(wh, "select _row_number from raw.ticket_rows where _export_date = date '2024-12-06' limit 1")[0][0]
-    con = duckdb.connect(str(wh))
-    con.execute(f"update raw.ticket_rows set 来源渠道 = '传真' where _export_date = date '2024-12-06' "
-                f"and _row_number = {bad}")
-    con.close()
+    bad, received = _query(wh, "select _row_number, 受理时间 from raw.ticket_rows "
+                               "where _export_date = date '2024-12-06' limit 1")[0]
+    _redeliver(wh, "2024-12-06", f"set 受理时间 = null where _row_number = {bad}")
     for _ in range(2):  # the failing test's watermark does not move: the next run checks the row again
-        with pytest.raises(BuildError, match="source_accepted_values_raw_ticket_rows"):
+        with pytest.raises(BuildError, match=failing):
             build_month(wh, MONTH, "2024-12-06 23:59:59")
         marks = _watermarks(wh)
-        kept = [t for t in first if t.startswith("test.hotline.source_accepted_values") and marks[t] == first[t]]
+        kept = [t for t in first if t.startswith(f"test.hotline.{failing}") and marks[t] == first[t]]
         assert len(kept) == 1, "the failing test (and only it) keeps its watermark"
         assert marks[raw_test] > first[raw_test], "a passing test moves on"
 
     # fixed: every test passes and moves on to what the build just saw
-    con = duckdb.connect(str(wh))
-    con.execute(f"update raw.ticket_rows set 来源渠道 = '电话' where _export_date = date '2024-12-06' "
-                f"and _row_number = {bad}")
-    con.close()
+    _redeliver(wh, "2024-12-06", f"set 受理时间 = '{received}' where _row_number = {bad}")
     build_month(wh, MONTH, "2024-12-06 23:59:59")
     now = _watermarks(wh)
     assert now[raw_test] > first[raw_test]
     assert int(now[ticket_test]) > int(first[ticket_test])
     # and the filter a scoped test ran with covers that day only, not the history
     run_sql = dbt_work_dir(wh) / "target" / "run"
-    compiled = "\n".join(p.read_text() for p in run_sql.rglob("source_not_null_raw_ticket_rows__export_date*.sql"))
-    assert f"_loaded_at > timestamp '{marks[raw_test]}'" in compiled
+    compiled = "\n".join(p.read_text() for p in run_sql.rglob("not_null_stg_hotline__ticket_rows_ticket_id*.sql"))
+    assert f"loaded_at > timestamp '{marks[raw_test]}'" in compiled

@@ -194,10 +194,10 @@ def test_good_folder_loads(tmp_path):
     day1 = [r for r in got if str(r[0]) == "2024-11-01"]
     assert [r[2] for r in day1] == [1, 2, 3]
     assert day1[0][1] == "hotline_20241101.csv"
-    # exactly as delivered, empty string -> NULL, no trimming
-    expect = [None if v == "" else v for v in tricky]
-    assert list(day1[2][3:]) == expect
-    assert day1[0][3 + HEADERS.index("承办单位")] == "市住房和城乡建设局、 市城管局 "
+    # normalized once: trimmed at both ends (inner whitespace and line breaks kept), empty string -> NULL
+    expect = [None if v.strip() == "" else v.strip() for v in tricky]
+    assert list(day1[2][3:]) == expect and expect[HEADERS.index("诉求内容")].count("\r\n") == 1
+    assert day1[0][3 + HEADERS.index("承办单位")] == "市住房和城乡建设局、 市城管局"
     assert day1[1][3 + HEADERS.index("退回次数")] is None
     exports = query(wh, "SELECT export_date::VARCHAR, file_name, format, encoding, manifest_row_count, rows_loaded "
                         "FROM raw.exports ORDER BY 1")
@@ -314,6 +314,9 @@ def test_bad_rows_are_quarantined_with_reason_and_raw_text(tmp_path):
         "unknown_enum     ": good(20, status="已删除"),
         "bad_integer": good(21, returns="-1"),
         "bad_integer ": good(22, returns="1.0"),
+        "impossible_timeline": good(26, updated="2024-11-02 00:00:00"),  # after the export day
+        "impossible_timeline ": good(27, replied="2024-11-01 08:59:00"),  # replied before it was dispatched
+        "inconsistent_values": good(28, channel="微信", handling="直接答复"),  # a transfer is a work order
     }
     short = csv_line(good(23)[:22])
     long = csv_line(good(24) + ["多余"])
@@ -323,7 +326,7 @@ def test_bad_rows_are_quarantined_with_reason_and_raw_text(tmp_path):
         lines.append(v)
     lines += [good(30), good(30, status="已办结"),   # duplicate ticket id: both rows quarantined
               short, long, stray_quote,
-              good(31, channel=" 电话 ", received=" 2024-11-01 08:00:00"),  # spaces around: valid, kept as is
+              good(31, channel="\u3000电话 ", received=" 2024-11-01 08:00:00"),  # spaces around: valid, trimmed
               good(32, result="", line="")]
     write_export(dumps, day, csv_bytes(lines))
     report = load_folder(dumps, wh)
@@ -338,19 +341,22 @@ def test_bad_rows_are_quarantined_with_reason_and_raw_text(tmp_path):
     assert [r[1] for r in q] == expected_codes
     for rn in range(3, 3 + len(bad)):
         assert by_row[rn][3] == csv_line(lines[rn - 1])  # raw text of the line, exactly
-    assert by_row[18][3] == csv_line(good(30)) and "rows 18, 19" in by_row[18][2]
-    assert by_row[20][3] == short and "22 fields" in by_row[20][2]
-    assert by_row[21][3] == long and "24 fields" in by_row[21][2]
-    assert by_row[22][3] == stray_quote
+    assert by_row[21][3] == csv_line(good(30)) and "rows 21, 22" in by_row[21][2]
+    assert by_row[23][3] == short and "22 fields" in by_row[23][2]
+    assert by_row[24][3] == long and "24 fields" in by_row[24][2]
+    assert by_row[25][3] == stray_quote
     assert "受理时间 '2024-02-30 08:00:00'" in by_row[5][2]
     assert "更新时间 is empty" in by_row[7][2]
     assert "传真" in by_row[10][2] and "来源渠道" in by_row[10][2]
+    assert by_row[18][2] == "更新时间 2024-11-02 00:00:00 is after the export day 2024-11-01"
+    assert by_row[19][2] == "回复时间 2024-11-01 08:59:00 is before 派单时间 2024-11-01 09:00:00"
+    assert "微信 is a transfer" in by_row[20][2] and "直接答复" in by_row[20][2]
     assert {r[4] for r in q} == {"hotline_20241101.csv"}
 
     loaded = query(wh, "SELECT _row_number, 来源渠道, 受理时间, 诉求内容 FROM raw.ticket_rows ORDER BY 1")
-    assert [r[0] for r in loaded] == [1, 2, 23, 24]
+    assert [r[0] for r in loaded] == [1, 2, 26, 27]
     assert loaded[1][3] == "第一行\r\n第二行, \"引号\""
-    assert loaded[2][1:3] == (" 电话 ", " 2024-11-01 08:00:00")
+    assert loaded[2][1:3] == ("电话", "2024-11-01 08:00:00")  # the one normalized value every layer sees
     assert_control_totals(wh)
 
 
@@ -692,3 +698,26 @@ def test_a_file_modified_between_its_checks_and_its_batch_read_is_rejected(tmp_p
     again = load_folder(dumps, wh)  # unchanged since: now it loads
     assert [f.status for f in again.files] == ["loaded", "unchanged"]
     assert_control_totals(wh)
+
+
+def test_values_are_normalized_with_the_whitespace_class_dbt_splits_names_on():
+    """One whitespace rule: the loader trims with the class dbt's department rule splits on."""
+    from hotline.load.rows import WS_CLASS
+
+    macro = (Path(__file__).parents[1] / "dbt_project" / "macros" / "text.sql").read_text(encoding="utf-8")
+    assert f"{{% macro ws_class() -%}} {WS_CLASS} {{%- endmacro %}}" in macro
+
+
+def test_a_raw_layer_written_by_an_older_loader_is_refused(tmp_path):
+    """Values stored untrimmed and no timeline rules: reloading is the fix, not a silent mix of both."""
+    from hotline.load.errors import LoadError
+
+    dumps, wh = tmp_path / "dumps", tmp_path / "w.duckdb"
+    write_export(dumps, "2024-11-01", csv_bytes([good(1)]))
+    load_folder(dumps, wh)
+    con = duckdb.connect(str(wh))
+    con.execute("DROP TABLE raw.schema_version")  # as an older loader left it
+    con.close()
+    write_export(dumps, "2024-11-02", csv_bytes([good(1, "2024-11-02")]))
+    with pytest.raises(LoadError, match="older loader"):
+        load_folder(dumps, wh)

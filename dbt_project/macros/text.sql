@@ -1,15 +1,7 @@
-{#- Whitespace as Python's str.split()/re \s sees it (hotline/departments.py applies the same rule):
+{#- Whitespace as Python's str.split()/re \s sees it (hotline/departments.py applies the same rule; the loader
+    trims every value with the same class, hotline/load/rows.py WS_CLASS):
     ASCII whitespace, \v, the Unicode separators (U+3000 ideographic space, U+00A0 …), U+001C–U+001F, U+0085. -#}
 {% macro ws_class() -%} [\s\pZ\x{0b}\x{1c}-\x{1f}\x{85}] {%- endmacro %}
-
-{#- Trimmed text, empty → NULL. The regex replacement runs only for the few values that need it (staging applies
-    this to every column of every row): 20 % cheaper than always replacing, and trim(x, <these characters>) is
-    five times slower than either. -#}
-{% macro clean_text(col) -%}
-    nullif(case when regexp_matches({{ col }}, '^{{ ws_class() }}|{{ ws_class() }}$')
-                then regexp_replace({{ col }}, '^{{ ws_class() }}+|{{ ws_class() }}+$', '', 'g')
-                else {{ col }} end, '')
-{%- endmacro %}
 
 {#- Trimmed, inner whitespace collapsed to one space (departments.clean). -#}
 {% macro collapse_ws(col) -%}

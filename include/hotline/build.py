@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hotline.paths import DBT_PROJECT_DIR
+from hotline.quality import record_test_results
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +19,9 @@ PERIOD_ENV = {"month": "HOTLINE_MONTH", "as_of": "HOTLINE_AS_OF"}
 
 
 class BuildError(RuntimeError):
-    """dbt reported failing models or tests."""
+    """dbt reported failing models or tests (the message names the failing rows of each failed test)."""
+
+    code = 1
 
 
 @dataclass
@@ -117,15 +120,29 @@ def run_dbt(command: str, warehouse: Path, dbt_vars: dict | None = None, select:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+    raw_results = getattr(res.result, "results", None) or []
     results = []
-    for r in getattr(res.result, "results", None) or []:
+    for r in raw_results:
         results.append({"name": getattr(r.node, "unique_id", str(r.node)), "status": str(r.status),
                         "message": r.message or ""})
     out = BuildResult(command=command, success=bool(res.success), results=results)
+    # the data tests' outcomes, with the rows they found, are kept in the warehouse for the gate
+    bad = record_test_results(warehouse, period.get(PERIOD_ENV["month"]), period.get(PERIOD_ENV["as_of"]),
+                              raw_results) if command in ("build", "test") else []
+    for b in bad:
+        if b["status"] == "warn":
+            log.warning("dbt test %s warns: %s%s", b["name"], b["message"],
+                        f" — {b['subject'].text()}" if b["subject"] else "")
     if raise_on_failure and not out.success:
-        failed = out.failures
-        detail = "; ".join(f"{f['name']}: {f['message']}" for f in failed[:5]) or str(res.exception or "")
-        more = f" (+{len(failed) - 5} more)" if len(failed) > 5 else ""
+        failed = [b for b in bad if b["status"] != "warn"]
+        if failed:
+            detail = "; ".join(f"{b['name']}: {b['message']}" + (f" — {b['subject'].text()}" if b["subject"] else "")
+                               for b in failed[:5])
+            more = f" (+{len(failed) - 5} more)" if len(failed) > 5 else ""
+        else:
+            errors = out.failures
+            detail = "; ".join(f"{f['name']}: {f['message']}" for f in errors[:5]) or str(res.exception or "")
+            more = f" (+{len(errors) - 5} more)" if len(errors) > 5 else ""
         hint = ""
         if "out of sync" in detail:  # on_schema_change='fail': a model's columns changed since the last build
             hint = (" (a model's columns changed since this warehouse was built, e.g. after an upgrade: "
@@ -163,5 +180,15 @@ def build_month(warehouse: Path, month: str, as_of: str, select: str | None = No
     """Seeds, models and data tests for one month as of a cut-off (``unit_tests``: dbt's unit tests too).
     ``full_refresh`` rebuilds the incremental models from raw (after a model's columns changed, a new
     HOTLINE_PII_KEY or new department seeds)."""
+    from hotline.coverage import preflight
+    from hotline.warehouse import connect
+
+    if not Path(warehouse).exists():
+        raise BuildError(f"warehouse {warehouse} does not exist: run `hotline load` first")
+    con = connect(warehouse)
+    try:
+        preflight(con, month, as_of)  # a month the exports cannot answer is refused before dbt runs
+    finally:
+        con.close()
     extra = ([] if unit_tests else NO_UNIT_TESTS) + (["--full-refresh"] if full_refresh else [])
     return run_dbt("build", warehouse, {"month": month, "as_of": as_of}, select=select, extra=extra)

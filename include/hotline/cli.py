@@ -13,6 +13,7 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from hotline import paths
@@ -27,6 +28,21 @@ WarehouseOpt = typer.Option(None, "--warehouse", help="DuckDB file (default data
 OutOpt = typer.Option(None, "--out", help="Publication folder (default publish/ or $HOTLINE_PUBLISH).")
 MonthOpt = typer.Option("2024-11", "--month", help="Month to report, YYYY-MM.")
 AsOfOpt = typer.Option(None, "--as-of", help='Cut-off "YYYY-MM-DD HH:MM" Asia/Shanghai (default: the 12th of the next month, 10:00).')
+AcceptDayOpt = typer.Option(None, "--accept-missing-day", metavar="YYYY-MM-DD",
+                            help="Publish although this export day is missing (repeatable; needs --reason; recorded "
+                                 "in the manifest, the report and the bulletin).")
+AcceptDepartmentOpt = typer.Option(None, "--accept-unknown-department", metavar="NAME",
+                                   help="Publish although this lead department is not in the directory "
+                                        "(repeatable; needs --reason; recorded).")
+ReasonOpt = typer.Option(None, "--reason", help="Why: required with --accept-* and --restate; printed in the bulletin.")
+
+
+def _decisions(days: Optional[list[str]], departments: Optional[list[str]], reason: Optional[str]):
+    from hotline.checks import Decisions
+    from hotline.periods import parse_day
+
+    return Decisions(missing_days=tuple(sorted({parse_day(d) for d in days or []})),
+                     unknown_departments=tuple(sorted(set(departments or []))), reason=(reason or "").strip())
 
 
 class UserError(Exception):
@@ -42,7 +58,9 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     from hotline.periods import BadPeriod
     from hotline.workdays import OutsideCalendar
 
-    kinds: list[type[BaseException]] = [UserError, BadPeriod, OutsideCalendar, FileNotFoundError,
+    from hotline.errors import HotlineError
+
+    kinds: list[type[BaseException]] = [UserError, HotlineError, BadPeriod, OutsideCalendar, FileNotFoundError,
                                         NotADirectoryError, PermissionError]
     for mod, name in [("hotline.generate", "SpecError"), ("hotline.load", "LoadError"),
                       ("hotline.warehouse", "WarehouseBusy"), ("hotline.build", "BuildError"),
@@ -62,7 +80,7 @@ def friendly_errors():
         err.print("interrupted")
         raise typer.Exit(130)
     except _user_errors() as e:  # noqa: B030 - computed tuple of exception types
-        err.print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
+        err.print(f"[bold red]error:[/] {escape(str(e))}", highlight=False, soft_wrap=True)
         raise typer.Exit(getattr(e, "code", 2) if isinstance(getattr(e, "code", None), int) else 2)
 
 
@@ -96,32 +114,65 @@ def generate(
     spec: Optional[Path] = typer.Option(None, "--spec", help="Target specification YAML (default: Golmud, 2024-11)."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (default: the spec's)."),
     scale: Optional[float] = typer.Option(None, "--scale", help="Volume multiplier (about 430 gives a megacity's 60,000 contacts a day)."),
+    fault: Optional[list[str]] = typer.Option(
+        None, "--fault", metavar="NAME[=VALUE]",
+        help="Reproduce a reported defect on the written exports (repeatable, applied in order): missing-day=DAY, "
+             "padded-enums=N, future-updated=N, future-received=N, inverted-timestamps=N, late-redelivery=DAY, "
+             "no-department=N, stray-spaces=P."),
 ) -> None:
     """Write calibrated synthetic daily exports (csv + manifest.json) into --dumps."""
     with friendly_errors():
         from hotline.generate import DEFAULT_SPEC, generate as gen
+        from hotline.generate.faults import parse_fault
 
         target = _dumps(dumps)
+        faults = [parse_fault(f) for f in fault or []]
         with _progress() as bar:
             task = bar.add_task("generating exports", total=None)
             summary = gen(spec_path=spec or DEFAULT_SPEC, out_dir=target, seed=seed, scale=scale,
-                          progress=lambda done, total: bar.update(task, completed=done, total=total))
+                          progress=lambda done, total: bar.update(task, completed=done, total=total), faults=faults)
         out.print(f"wrote {_summary_text(summary)} to {target}")
+        for r in getattr(summary, "faults", ()) or ():
+            counts = ", ".join(f"{n} {what}{'' if n == 1 else 's'}" for n, what in (
+                (len(r.ticket_ids), "ticket"), (len(r.days), "day"), (len(r.rows), "row")))
+            out.print(f"fault {r.kind}: {r.detail} ({counts})", markup=False, highlight=False, soft_wrap=True)
 
 
 def _summary_text(summary) -> str:
     get = summary.get if isinstance(summary, dict) else (lambda k, d=None: getattr(summary, k, d))
-    return f"{get('days')} daily exports, {get('rows')} rows, {get('tickets')} tickets"
+    text = f"{get('days')} daily exports, {get('rows')} rows, {get('tickets')} tickets"
+    faults = get("faults") or ()
+    if faults:
+        text += f", {len(faults)} fault{'s' if len(faults) != 1 else ''} applied"
+    return text
 
 
 @app.command()
-def load(dumps: Optional[Path] = DumpsOpt, warehouse: Optional[Path] = WarehouseOpt) -> None:
-    """Load every new or re-delivered export from --dumps into the warehouse's raw layer."""
+def load(dumps: Optional[Path] = DumpsOpt, warehouse: Optional[Path] = WarehouseOpt,
+         out_dir: Optional[Path] = OutOpt) -> None:
+    """Load every new or re-delivered export from --dumps into the warehouse's raw layer (and warn when a
+    re-delivery touches a month published in --out)."""
     with friendly_errors():
-        _load(_dumps(dumps), _warehouse(warehouse))
+        _load(_dumps(dumps), _warehouse(warehouse), _out(out_dir))
 
 
-def _load(dumps: Path, warehouse: Path):
+def _warn_touched(warehouse: Path, out_dir: Path) -> None:
+    """A re-delivery changed the inputs of a published month: say so (the month stays as published)."""
+    from hotline.publish import touched_publications
+    from hotline.warehouse import connect
+
+    con = connect(warehouse)
+    try:
+        touched = touched_publications(out_dir, con)
+    finally:
+        con.close()
+    for t in touched:
+        err.print(f"[yellow]warning:[/] a re-delivery changed {len(t['days'])} export day(s) that the published "
+                  f"{t['month']} depends on ({', '.join(t['days'][:5])}); the publication is unchanged: restate it "
+                  f"with `hotline publish --month {t['month']} --restate --reason \"...\"`", highlight=False)
+
+
+def _load(dumps: Path, warehouse: Path, out_dir: Optional[Path] = None):
     from hotline.load import load_folder
 
     with _progress() as bar:
@@ -133,11 +184,13 @@ def _load(dumps: Path, warehouse: Path):
     for f in report.files:
         counts[f.status] = counts.get(f.status, 0) + 1
         if f.status == "rejected":
-            err.print(f"[yellow]rejected[/] {f.file_name}: {f.message}", highlight=False)
+            err.print(f"[yellow]rejected[/] {escape(f.file_name)}: {escape(f.message)}", highlight=False)
     rows = sum(f.rows_loaded for f in report.files)
     quarantined = sum(f.rows_quarantined for f in report.files)
     parts = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
     out.print(f"{len(report.files)} exports ({parts}); {rows} rows loaded, {quarantined} quarantined → {warehouse}")
+    if out_dir is not None and report.by_status("replaced"):
+        _warn_touched(warehouse, out_dir)
     return report
 
 
@@ -171,6 +224,7 @@ def _build(warehouse: Path, month: str, as_of: Optional[str], full_refresh: bool
 
 @app.command()
 def nightly(dumps: Optional[Path] = DumpsOpt, warehouse: Optional[Path] = WarehouseOpt,
+            out_dir: Optional[Path] = OutOpt,
             day: Optional[str] = typer.Option(None, "--day", help="Export day YYYY-MM-DD to build as of (its end, "
                                               "23:59:59); it must be in force after loading (default: the newest "
                                               "export day in force).")) -> None:
@@ -182,7 +236,7 @@ def nightly(dumps: Optional[Path] = DumpsOpt, warehouse: Optional[Path] = Wareho
 
         w = _warehouse(warehouse)
         wanted = parse_day(day) if day else None
-        _load(_dumps(dumps), w)
+        _load(_dumps(dumps), w, _out(out_dir))
         in_force = _export_days_in_force(w)
         if not in_force:
             raise UserError(f"no export is in force in {w}: nothing to build")
@@ -209,54 +263,88 @@ def _export_days_in_force(warehouse: Path) -> list[str]:
 
 @app.command()
 def validate(warehouse: Optional[Path] = WarehouseOpt, month: str = MonthOpt, as_of: Optional[str] = AsOfOpt,
-             out_dir: Optional[Path] = OutOpt) -> None:
-    """Run the Great Expectations gate on the month's marts (no publication)."""
+             out_dir: Optional[Path] = OutOpt, accept_missing_day: Optional[list[str]] = AcceptDayOpt,
+             accept_unknown_department: Optional[list[str]] = AcceptDepartmentOpt,
+             reason: Optional[str] = ReasonOpt) -> None:
+    """Run the publication gate on the built month (no publication): every check with its severity, status and
+    subject."""
     with friendly_errors():
         from hotline.gate import run_gate
         from hotline.periods import resolve
 
         month, cutoff = resolve(month, as_of)
-        report = run_gate(_warehouse(warehouse), month, cutoff, publish_dir=_out(out_dir))
+        decisions = _decisions(accept_missing_day, accept_unknown_department, reason)
+        report = run_gate(_warehouse(warehouse), month, cutoff, publish_dir=_out(out_dir), decisions=decisions)
         _print_gate(report)
         if not report.success:
             raise UserError(f"{report.failed_count} of {len(report.checks)} checks failed for {month}", code=1)
 
 
 def _print_gate(report) -> None:
-    out.print(f"gate: {len(report.checks) - report.failed_count} of {len(report.checks)} checks passed")
-    for c in report.checks:
-        if c.status != "pass":
-            err.print(f"[red]FAIL[/] {c.name}: expected {c.expected}, got {c.actual}", highlight=False)
+    out.print(f"gate: {len(report.checks) - report.failed_count - len(report.warnings)} of {len(report.checks)} "
+              f"checks passed, {len(report.warnings)} warnings, {report.failed_count} failed")
+    for c in report.warnings:
+        err.print(f"[yellow]WARN[/] {escape(c.line())}", highlight=False, soft_wrap=True)
+    for c in report.failed:
+        err.print(f"[red]FAIL[/] {escape(c.line())}", highlight=False, soft_wrap=True)
 
 
 @app.command()
 def publish(warehouse: Optional[Path] = WarehouseOpt, month: str = MonthOpt, as_of: Optional[str] = AsOfOpt,
-            out_dir: Optional[Path] = OutOpt, dumps: Optional[Path] = DumpsOpt) -> None:
-    """Validate the built month in an audit area and, only if every check passes, publish it atomically."""
+            out_dir: Optional[Path] = OutOpt, dumps: Optional[Path] = DumpsOpt,
+            accept_missing_day: Optional[list[str]] = AcceptDayOpt,
+            accept_unknown_department: Optional[list[str]] = AcceptDepartmentOpt,
+            restate: bool = typer.Option(False, "--restate", help="Replace a published month's release (its inputs "
+                                         "or figures changed) with a new one; the old one is kept and every figure "
+                                         "old → new is published with --reason."),
+            reason: Optional[str] = ReasonOpt) -> None:
+    """Validate the built month in an audit area and, only if no check fails, publish it atomically. A published
+    month is immutable: publishing it again changes nothing, unless it is restated (--restate --reason)."""
     with friendly_errors():
-        _publish(_warehouse(warehouse), month, as_of, _out(out_dir))
+        decisions = _decisions(accept_missing_day, accept_unknown_department, reason)
+        _publish(_warehouse(warehouse), month, as_of, _out(out_dir), decisions, (reason or "") if restate else None)
 
 
-def _publish(warehouse: Path, month: str, as_of: Optional[str], out_dir: Path):
+def _publish(warehouse: Path, month: str, as_of: Optional[str], out_dir: Path, decisions=None,
+             restate: Optional[str] = None):
+    from hotline.gate import GateFailed
     from hotline.periods import resolve
     from hotline.publish import publish_month
 
     month, cutoff = resolve(month, as_of)
-    with err.status(f"validating and publishing {month}"):
-        result = publish_month(warehouse, month, cutoff, out_dir)
-    out.print(f"published {month} as of {cutoff} → {result.path}")
+    try:
+        with err.status(f"validating and publishing {month}"):
+            result = publish_month(warehouse, month, cutoff, out_dir, decisions=decisions, restate=restate)
+    except GateFailed as e:
+        _print_gate(e.report)
+        raise
+    for c in result.report.warnings:
+        err.print(f"[yellow]WARN[/] {escape(c.line())}", highlight=False, soft_wrap=True)
+    if result.unchanged:
+        out.print(f"{month} as of {cutoff} is already published with the same content (release "
+                  f"{result.release_id}): nothing changed → {result.path}")
+    elif result.restatement is not None:
+        n = len(result.restatement["figures_changed"])
+        out.print(f"restated {month} as of {cutoff}: {n} figures changed (release {result.release_id} replaces "
+                  f"{result.restatement['restates']['release']}) → {result.path}")
+    else:
+        out.print(f"published {month} as of {cutoff} → {result.path}")
     return result
 
 
 @app.command()
 def run(dumps: Optional[Path] = DumpsOpt, warehouse: Optional[Path] = WarehouseOpt, month: str = MonthOpt,
-        as_of: Optional[str] = AsOfOpt, out_dir: Optional[Path] = OutOpt) -> None:
+        as_of: Optional[str] = AsOfOpt, out_dir: Optional[Path] = OutOpt,
+        accept_missing_day: Optional[list[str]] = AcceptDayOpt,
+        accept_unknown_department: Optional[list[str]] = AcceptDepartmentOpt,
+        reason: Optional[str] = ReasonOpt) -> None:
     """load → build → validate → publish in one go."""
     with friendly_errors():
-        w = _warehouse(warehouse)
-        _load(_dumps(dumps), w)
+        decisions = _decisions(accept_missing_day, accept_unknown_department, reason)
+        w, o = _warehouse(warehouse), _out(out_dir)
+        _load(_dumps(dumps), w, o)
         m, cutoff = _build(w, month, as_of)
-        _publish(w, m, cutoff, _out(out_dir))
+        _publish(w, m, cutoff, o, decisions)
 
 
 @app.command()
@@ -294,6 +382,32 @@ def audit_bulletin(file: Path = typer.Argument(..., help="A bulletin in the refe
         out.print(f"{len(findings)} findings in {file}")
         if findings:
             raise typer.Exit(1)
+
+
+@app.command()
+def calendar(write_seed: bool = typer.Option(False, "--write-seed", help="Regenerate the calendar seed from the "
+                                             "installed chinesecalendar (after upgrading it).")) -> None:
+    """The working-day calendar (statutory holidays and make-up days from chinesecalendar, plus the local
+    overrides in dbt_project/seeds/calendar_overrides.csv): what it covers; exit 1 when its seed is out of date
+    with the installed chinesecalendar."""
+    with friendly_errors():
+        from hotline import workdays
+        from hotline.paths import SEEDS_DIR
+
+        target = SEEDS_DIR / workdays.BASE_SEED
+        years = workdays.package_years()
+        if write_seed:
+            workdays.write_seed(target)
+            out.print(f"wrote {target} (chinesecalendar {years.start}–{years.stop - 1})")
+            return
+        current = target.read_text(encoding="utf-8") if target.exists() else ""
+        if current != workdays.seed_text():
+            err.print(f"{target} is out of date with the installed chinesecalendar ({years.start}–{years.stop - 1}): "
+                      "run `hotline calendar --write-seed`", highlight=False)
+            raise typer.Exit(1)
+        cal = workdays.calendar()
+        ranges = ", ".join(f"{a} … {b}" for a, b in cal.covered_ranges())
+        out.print(f"the working-day calendar covers {ranges}; {target.name} is up to date", highlight=False)
 
 
 def entrypoint() -> None:  # pragma: no cover - console script

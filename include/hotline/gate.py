@@ -18,60 +18,18 @@ import logging
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import yaml
 
+from hotline.checks import Check, Decisions, GateFailed, GateReport, Subject, plain, subject
 from hotline.paths import EXPECTATIONS_DIR
 
+__all__ = ["Check", "GateFailed", "GateReport", "run_gate", "rate_pct", "change_pct"]
+
 log = logging.getLogger(__name__)
-
-
-class GateFailed(RuntimeError):
-    """At least one check failed: nothing is published."""
-
-    code = 1
-
-    def __init__(self, report: "GateReport"):
-        self.report = report
-        failed = [c.name for c in report.checks if c.status == "fail"]
-        shown = ", ".join(failed[:5]) + (f" (+{len(failed) - 5} more)" if len(failed) > 5 else "")
-        super().__init__(f"{len(failed)} of {len(report.checks)} checks failed for {report.month}: {shown}")
-
-
-@dataclass
-class Check:
-    suite: str
-    name: str
-    description: str
-    expected: object
-    actual: object
-    status: str  # pass | fail | skipped
-
-    def to_json(self) -> dict:
-        return {k: _plain(v) for k, v in asdict(self).items()}
-
-
-@dataclass
-class GateReport:
-    month: str
-    as_of: str
-    checks: list[Check] = field(default_factory=list)
-
-    @property
-    def failed_count(self) -> int:
-        return sum(c.status == "fail" for c in self.checks)
-
-    @property
-    def success(self) -> bool:
-        return self.failed_count == 0 and bool(self.checks)
-
-    def to_json(self) -> dict:
-        return {"month": self.month, "as_of": self.as_of, "success": self.success,
-                "checks_total": len(self.checks), "checks_failed": self.failed_count,
-                "checks": [c.to_json() for c in self.checks]}
 
 
 def rate_pct(numerator, denominator) -> Decimal | None:
@@ -87,19 +45,6 @@ def change_pct(current, previous) -> Decimal | None:
         return None
     return ((Decimal(int(current)) - Decimal(int(previous))) * 100 / Decimal(int(previous))).quantize(
         Decimal("0.01"), ROUND_HALF_UP)
-
-
-def _plain(v):
-    """JSON-safe, deterministic rendering of numpy/Decimal/tuple values."""
-    if isinstance(v, Decimal):
-        return float(v)
-    if isinstance(v, (list, tuple)):
-        return [_plain(x) for x in v]
-    if isinstance(v, dict):
-        return {str(k): _plain(x) for k, x in v.items()}
-    if hasattr(v, "item"):  # numpy scalar
-        return v.item()
-    return v
 
 
 def import_gx():
@@ -187,14 +132,19 @@ def _load_yaml(name: str, expectations_dir: Path, month: str, as_of: str) -> dic
 
 
 def run_gate(warehouse: Path, month: str, as_of: str, publish_dir: Path | None = None,
-             expectations_dir: Path | None = None, con=None) -> GateReport:
-    """Validate the month's marts in ``warehouse``. Reads only; never publishes."""
+             expectations_dir: Path | None = None, con=None, decisions: Decisions | None = None) -> GateReport:
+    """Validate the month in ``warehouse``: its inputs (completeness, control totals, quarantine), what it is
+    about (departments), its dbt build's data tests, then the marts (Great Expectations). Reads only; never
+    publishes. ``decisions``: what the operator accepted (recorded in the report)."""
     import duckdb
 
+    from hotline.coverage import completeness_checks
+    from hotline.quality import dbt_test_checks, department_checks
     from hotline.warehouse import connect
 
     expectations_dir = Path(expectations_dir or EXPECTATIONS_DIR)
-    report = GateReport(month=month, as_of=as_of)
+    decisions = decisions or Decisions()
+    report = GateReport(month=month, as_of=as_of, decisions=decisions.all())
     # Great Expectations takes ~7 s of CPU to import: on the other core while DuckDB runs the checks' SQL
     warm = threading.Thread(target=import_gx, daemon=True)
     warm.start()
@@ -203,6 +153,9 @@ def run_gate(warehouse: Path, month: str, as_of: str, publish_dir: Path | None =
     try:
         suites = {n: _load_yaml(f"{n}.yml", expectations_dir, month, as_of)
                   for n in ("marts", "reconciliation", "rates")}
+        report.checks += completeness_checks(con, month, as_of, decisions)
+        report.checks += dbt_test_checks(con, month, as_of)
+        report.checks += department_checks(con, month, decisions)
         parts = (_mart_checks(con, month, as_of, suites["marts"])
                  + _reconciliation_checks(con, month, as_of, suites["reconciliation"], publish_dir)
                  + _rate_checks(con, month, as_of, suites["rates"]))
@@ -212,7 +165,8 @@ def run_gate(warehouse: Path, month: str, as_of: str, publish_dir: Path | None =
             report.checks += part.run(v) if isinstance(part, _Validation) else [part]
     except duckdb.Error as e:
         report.checks.append(Check("gate", "marts readable", "the month's marts can be queried", "readable",
-                                   str(e).splitlines()[0], "fail"))
+                                   str(e).splitlines()[0], "fail",
+                                   subject=subject("errors", [str(e).splitlines()[0]])))
     finally:
         if own:
             con.close()
@@ -233,18 +187,34 @@ def _mart_checks(con, month: str, as_of: str, spec: dict) -> list[_Validation]:
 
         def describe(r, mart=mart):
             cfg = r.expectation_config
-            kwargs = {k: _plain(x) for k, x in cfg.kwargs.items() if k not in ("batch_id", "result_format")}
+            kwargs = {k: plain(x) for k, x in cfg.kwargs.items() if k not in ("batch_id", "result_format")}
             res = r.result or {}
             actual = res.get("observed_value")
             if actual is None and res.get("unexpected_list"):
-                actual = {"unexpected": _plain(res["unexpected_list"][:10]), "count": res.get("unexpected_count")}
+                actual = {"unexpected": plain(res["unexpected_list"][:10]), "count": res.get("unexpected_count")}
             elif actual is None:
                 actual = "no unexpected values" if r.success else "failed"
-            return Check(mart, f"{mart}: {cfg.type}", _describe(cfg.type, kwargs), kwargs, _plain(actual),
-                         "pass" if r.success else "fail")
+            return Check.judged(mart, f"{mart}: {cfg.type}", _describe(cfg.type, kwargs), kwargs, plain(actual),
+                                bool(r.success), subject=_failing_mart_rows(df, res))
 
         checks.append(_Validation(mart, df, entries, describe))
     return checks
+
+
+#: the column that names a mart's row, in order of preference
+_ROW_KEYS = ("ticket_id", "department_name", "hotspot_key", "channel", "purpose", "special_line", "category_l1",
+             "rank", "month")
+
+
+def _failing_mart_rows(df, result: dict) -> Subject | None:
+    """The failing rows of a mart, named by their key column (GX's unexpected row indices)."""
+    idx = list(result.get("unexpected_index_list") or [])
+    key = next((k for k in _ROW_KEYS if k in df.columns), None)
+    if not idx or key is None:
+        return None
+    values = [plain(df[key].iloc[i]) for i in idx if isinstance(i, int) and 0 <= i < len(df)]
+    return subject("departments" if key == "department_name" else "tickets" if key == "ticket_id" else "rows",
+                   values, result.get("unexpected_count") or len(values))
 
 
 def _describe(etype: str, kwargs: dict) -> str:
@@ -263,7 +233,7 @@ def _describe(etype: str, kwargs: dict) -> str:
 
 def _scalar(con, sql: str, month: str, as_of: str):
     row = con.execute(_render(sql, month, as_of)).fetchone()
-    return None if row is None else _plain(row[0])
+    return None if row is None else plain(row[0])
 
 
 def _reconciliation_checks(con, month: str, as_of: str, spec: dict,
@@ -279,7 +249,7 @@ def _reconciliation_checks(con, month: str, as_of: str, spec: dict,
         expected = _scalar(con, c["expected"], month, as_of)
         actual = _scalar(con, c["actual"], month, as_of)
         rows.append({"name": c["name"], "description": c.get("description", ""), "expected": expected,
-                     "actual": actual})
+                     "actual": actual, "severity": c.get("severity", "fail"), "subject": c.get("subject")})
     prev = _previous_publication_check(con, month, as_of, publish_dir, spec.get("previous_month_total"))
     if prev is not None:
         (rows if prev["status"] is None else skipped).append(prev)
@@ -288,17 +258,30 @@ def _reconciliation_checks(con, month: str, as_of: str, spec: dict,
         for r in skipped]
     if rows:
         df = pd.DataFrame({"name": [r["name"] for r in rows],
-                           "expected": [json.dumps(_plain(r["expected"])) for r in rows],
-                           "actual": [json.dumps(_plain(r["actual"])) for r in rows]})
+                           "expected": [json.dumps(plain(r["expected"])) for r in rows],
+                           "actual": [json.dumps(plain(r["actual"])) for r in rows]})
 
         def finish(described):
             bad = described[0]
-            return [Check("reconciliation", r["name"], r["description"], r["expected"], r["actual"],
-                          "fail" if i in bad else "pass") for i, r in enumerate(rows)]
+            return [Check.judged("reconciliation", r["name"], r["description"], r["expected"], r["actual"],
+                                 i not in bad, severity=r.get("severity", "fail"),
+                                 subject=_subject_of(con, r.get("subject"), month, as_of) if i in bad else None)
+                    for i, r in enumerate(rows)]
 
         checks.append(_Validation("reconciliation", df, [{"expect_column_pair_values_to_be_equal": {
             "column_A": "expected", "column_B": "actual"}}], _unexpected_rows, finish))
     return checks
+
+
+def _subject_of(con, spec: dict | None, month: str, as_of: str) -> Subject | None:
+    """A failing reconciliation check's subject: its YAML ``subject`` query (``kind`` + ``sql``) when it has one."""
+    if not spec:
+        return None
+    cur = con.execute(_render(spec["sql"], month, as_of))
+    cols = [d[0] for d in cur.description]
+    rows = cur.fetchall()
+    items = [r[0] if len(cols) == 1 else dict(zip(cols, r)) for r in rows]
+    return subject(spec.get("kind", "rows"), items)
 
 
 def _unexpected_rows(result) -> set[int]:
@@ -347,7 +330,8 @@ def _rate_checks(con, month: str, as_of: str, spec: dict) -> list[_Validation]:
 
     def finish(described):
         bad = described[0]
-        return [Check("rates", r["name"], r["description"], r["expected"], r["actual"], "fail" if i in bad else "pass")
+        return [Check.judged("rates", r["name"], r["description"], r["expected"], r["actual"], i not in bad,
+                             subject=subject("rows", [r["name"]]))
                 for i, r in enumerate(rows)]
 
     return [_Validation("rates", df[["expected", "actual"]], [{"expect_column_pair_values_to_be_equal": {

@@ -13,8 +13,9 @@ Rules (``month`` M, cut-off T, Asia/Shanghai wall-clock, compared with the expor
 * One export file per day is assumed (choosing between re-deliveries is the loader's job): two files for the
   same day raise ``ValueError``.
 * Rows the loader would have to quarantine (wrong column count, ticket id / 受理时间 / 更新时间 not in the
-  contract's format, 来源渠道 / 诉求目的 / 办理方式 / 工单状态 outside the contract's enums) are skipped; pass
-  ``problems=[]`` to get a description of each.
+  contract's format, 来源渠道 / 诉求目的 / 办理方式 / 工单状态 outside the contract's enums, a time after the
+  export day, events out of order, a transfer that is not a work order) are skipped; pass ``problems=[]`` to get
+  a description of each.
 * Month membership is by 受理时间; previous-month figures (``contacts.previous_total``, hot-spot MoM) use the
   same cut-off T.
 * 办结 = the state's 办结时间 is set and ≤ T.
@@ -167,6 +168,30 @@ def export_files(dumps_dir: Path) -> list[tuple[str, Path]]:
     return sorted(found.items())
 
 
+_EVENTS = ("受理时间", "派单时间", "回复时间", "办结时间")
+_ALL_TIMES = _EVENTS + ("回访时间", "更新时间")
+
+
+def _impossible(row: list[str], pos: dict[str, int], day: str) -> str | None:
+    """Why a row cannot be a ticket's state at the end of export day ``day`` (the contract's row semantics), or
+    None: a time after that day, events out of order (受理 ≤ 派单 ≤ 回复 ≤ 办结, 受理 ≤ 回访, 受理 ≤ 更新), a
+    transfer that is not a work order. Timestamps in the contract's format compare as text."""
+    times = {h: row[pos[h]] for h in _ALL_TIMES if TIMESTAMP_RE.match(row[pos[h]])}
+    for h, t in times.items():
+        if t[:10] > day:
+            return f"{h} {t} after the export day {day}"
+    present = [h for h in _EVENTS if h in times]
+    for a, b in zip(present, present[1:]):
+        if times[a] > times[b]:
+            return f"{b} {times[b]} before {a} {times[a]}"
+    for b in ("回访时间", "更新时间"):
+        if b in times and times[b] < times["受理时间"]:
+            return f"{b} {times[b]} before 受理时间 {times['受理时间']}"
+    if row[pos["来源渠道"]] != "电话" and row[pos["办理方式"]] != "工单转办":
+        return f"a transfer from {row[pos['来源渠道']]} handled as {row[pos['办理方式']]}"
+    return None
+
+
 def _states_as_of(dumps_dir: Path, cutoff: str, problems: list[str]) -> dict[str, tuple[str, str, tuple]]:
     """ticket id -> (更新时间, export date, kept values) of its newest row with 更新时间 ≤ cutoff."""
     states: dict[str, tuple[str, str, tuple]] = {}
@@ -204,6 +229,8 @@ def _states_as_of(dumps_dir: Path, cutoff: str, problems: list[str]) -> dict[str
                     if row[i] not in allowed:
                         bad = f"{h} {row[i]!r}"
                         break
+            if bad is None:
+                bad = _impossible(row, pos, day)
             if bad:
                 problems.append(f"{path.name} row {n}: bad {bad}")
                 continue

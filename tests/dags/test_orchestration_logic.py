@@ -95,10 +95,14 @@ def test_relative_paths_are_relative_to_the_repository(monkeypatch):
 
 
 def test_monthly_run_from_params_and_from_the_cutoff_cron(monkeypatch):
-    for k in ("HOTLINE_CUTOFF_DAY", "HOTLINE_CUTOFF_HOUR", "HOTLINE_COVERAGE_LAG_DAYS"):
+    for k in ("HOTLINE_CUTOFF_DAY", "HOTLINE_CUTOFF_HOUR"):
         monkeypatch.delenv(k, raising=False)
     r = config.monthly_run(_ctx({"month": "2024-11", "as_of": "2024-12-12 10:00"}))
-    assert (r.month, r.as_of, r.explicit, r.required_through) == ("2024-11", "2024-12-12 10:00:00", True, "2024-12-11")
+    # the cut-off day's export carries the events up to the cut-off: it is required
+    assert (r.month, r.as_of, r.explicit, r.required_through) == ("2024-11", "2024-12-12 10:00:00", True, "2024-12-12")
+    decided = config.monthly_run(_ctx({"month": "2024-11", "accept_missing_days": ["2024-11-15"], "reason": " why ",
+                                       "restate": True}))
+    assert decided.decisions().missing_days == ("2024-11-15",) and decided.reason == "why" and decided.restate
     cron = config.monthly_run(_ctx(run_after=datetime(2024, 12, 12, 2, 0, tzinfo=timezone.utc), run_type="scheduled"))
     assert (cron.month, cron.as_of, cron.explicit, cron.reference_time) == \
         ("2024-11", "2024-12-12 10:00:00", False, "2024-12-12 10:00:00")
@@ -106,27 +110,29 @@ def test_monthly_run_from_params_and_from_the_cutoff_cron(monkeypatch):
     monkeypatch.setenv("HOTLINE_CUTOFF_HOUR", "9")
     assert config.settings().monthly_cron == "0 9 5 * *"
     r = config.monthly_run(_ctx({"month": "2024-12"}))
-    assert r.as_of == "2025-01-05 09:00:00" and r.required_through == "2025-01-04"
+    assert r.as_of == "2025-01-05 09:00:00" and r.required_through == "2025-01-05"
     with pytest.raises(ValueError, match="before the end of 2024-11"):
         config.monthly_run(_ctx({"month": "2024-11", "as_of": "2024-11-30 10:00"}))
 
 
 def _month(run_type, ref, explicit=False):
     return config.MonthlyRun(month="2024-11", as_of="2024-12-12 10:00:00", warehouse="w", publish_dir="p",
-                             explicit=explicit, run_type=run_type, reference_time=ref, required_through="2024-12-11")
+                             explicit=explicit, run_type=run_type, reference_time=ref, required_through="2024-12-12")
 
 
-@pytest.mark.parametrize("run, published, through, action", [
-    (_month("manual", "2024-12-01 00:00:00", explicit=True), True, None, "publish"),
-    (_month("scheduled", "2024-12-12 10:00:00"), True, None, "publish"),
-    (_month("manual", "2024-12-05 08:00:00"), False, None, "fail"),
-    (_month("asset_triggered", "2024-12-11 01:40:00"), False, "2024-12-10", "skip"),  # before the cut-off
-    (_month("asset_triggered", "2024-12-13 01:40:00"), True, "2024-12-12", "skip"),   # already published
-    (_month("asset_triggered", "2024-12-13 01:40:00"), False, "2024-12-10", "skip"),  # still not covered
-    (_month("asset_triggered", "2024-12-13 01:40:00"), False, "2024-12-12", "publish"),  # the catch-up
+@pytest.mark.parametrize("run, published, through, newest, action", [
+    (_month("manual", "2024-12-01 00:00:00", explicit=True), True, None, None, "publish"),
+    (_month("scheduled", "2024-12-12 10:00:00"), True, None, "2024-12-12", "skip"),   # already published
+    (_month("scheduled", "2024-12-12 10:00:00"), False, None, "2024-12-11", "skip"),  # the cut-off day's export
+    (_month("scheduled", "2024-12-12 10:00:00"), False, None, "2024-12-12", "publish"),  # is in (a late run)
+    (_month("manual", "2024-12-05 08:00:00"), False, None, None, "fail"),
+    (_month("asset_triggered", "2024-12-11 01:40:00"), False, "2024-12-10", None, "skip"),  # before the cut-off
+    (_month("asset_triggered", "2024-12-13 01:40:00"), True, "2024-12-12", None, "skip"),   # already published
+    (_month("asset_triggered", "2024-12-13 01:40:00"), False, "2024-12-11", None, "skip"),  # still not covered
+    (_month("asset_triggered", "2024-12-13 01:40:00"), False, "2024-12-12", None, "publish"),  # the catch-up
 ])
-def test_decide_month(run, published, through, action):
-    assert tasks.decide_month(run, published, through)[0] == action
+def test_decide_month(run, published, through, newest, action):
+    assert tasks.decide_month(run, published, through, newest)[0] == action
 
 
 def test_contiguous_through():

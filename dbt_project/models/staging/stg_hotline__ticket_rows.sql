@@ -35,32 +35,33 @@ renamed as (
         cast(_row_number as integer) as row_number,
         cast(_loaded_at as timestamp) as loaded_at,
 
-        -- the ticket
-        {{ clean_text('工单编号') }} as ticket_id,
-        cast({{ clean_text('受理时间') }} as timestamp) as received_at,
-        {{ clean_text('来源渠道') }} as source_channel,
-        {{ clean_text('专线类别') }} as special_line,
-        {{ clean_text('诉求目的') }} as purpose,
-        {{ clean_text('一级分类') }} as category_l1,
-        {{ clean_text('二级分类') }} as category_l2,
+        -- the ticket (values arrive normalized: the loader trims them and stores empty as NULL,
+        -- include/hotline/load/rows.py, so every layer sees the same value)
+        "工单编号" as ticket_id,
+        cast("受理时间" as timestamp) as received_at,
+        "来源渠道" as source_channel,
+        "专线类别" as special_line,
+        "诉求目的" as purpose,
+        "一级分类" as category_l1,
+        "二级分类" as category_l2,
 
         -- personal data: 诉求人 and 诉求地址 are dropped, 联系电话 becomes a keyed pseudonym; 诉求内容 (free
         -- text, which can name people, phones and addresses, and which no model reads) stays in raw
         {{ caller_key('联系电话') }} as caller_key,
 
         -- handling
-        {{ clean_text('办理方式') }} as handling,
-        {{ clean_text('承办单位') }} as departments_raw,
-        cast({{ clean_text('派单时间') }} as timestamp) as dispatched_at,
-        cast({{ clean_text('应回复时间') }} as date) as reply_due_date,
-        cast({{ clean_text('回复时间') }} as timestamp) as replied_at,
-        cast({{ clean_text('办结时间') }} as timestamp) as closed_at,
-        {{ clean_text('工单状态') }} as status,
-        coalesce(cast({{ clean_text('退回次数') }} as integer), 0) as return_count,
-        cast({{ clean_text('回访时间') }} as timestamp) as callback_at,
-        {{ clean_text('回访结果') }} as callback_result,
-        {{ clean_text('超期说明') }} as overdue_note,
-        cast({{ clean_text('更新时间') }} as timestamp) as updated_at
+        "办理方式" as handling,
+        "承办单位" as departments_raw,
+        cast("派单时间" as timestamp) as dispatched_at,
+        cast("应回复时间" as date) as reply_due_date,
+        cast("回复时间" as timestamp) as replied_at,
+        cast("办结时间" as timestamp) as closed_at,
+        "工单状态" as status,
+        coalesce(cast("退回次数" as integer), 0) as return_count,
+        cast("回访时间" as timestamp) as callback_at,
+        "回访结果" as callback_result,
+        "超期说明" as overdue_note,
+        cast("更新时间" as timestamp) as updated_at
 
     from source
 

@@ -54,7 +54,7 @@ import pandas as pd
 from hotline.contract import EXPORT_NAME_RE, HEADERS, Manifest, manifest_name
 from hotline.load import readers
 from hotline.load.errors import LoadError, RejectedFile
-from hotline.load.rows import bad_rows_sql, lit, q, vals_sql
+from hotline.load.rows import bad_rows_sql, clean_sql, lit, q, vals_sql
 from hotline.load.schema import ensure_schema
 from hotline.warehouse import connect
 
@@ -672,7 +672,9 @@ def _batch_rows(files: list[_Checked]) -> str:
 def _classify(con, files: list[_Checked]) -> None:
     """Classify the staged rows of every file of the batch in one query (rows.py) into temp ``_bad_batch``
     (``_file`` = the file's position in the batch), then take the bad rows out of the staged rows."""
-    con.execute(f"CREATE OR REPLACE TEMP VIEW _vals_batch AS {vals_sql(_batch_rows(files), by=('_file',))}")
+    day = _case(files, lambda f: f"DATE {lit(f.day.date)}")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW _vals_batch AS "
+                f"{vals_sql(_batch_rows(files), by=('_file',), export_date=day)}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE _bad_batch AS {bad_rows_sql('_vals_batch', by=('_file',))}")
     con.execute("DROP VIEW _vals_batch")
     bad: dict[int, list[tuple]] = {}
@@ -759,7 +761,7 @@ def _write(con, files: list[_Checked], now: dt.datetime, load_id: str) -> None:
     in_dates = "(" + ", ".join(f"DATE {lit(d)}" for d in dates) + ")"
     con.execute(f"DELETE FROM raw.ticket_rows WHERE _export_date IN {in_dates}")
     con.execute(f"DELETE FROM raw.quarantine WHERE _export_date IN {in_dates}")
-    cols = ", ".join(f"nullif(r.{q(h)}, '')" for h in HEADERS)
+    cols = ", ".join(clean_sql(f"r.{q(h)}") for h in HEADERS)  # stored normalized: every layer sees this value
     con.execute(f"""INSERT INTO raw.ticket_rows
         SELECT {_case(files, lambda f: f"DATE {lit(f.day.date)}")}, {_case(files, lambda f: lit(f.path.name))},
                {_case(files, lambda f: lit(f.sha))}, r._row_number, $now, {cols}

@@ -1,25 +1,36 @@
 """Row validation, in SQL over a staged table ``_rows(_row_number, <23 contract columns>)``.
 
-Values are checked after DuckDB's ``trim()`` (ASCII spaces at both ends; staging trims before casting), but
-stored untrimmed. Empty (after trimming) means absent; a tab or U+3000 around a checked value makes it invalid. A row gets the first
-reason code that applies, in this order (``reason`` lists every problem found):
+Every value is normalized once, here (:func:`clean_sql`): trimmed of whitespace at both ends (``WS_CLASS``:
+Python's ``str.isspace`` characters: ASCII whitespace, U+3000, NBSP, …) and empty → NULL. The checks judge the
+normalized value and the loader stores the normalized value in ``raw.ticket_rows``, so every layer (the checks,
+dbt's sources and staging, the gate's recounts) sees the same value: `` 电话 `` is 电话 everywhere. A row gets the
+first reason code that applies, in this order (``reason`` lists every problem found):
 
 - ``missing_ticket_id``: 工单编号 empty.
 - ``bad_ticket_id``: 工单编号 not ``HX`` + 14 ASCII digits (contract.TICKET_ID_RE).
-- ``duplicate_ticket_in_file``: the same (trimmed, well-formed) 工单编号 on several rows of one export: all of
-  them are quarantined, since which one is the ticket's state cannot be known.
+- ``duplicate_ticket_in_file``: the same (well-formed) 工单编号 on several rows of one export: all of them are
+  quarantined, since which one is the ticket's state cannot be known.
 - ``bad_timestamp``: a timestamp column (contract.TIMESTAMP_COLUMNS) that is not a real ``YYYY-MM-DD HH:MM:SS``
   date-time, or empty when required (受理时间, 更新时间).
 - ``bad_date``: 应回复时间 not a real ``YYYY-MM-DD`` date.
 - ``unknown_enum``: a value outside contract.ENUMS (empty counts as a value: allowed only where ENUMS lists "").
 - ``bad_integer``: 退回次数 not a non-negative integer (1–9 ASCII digits); empty is allowed.
+- ``impossible_timeline``: a timestamp after the end of the export day (a row is the ticket's state at the end
+  of that day: nothing in it can have happened later), or the events out of order: 受理 ≤ 派单 ≤ 回复 ≤ 办结
+  where present, and 受理 ≤ 回访, 受理 ≤ 更新.
+- ``inconsistent_values``: a transfer (来源渠道 中国政府网 / 省州系统 / 微信) that is not a work order (办理方式
+  工单转办): the contract says transfers always are.
 
-(``malformed_csv`` and ``wrong_column_count`` are found before staging, in ``readers``.)
+(``malformed_csv`` and ``wrong_column_count`` are found before staging, in ``readers``.) Quarantined rows are
+counted in the load audit, and the monthly gate lists those of the month's export days (a warning that names
+each row and its ticket).
 """
 from __future__ import annotations
 
+from itertools import combinations
+
 from hotline.contract import (DATE_COLUMNS, DATE_FORMAT, DATE_RE, ENUMS, REQUIRED_COLUMNS, TICKET_ID_RE,
-                              TIMESTAMP_COLUMNS, TIMESTAMP_FORMAT, TIMESTAMP_RE)
+                              TIMESTAMP_COLUMNS, TIMESTAMP_FORMAT, TIMESTAMP_RE, TRANSFER_CHANNELS)
 
 INTEGER_COLUMNS = ("退回次数",)
 INTEGER_PATTERN = r"^[0-9]{1,9}$"
@@ -35,20 +46,43 @@ def lit(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
 
 
-#: The columns the checks look at; they are trimmed once into ``_vals`` (see ``vals_sql``).
+#: Whitespace as Python's str.isspace() sees it (RE2 syntax): ASCII whitespace, \v, the Unicode separators
+#: (U+3000 ideographic space, U+00A0 …), U+001C–U+001F, U+0085 (dbt_project/macros/text.sql splits department
+#: names on the same class).
+WS_CLASS = r"[\s\pZ\x{0b}\x{1c}-\x{1f}\x{85}]"
+
+#: The events of a ticket in the order they happen (where present).
+EVENT_ORDER = ("受理时间", "派单时间", "回复时间", "办结时间")
+
+
+def clean_sql(expr: str) -> str:
+    """The normalized value of ``expr`` (SQL): trimmed of ``WS_CLASS`` at both ends, empty → NULL. The regex runs
+    only for the few values that need it."""
+    ws = WS_CLASS
+    return (f"nullif(CASE WHEN regexp_matches({expr}, '^{ws}|{ws}$') "
+            f"THEN regexp_replace({expr}, '^{ws}+|{ws}+$', '', 'g') ELSE {expr} END, '')")
+
+
+#: The columns the checks look at; they are normalized once into ``_vals`` (see ``vals_sql``).
 CHECKED_COLUMNS = ("工单编号", *TIMESTAMP_COLUMNS, *DATE_COLUMNS, *ENUMS, *INTEGER_COLUMNS)
 
 
 def _v(col: str) -> str:
-    """The trimmed value (NULL when empty) in ``_vals``."""
+    """The normalized value (NULL when empty) in ``_vals``."""
     return q(col)
 
 
-def vals_sql(source: str = "_rows", by: tuple[str, ...] = ()) -> str:
-    """SELECT the ``by`` columns (which file of a batch), _row_number and the checked columns, trimmed, empty →
-    NULL."""
-    cols = ", ".join(f"nullif(trim({q(c)}), '') AS {q(c)}" for c in CHECKED_COLUMNS)
-    return f"SELECT {''.join(b + ', ' for b in by)}_row_number, {cols} FROM {source}"
+def _ts(col: str) -> str:
+    """The timestamp in ``col`` (NULL when absent or not a timestamp: that is bad_timestamp's business)."""
+    return f"try_strptime({_v(col)}, {lit(TIMESTAMP_FORMAT)})"
+
+
+def vals_sql(source: str = "_rows", by: tuple[str, ...] = (), export_date: str = "_export_date") -> str:
+    """SELECT the ``by`` columns (which file of a batch), _row_number, the export day (``export_date``: an SQL
+    expression) and the checked columns, normalized (:func:`clean_sql`)."""
+    cols = ", ".join(f"{clean_sql(q(c))} AS {q(c)}" for c in CHECKED_COLUMNS)
+    return (f"SELECT {''.join(b + ', ' for b in by)}_row_number, CAST({export_date} AS DATE) AS _export_date, "
+            f"{cols} FROM {source}")
 
 
 def _shown(col: str) -> str:
@@ -90,6 +124,18 @@ def _checks() -> list[tuple[str, list[tuple[str, str]]]]:
     out.append(("bad_integer", [(f"{_v(c)} IS NOT NULL AND NOT regexp_full_match({_v(c)}, {lit(INTEGER_PATTERN)})",
                                  f"'{c} ' || {_shown(c)} || ' is not a non-negative integer'")
                                 for c in INTEGER_COLUMNS]))
+    end_of_day = "(CAST(_export_date AS TIMESTAMP) + INTERVAL 1 DAY)"
+    timeline = [(f"{_ts(c)} >= {end_of_day}",
+                 f"'{c} ' || {_v(c)} || ' is after the export day ' || CAST(_export_date AS VARCHAR)")
+                for c in TIMESTAMP_COLUMNS]
+    pairs = list(combinations(EVENT_ORDER, 2)) + [("受理时间", "回访时间"), ("受理时间", "更新时间")]
+    timeline += [(f"{_ts(a)} > {_ts(b)}", f"'{b} ' || {_v(b)} || ' is before {a} ' || {_v(a)}") for a, b in pairs]
+    out.append(("impossible_timeline", timeline))
+    transfers = ", ".join(lit(c) for c in TRANSFER_CHANNELS)
+    out.append(("inconsistent_values", [(
+        f"{_v('来源渠道')} IN ({transfers}) AND {_v('办理方式')} <> '工单转办'",
+        f"'来源渠道 ' || {_v('来源渠道')} || ' is a transfer, which is always a work order (办理方式 工单转办), not ' "
+        f"|| {_v('办理方式')}")]))
     return out
 
 

@@ -22,6 +22,8 @@ REASON_CODES = (
     "bad_date",
     "unknown_enum",
     "bad_integer",
+    "impossible_timeline",       # a timestamp after the export day, or events out of order
+    "inconsistent_values",       # a transfer that is not a work order
 )
 
 META_COLUMNS: list[tuple[str, str]] = [
@@ -96,6 +98,11 @@ CONSTRAINTS: dict[str, list[str]] = {
 }
 
 
+#: The raw layer's layout and rules. 2: values stored normalized (rows.clean_sql), timeline and consistency rules.
+#: A raw layer written by an older loader is refused (load it again into a new warehouse).
+SCHEMA_VERSION = 2
+
+
 def ddl() -> list[str]:
     out = ["CREATE SCHEMA IF NOT EXISTS raw"]
     for table, cols in TABLES.items():
@@ -109,9 +116,24 @@ class SchemaMismatch(LoadError):
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the raw schema and tables if missing; raise SchemaMismatch if an existing table differs."""
+    """Create the raw schema and tables if missing; raise SchemaMismatch if an existing table differs or was
+    written by an older loader (``SCHEMA_VERSION``)."""
+    existed = con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'raw' "
+                          "AND table_name = 'exports'").fetchone()[0]
     for stmt in ddl():
         con.execute(stmt)
+    con.execute("CREATE TABLE IF NOT EXISTS raw.schema_version (version INTEGER NOT NULL)")
+    version = con.execute("SELECT max(version) FROM raw.schema_version").fetchone()[0]
+    if version is None:
+        if existed and con.execute("SELECT count(*) FROM raw.exports").fetchone()[0]:
+            version = 1
+        else:
+            con.execute("INSERT INTO raw.schema_version VALUES (?)", [SCHEMA_VERSION])
+            version = SCHEMA_VERSION
+    if version != SCHEMA_VERSION:
+        raise SchemaMismatch(f"the raw layer was written by an older loader (layout {version}, this one writes "
+                             f"{SCHEMA_VERSION}: normalized values, timeline rules); move the warehouse away and "
+                             "load the exports again")
     for table, cols in TABLES.items():
         have = [r[0] for r in con.execute(
             "SELECT column_name FROM information_schema.columns WHERE table_schema = 'raw' AND table_name = ? "

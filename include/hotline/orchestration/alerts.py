@@ -105,12 +105,23 @@ def send_mail(to: list[str], alert: dict) -> None:
 
 def notify_failure(context) -> list[str]:
     """``on_failure_callback``: alert through every configured channel; returns the channels that worked."""
-    sent: list[str] = []
     try:
         alert = build_alert(context)
     except Exception:  # noqa: BLE001
         log.exception("could not build the failure alert")
-        return sent
+        return []
+    return _deliver(alert)
+
+
+def send_alert(context, subject: str, text: str) -> list[str]:
+    """An alert that is not a task failure (a re-delivery touched a published month): same channels."""
+    alert = build_alert(context)
+    alert.update({"subject": subject, "error": text, "text": f"{subject}\n{text}"})
+    return _deliver(alert)
+
+
+def _deliver(alert: dict) -> list[str]:
+    sent: list[str] = []
     url = os.environ.get("HOTLINE_ALERT_WEBHOOK", "").strip()
     emails = [a.strip() for a in os.environ.get("HOTLINE_ALERT_EMAIL", "").replace(";", ",").split(",") if a.strip()]
     if url:

@@ -14,7 +14,6 @@ scheduler, the workers and the CLI agree whatever their working directory):
 ``HOTLINE_SENSOR_TIMEOUT_MIN``  how long the nightly waits for the day's export (default 360)
 ``HOTLINE_SENSOR_POKE_S``       how often it looks (default 300)
 ``HOTLINE_SENSOR_DEFERRABLE``   wait in the triggerer (default true) or by rescheduling (false)
-``HOTLINE_COVERAGE_LAG_DAYS``   the raw layer must reach the cut-off day minus this (default 1)
 ``HOTLINE_NIGHTLY_DBT_TASKS``   the nightly's dbt step: ``single`` task (default) or ``per_model`` (cosmos)
 ``HOTLINE_DBT_MANIFEST``        manifest.json cosmos renders from (default dbt_project/target/manifest.json)
 ``HOTLINE_RETRIES``             retries per task (default 2; exponential backoff)
@@ -69,7 +68,6 @@ class Settings:
     sensor_timeout_s: float
     sensor_poke_s: float
     sensor_deferrable: bool
-    coverage_lag_days: int
     dbt_manifest: Path
     retries: int
     retry_delay_s: float
@@ -93,7 +91,6 @@ def settings() -> Settings:
         sensor_timeout_s=_float("HOTLINE_SENSOR_TIMEOUT_MIN", 360) * 60,
         sensor_poke_s=_float("HOTLINE_SENSOR_POKE_S", 300),
         sensor_deferrable=_bool("HOTLINE_SENSOR_DEFERRABLE", True),
-        coverage_lag_days=_int("HOTLINE_COVERAGE_LAG_DAYS", 1),
         dbt_manifest=project_path(os.environ.get("HOTLINE_DBT_MANIFEST", "").strip()
                                   or paths.DBT_PROJECT_DIR / "target" / "manifest.json"),
         retries=_int("HOTLINE_RETRIES", 2),
@@ -209,7 +206,18 @@ class MonthlyRun:
     explicit: bool
     run_type: str
     reference_time: str  # the run's time, Asia/Shanghai wall clock
-    required_through: str  # the raw layer must hold every export up to this day
+    required_through: str  # the raw layer must hold every export up to this day (the cut-off's day)
+    # the operator's decisions (params), recorded in the publication
+    accept_missing_days: tuple[str, ...] = ()
+    accept_unknown_departments: tuple[str, ...] = ()
+    reason: str = ""
+    restate: bool = False
+
+    def decisions(self):
+        from hotline.checks import Decisions
+
+        return Decisions(missing_days=tuple(self.accept_missing_days),
+                         unknown_departments=tuple(self.accept_unknown_departments), reason=self.reason)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -235,7 +243,8 @@ def monthly_run(context, s: Settings | None = None) -> MonthlyRun:
     _, nxt = month_bounds(month)
     if cutoff.date() < nxt:
         raise BadPeriod(f"as-of {format_as_of(cutoff)} is before the end of {month}: the month is not complete yet")
-    required = max(nxt - timedelta(days=1), cutoff.date() - timedelta(days=s.coverage_lag_days))
+    # the cut-off day's export carries the events up to the cut-off (hotline.coverage.required_days)
+    required = cutoff.date()
     return MonthlyRun(
         month=month,
         as_of=format_as_of(cutoff),
@@ -245,4 +254,8 @@ def monthly_run(context, s: Settings | None = None) -> MonthlyRun:
         run_type=run_type,
         reference_time=format_as_of(ref_naive),
         required_through=required.isoformat(),
+        accept_missing_days=tuple(sorted({parse_day(d) for d in _param(context, "accept_missing_days") or []})),
+        accept_unknown_departments=tuple(sorted(set(_param(context, "accept_unknown_departments") or []))),
+        reason=str(_param(context, "reason") or "").strip(),
+        restate=bool(_param(context, "restate") or False),
     )

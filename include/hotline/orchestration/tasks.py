@@ -96,10 +96,33 @@ def load_exports(context) -> dict[str, Any]:
         "rejected": rejected,
     }
     log.info("load summary: %s", {k: v for k, v in summary.items() if k != "changed_days"})
+    if counts.get("replaced"):
+        summary["touched_publications"] = _alert_touched_publications(context, run)
     if any(r["day"] == run.day for r in rejected) and not _day_in_force(run.warehouse, run.day):
         msg = "; ".join(r["message"] or "" for r in rejected if r["day"] == run.day)
         raise _fail(f"the export of {run.day} was rejected: {msg}")
     return summary
+
+
+def _alert_touched_publications(context, run) -> list[dict]:
+    """A re-delivery changed an export day a published month depends on: alert (the publication stays as it
+    is until someone restates it)."""
+    from hotline.orchestration.alerts import send_alert
+    from hotline.orchestration.config import settings
+    from hotline.publish import touched_publications
+
+    con = connect_read_only(run.warehouse)
+    try:
+        touched = touched_publications(Path(settings().publish_dir), con)
+    finally:
+        con.close()
+    for t in touched:
+        message = (f"a re-delivery changed {len(t['days'])} export day(s) that the published {t['month']} (as of "
+                   f"{t['as_of']}) depends on: {', '.join(t['days'][:10])}. The publication is unchanged; restate "
+                   f"it (hotline publish --month {t['month']} --restate --reason \"...\") if its figures must change.")
+        log.error(message)
+        send_alert(context, f"[hotline] re-delivery touches the published {t['month']}", message)
+    return touched
 
 
 def _day_in_force(warehouse: Path, day: str) -> bool:
@@ -172,15 +195,11 @@ def source_freshness(context) -> dict[str, Any]:
 
 
 def row_level_checks(context) -> dict[str, Any]:
-    """The raw layer's data tests (``dbt test --select source:raw``: keys, accepted values, the contract's
-    rules) and the loader's control totals, for every export in force:
-
-    - every day from the first export to D is there (no gap);
-    - rows loaded + quarantined = the manifest's row count;
-    - raw.ticket_rows / raw.quarantine hold exactly the rows the audit says, all from the delivery in force
-      (nothing from an older delivery survives beside it).
-    """
+    """The raw layer's data tests (``dbt test --select source:raw``) and the loader's control totals
+    (``hotline.load.controls``) for every export in force, and no gap: every day from the first export to D is
+    there."""
     from hotline.build import run_dbt
+    from hotline.load.controls import control_problems
 
     run = nightly_run(context)
     con = connect_read_only(run.warehouse)
@@ -194,33 +213,8 @@ def row_level_checks(context) -> dict[str, Any]:
                 problems.append(f"{len(missing)} export day(s) missing up to {run.day}: {shown}")
         else:
             problems.append("raw.exports is empty")
-        bad_totals = con.execute("""
-            select cast(export_date as date), manifest_row_count, rows_loaded, rows_quarantined
-            from raw.exports
-            where manifest_row_count is not null and rows_loaded + rows_quarantined <> manifest_row_count
-            order by 1""").fetchall()
-        problems += [f"{d}: manifest says {m} rows, loaded {lo} + quarantined {q}" for d, m, lo, q in bad_totals]
-        bad_rows = con.execute("""
-            with t as (select _export_date as d, count(*) as n, count(distinct _file_sha256) as shas,
-                              min(_file_sha256) as sha
-                       from raw.ticket_rows group by 1),
-                 q as (select _export_date as d, count(*) as n from raw.quarantine group by 1)
-            select cast(e.export_date as date), e.rows_loaded, coalesce(t.n, 0), e.rows_quarantined, coalesce(q.n, 0),
-                   coalesce(t.shas, 0), t.sha = e.file_sha256
-            from raw.exports e
-            left join t on t.d = e.export_date
-            left join q on q.d = e.export_date
-            where coalesce(t.n, 0) <> e.rows_loaded or coalesce(q.n, 0) <> e.rows_quarantined
-               or coalesce(t.shas, 0) > 1 or (t.n > 0 and t.sha <> e.file_sha256)
-            order by 1""").fetchall()
-        problems += [f"{d}: raw.ticket_rows has {tn} rows from {shas} deliveries (audit {lo}), "
-                     f"raw.quarantine {qn} (audit {q}){'' if same in (None, True) else ', not the delivery in force'}"
-                     for d, lo, tn, q, qn, shas, same in bad_rows]
-        orphans = con.execute("""
-            select count(*) from raw.ticket_rows t
-            where not exists (select 1 from raw.exports e where e.export_date = t._export_date)""").fetchone()[0]
-        if orphans:
-            problems.append(f"{orphans} raw.ticket_rows rows belong to no export in force")
+        for d, found in sorted(control_problems(con).items()):
+            problems += [f"{d or 'no export in force'}: {p}" for p in found]
         totals = con.execute("select count(*), coalesce(sum(rows_loaded), 0), coalesce(sum(rows_quarantined), 0) "
                              "from raw.exports").fetchone()
     finally:
@@ -267,12 +261,15 @@ def _through_from_events(events) -> str | None:
     return best
 
 
-def decide_month(run, published: bool, event_through: str | None) -> tuple[str, str]:
+def decide_month(run, published: bool, event_through: str | None,
+                 newest_export: str | None = None) -> tuple[str, str]:
     """``("publish" | "skip" | "fail", reason)`` for a monthly run (pure: no Airflow, no I/O).
 
     - params ``month`` (and ``as_of``) given, or the cut-off cron: publish (``check_raw_coverage`` then fails
       loudly if the raw layer does not cover the month);
     - a manual run without params before the month's cut-off: fail (say which month to publish);
+    - the cut-off cron before the cut-off day's export is in (``newest_export``; it arrives the next night):
+      skip quietly, the nightly that loads it triggers the publication;
     - a run triggered by a nightly's ``hotline_raw_layer`` event: publish the previous month only when its
       cut-off has passed, it is not published yet and the event says the raw layer reaches far enough;
       otherwise skip quietly (this is how a cut-off run that failed for lack of data is caught up)."""
@@ -282,6 +279,11 @@ def decide_month(run, published: bool, event_through: str | None) -> tuple[str, 
         if run.reference_time < run.as_of:
             return "fail", (f"the cut-off of {run.month} ({run.as_of}) has not passed: pass the month and as_of "
                             "params to publish earlier")
+        if published:
+            return "skip", f"{run.month} is already published in {run.publish_dir}"
+        if newest_export is not None and newest_export < run.required_through:
+            return "skip", (f"the export of {run.required_through} (the cut-off day) is not in yet (newest: "
+                            f"{newest_export}): the nightly that loads it triggers the publication of {run.month}")
         return "publish", f"{run.month} as of the cut-off {run.as_of} ({run.run_type or 'run'})"
     if run.reference_time < run.as_of:
         return "skip", f"the cut-off of {run.month} is {run.as_of}"
@@ -303,7 +305,15 @@ def plan_month(context) -> dict | None:
         raise _fail(str(e)) from e
     published = _published(run.publish_dir, run.month)
     through = _through_from_events(_triggering_events(context)) if run.run_type == "asset_triggered" else None
-    action, reason = decide_month(run, published, through)
+    newest = None
+    if not run.explicit and run.run_type != "asset_triggered" and Path(run.warehouse).is_file():
+        con = connect_read_only(Path(run.warehouse))
+        try:
+            days = export_days(con)
+        finally:
+            con.close()
+        newest = days[-1].isoformat() if days else None
+    action, reason = decide_month(run, published, through, newest)
     log.info("%s: %s; plan %s", action, reason, run.to_json())
     if action == "fail":
         raise _fail(reason)
@@ -320,12 +330,23 @@ def _triggering_events(context) -> list:
         return []
 
 
+def _plan_decisions(plan: dict):
+    from hotline.checks import Decisions
+
+    return Decisions(missing_days=tuple(plan.get("accept_missing_days") or ()),
+                     unknown_departments=tuple(plan.get("accept_unknown_departments") or ()),
+                     reason=plan.get("reason") or "")
+
+
 def check_raw_coverage(context, plan: dict) -> dict[str, Any]:
-    """The raw layer must hold every export from the month's first day up to ``required_through`` (the cut-off
-    day minus the configured lag). The latest ``hotline_raw_layer`` event is reported alongside; the warehouse
-    itself is the proof (it may also have been loaded with ``hotline load``)."""
+    """Before anything is built: the month can be answered from the exports in force
+    (``hotline.coverage.preflight``) and every export day from its first day through the cut-off's day is in
+    force, unless the run's params accept a missing day with a reason. The latest ``hotline_raw_layer`` event
+    is reported alongside; the warehouse itself is the proof (it may also have been loaded with
+    ``hotline load``)."""
+    from hotline.coverage import missing_days, preflight
+    from hotline.errors import HotlineError
     from hotline.orchestration.assets import RAW_LAYER
-    from hotline.periods import month_bounds, previous_month
 
     latest_event = None
     try:
@@ -333,27 +354,25 @@ def check_raw_coverage(context, plan: dict) -> dict[str, Any]:
         latest_event = _through_from_events(list(events))
     except Exception as e:  # noqa: BLE001 - informational only
         log.info("no asset events readable (%s)", e)
-    first, _ = month_bounds(plan["month"])
-    required = date.fromisoformat(plan["required_through"])
+    decisions = _plan_decisions(plan)
     con = connect_read_only(Path(plan["warehouse"]))
     try:
-        days = set(export_days(con))
+        try:
+            preflight(con, plan["month"], plan["as_of"])
+        except HotlineError as e:
+            raise _fail(str(e)) from e
+        missing = [d for d in missing_days(con, plan["month"], plan["as_of"]) if d not in decisions.missing_days]
+        n_days = len(export_days(con))
     finally:
         con.close()
-    missing = [d.isoformat() for d in _days(first, required) if d not in days]
-    prev_first, _ = month_bounds(previous_month(plan["month"]))
-    prev_missing = [d for d in _days(prev_first, first - timedelta(days=1)) if d not in days]
-    if prev_missing:
-        log.warning("%d day(s) of the previous month are not loaded: month-over-month figures may be off",
-                    len(prev_missing))
-    log.info("latest hotline_raw_layer event reaches %s; the warehouse has %d export days", latest_event, len(days))
+    log.info("latest hotline_raw_layer event reaches %s; the warehouse has %d export days", latest_event, n_days)
     if missing:
         shown = ", ".join(missing[:10]) + (f" (+{len(missing) - 10} more)" if len(missing) > 10 else "")
         raise _fail(f"the raw layer does not cover {plan['month']} as of {plan['as_of']}: {len(missing)} export "
-                    f"day(s) missing between {first} and {required}: {shown}. Run hotline_nightly (or "
-                    "`hotline load`) once they are delivered.")
+                    f"day(s) missing: {shown}. Run hotline_nightly (or `hotline load`) once they are delivered, or "
+                    "accept them with the params accept_missing_days and reason.")
     return {"required_through": plan["required_through"], "latest_event_through": latest_event,
-            "export_days": len(days)}
+            "export_days": n_days}
 
 
 def build_marts(plan: dict) -> dict[str, Any]:
@@ -371,31 +390,40 @@ def gate(plan: dict) -> dict[str, Any]:
     con = connect_read_only(Path(plan["warehouse"]))
     try:
         report = run_gate(Path(plan["warehouse"]), plan["month"], plan["as_of"], publish_dir=Path(plan["publish_dir"]),
-                          con=con)
+                          con=con, decisions=_plan_decisions(plan))
     finally:
         con.close()
-    failed = [c for c in report.checks if c.status == "fail"]
-    for c in failed:
-        log.error("FAIL %s: expected %s, got %s", c.name, c.expected, c.actual)
-    log.info("gate: %d of %d checks passed", len(report.checks) - len(failed), len(report.checks))
+    for c in report.warnings:
+        log.warning("WARN %s", c.line())
+    for c in report.failed:
+        log.error("FAIL %s", c.line())
+    log.info("gate: %d of %d checks passed, %d warnings", len(report.checks) - report.failed_count
+             - len(report.warnings), len(report.checks), len(report.warnings))
     if not report.success:
-        names = ", ".join(c.name for c in failed[:5]) + (f" (+{len(failed) - 5} more)" if len(failed) > 5 else "")
-        raise _fail(f"the gate failed for {plan['month']}: {len(failed)} of {len(report.checks)} checks: "
+        names = "; ".join(c.line() for c in report.failed[:5]) + (
+            f" (+{report.failed_count - 5} more)" if report.failed_count > 5 else "")
+        raise _fail(f"the gate failed for {plan['month']}: {report.failed_count} of {len(report.checks)} checks: "
                     f"{names or 'no checks ran'}")
-    return {"checks": len(report.checks), "failed": 0}
+    return {"checks": len(report.checks), "failed": 0, "warnings": len(report.warnings)}
 
 
 def publish(context, plan: dict) -> dict[str, Any]:
-    """Gate again on the release and swap it in atomically (``hotline.publish.publish_month``)."""
+    """Gate again on the release and swap it in atomically (``hotline.publish.publish_month``); a published
+    month is republished only as a restatement (params ``restate`` and ``reason``)."""
+    from hotline.errors import HotlineError
     from hotline.gate import GateFailed
     from hotline.orchestration.assets import BULLETIN
     from hotline.publish import publish_month
 
     try:
-        result = publish_month(Path(plan["warehouse"]), plan["month"], plan["as_of"], Path(plan["publish_dir"]))
-    except GateFailed as e:  # a retry cannot fix a failed check
+        result = publish_month(Path(plan["warehouse"]), plan["month"], plan["as_of"], Path(plan["publish_dir"]),
+                               decisions=_plan_decisions(plan),
+                               restate=(plan.get("reason") or "") if plan.get("restate") else None)
+    except (GateFailed, HotlineError) as e:  # a retry cannot fix a failed check or a refusal
         raise _fail(str(e)) from e
-    extra = {"month": plan["month"], "as_of": plan["as_of"], "path": str(result.path)}
+    extra = {"month": plan["month"], "as_of": plan["as_of"], "path": str(result.path),
+             "release": result.release_id, "unchanged": result.unchanged}
     context["outlet_events"][BULLETIN].extra = extra
-    log.info("published %s as of %s → %s", plan["month"], plan["as_of"], result.path)
+    log.info("%s %s as of %s → %s", "unchanged:" if result.unchanged else "published", plan["month"], plan["as_of"],
+             result.path)
     return extra

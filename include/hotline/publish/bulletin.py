@@ -87,7 +87,22 @@ def render_charts(f: dict) -> dict[str, str]:
     }
 
 
-def render_markdown(f: dict, narrative: Narrative, top_hotspots: int = 3) -> str:
+def quality_annex(report, restatement: dict | None = None) -> dict:
+    """What the bulletin's data-quality annex says: how many checks passed, every warning (what it is about),
+    the operator's decisions, and a restatement (every figure that changed)."""
+    warnings = [{"description": c.description or c.name,
+                 "subject": c.subject.text_cn() if c.subject else "",
+                 "decision": c.decisions[0].reason if c.decisions else ""} for c in report.warnings]
+    changed = []
+    if restatement:
+        changed = [{"key": d["key"], "old": "—" if d["old"] is None else d["old"],
+                    "new": "—" if d["new"] is None else d["new"]} for d in restatement["figures_changed"]]
+    return {"checks": len(report.checks), "passed": sum(c.status == "pass" for c in report.checks),
+            "warnings": warnings, "decisions": [d.text() for d in report.decisions],
+            "restatement": restatement, "figures_changed": changed}
+
+
+def render_markdown(f: dict, narrative: Narrative, top_hotspots: int = 3, quality: dict | None = None) -> str:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), undefined=jinja2.StrictUndefined,
                              keep_trailing_newline=True, autoescape=False)
     y, m = (int(x) for x in f["month"].split("-"))
@@ -110,7 +125,7 @@ def render_markdown(f: dict, narrative: Narrative, top_hotspots: int = 3) -> str
         f=f, c=c, ch=c["by_channel"], chp=c["by_channel_pct"], w=f["work_orders"], y=y, m=m,
         city=narrative.meta.get("city", "本市"), n=meta, mom_text=mom_text, as_of_cn=as_of_cn,
         hotspots=hotspots, top_demand=top_demand, narrative_body=narrative.body, pct=pct, num=num, cn_date=cn_date,
-        cn_num=cn_num)
+        cn_num=cn_num, q=quality)
 
 
 HTML_PAGE = """<!DOCTYPE html>

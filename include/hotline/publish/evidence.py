@@ -10,18 +10,23 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hotline.gate import Check
+from hotline.checks import Check, subject
 
 OTHER_DEPARTMENTS = "其他单位"
+#: the department table's row for work orders without a department yet (as the marts name it)
+NO_DEPARTMENT = "未指定承办单位"
 
 
 def _evidence_sql(month: str) -> str:
     m = month.replace("'", "")
     return f"""
 with contacts as (select * from marts.fct_contacts where received_month = '{m}'),
-work_orders as (select * from marts.fct_work_orders where received_month = '{m}'),
+work_orders as (
+    select * replace (coalesce(lead_department, '{NO_DEPARTMENT}') as lead_department)
+    from marts.fct_work_orders where received_month = '{m}'
+),
 callbacks as (
-    select cb.ticket_id, cb.is_satisfied, cb.lead_department
+    select cb.ticket_id, cb.is_satisfied, coalesce(cb.lead_department, '{NO_DEPARTMENT}') as lead_department
     from marts.fct_callbacks cb
     where cb.callback_month = '{m}' and cb.is_counted and cb.is_work_order
 ),
@@ -159,8 +164,8 @@ def evidence_checks(con, figures: dict) -> list[Check]:
     checks = []
     for key in sorted(set(want) | set(have)):
         exp, act = want.get(key, 0), have.get(key, 0)
-        checks.append(Check("evidence", f"{key[0]} ({key[1]})", "figure = distinct tickets in its evidence",
-                            exp, act, "pass" if exp == act else "fail"))
+        checks.append(Check.judged("evidence", f"{key[0]} ({key[1]})", "figure = distinct tickets in its evidence",
+                                   exp, act, exp == act, subject=subject("rows", [f"{key[0]} ({key[1]})"])))
     return checks
 
 

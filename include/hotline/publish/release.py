@@ -3,7 +3,8 @@
 ``publish/<YYYY-MM>`` is a symbolic link to an immutable release folder ``publish/.releases/<YYYY-MM>/<id>``.
 A new release is written completely beside the old one, then the link is swapped with one ``rename(2)``:
 readers see either the last good publication or the new audited one, never a half-written folder, and a failed
-month never touches what was published before.
+month never touches what was published before. Releases are never deleted: a month gets a new release only
+by a restatement, and the releases it replaced stay beside it for the auditors.
 """
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ STAGING = ".staging"
 
 class PublishError(RuntimeError):
     """Publication could not be completed; the previous publication is untouched."""
+
+    code = 1
 
 
 def new_staging_dir(out_dir: Path, month: str) -> Path:
@@ -57,12 +60,4 @@ def swap_in(staging: Path, out_dir: Path, month: str, release_id: str) -> Path:
         tmp_link.unlink()
     os.symlink(os.path.relpath(target, out_dir), tmp_link)
     os.replace(tmp_link, link)  # the atomic step
-    _prune(releases, keep=target)
     return link
-
-
-def _prune(releases: Path, keep: Path, history: int = 3) -> None:
-    """Keep the current release and a few earlier ones (readers may still hold them open)."""
-    old = sorted((p for p in releases.iterdir() if p != keep), key=lambda p: p.stat().st_mtime, reverse=True)
-    for p in old[history:]:
-        shutil.rmtree(p, ignore_errors=True)
