@@ -702,10 +702,15 @@ def test_a_file_modified_between_its_checks_and_its_batch_read_is_rejected(tmp_p
 
 def test_values_are_normalized_with_the_whitespace_class_dbt_splits_names_on():
     """One whitespace rule: the loader trims with the class dbt's department rule splits on."""
-    from hotline.load.rows import WS_CLASS
+    from hotline.load.rows import WS_CHARS, WS_CLASS
 
     macro = (Path(__file__).parents[1] / "dbt_project" / "macros" / "text.sql").read_text(encoding="utf-8")
     assert f"{{% macro ws_class() -%}} {WS_CLASS} {{%- endmacro %}}" in macro
+    assert WS_CHARS == "".join(chr(i) for i in range(0x110000) if chr(i).isspace())
+    con = duckdb.connect()
+    everything = "".join(chr(i) for i in range(1, 0x3100))
+    assert con.execute(f"select regexp_replace(?, '[^{WS_CLASS[1:-1]}]', '', 'g')", [everything]).fetchone()[0] \
+        == WS_CHARS
 
 
 def test_a_raw_layer_written_by_an_older_loader_is_refused(tmp_path):

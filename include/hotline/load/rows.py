@@ -55,11 +55,16 @@ WS_CLASS = r"[\s\pZ\x{0b}\x{1c}-\x{1f}\x{85}]"
 EVENT_ORDER = ("受理时间", "派单时间", "回复时间", "办结时间")
 
 
+#: The same characters, listed (the regex class matches exactly these: tests/test_departments.py).
+WS_CHARS = "".join(chr(i) for i in range(0x3001) if chr(i).isspace())
+
+
 def clean_sql(expr: str) -> str:
     """The normalized value of ``expr`` (SQL): trimmed of ``WS_CLASS`` at both ends, empty → NULL. The regex runs
-    only for the few values that need it."""
-    ws = WS_CLASS
-    return (f"nullif(CASE WHEN regexp_matches({expr}, '^{ws}|{ws}$') "
+    only for the few values that start or end with whitespace (a lookup of the first and last character is
+    cheaper than an anchored regex match on every value)."""
+    ws, chars = WS_CLASS, lit(WS_CHARS)
+    return (f"nullif(CASE WHEN contains({chars}, left({expr}, 1)) OR contains({chars}, right({expr}, 1)) "
             f"THEN regexp_replace({expr}, '^{ws}+|{ws}+$', '', 'g') ELSE {expr} END, '')")
 
 
@@ -73,16 +78,17 @@ def _v(col: str) -> str:
 
 
 def _ts(col: str) -> str:
-    """The timestamp in ``col`` (NULL when absent or not a timestamp: that is bad_timestamp's business)."""
-    return f"try_strptime({_v(col)}, {lit(TIMESTAMP_FORMAT)})"
+    """The timestamp in ``col``, parsed once in ``_vals`` (NULL when absent or not a timestamp)."""
+    return q("_ts " + col)
 
 
 def vals_sql(source: str = "_rows", by: tuple[str, ...] = (), export_date: str = "_export_date") -> str:
     """SELECT the ``by`` columns (which file of a batch), _row_number, the export day (``export_date``: an SQL
-    expression) and the checked columns, normalized (:func:`clean_sql`)."""
+    expression), the checked columns normalized (:func:`clean_sql`) and the timestamp columns parsed."""
     cols = ", ".join(f"{clean_sql(q(c))} AS {q(c)}" for c in CHECKED_COLUMNS)
-    return (f"SELECT {''.join(b + ', ' for b in by)}_row_number, CAST({export_date} AS DATE) AS _export_date, "
-            f"{cols} FROM {source}")
+    parsed = ", ".join(f"try_strptime({q(c)}, {lit(TIMESTAMP_FORMAT)}) AS {_ts(c)}" for c in TIMESTAMP_COLUMNS)
+    return (f"SELECT *, {parsed} FROM (SELECT {''.join(b + ', ' for b in by)}_row_number, "
+            f"CAST({export_date} AS DATE) AS _export_date, {cols} FROM {source})")
 
 
 def _shown(col: str) -> str:
@@ -105,7 +111,8 @@ def _checks() -> list[tuple[str, list[tuple[str, str]]]]:
         conds = []
         for c in cols:
             v = _v(c)
-            valid = f"coalesce(regexp_full_match({v}, {lit(pattern)}) AND try_strptime({v}, {lit(fmt)}) IS NOT NULL, false)"
+            parsed = _ts(c) if c in TIMESTAMP_COLUMNS else f"try_strptime({v}, {lit(fmt)})"
+            valid = f"coalesce(regexp_full_match({v}, {lit(pattern)}) AND {parsed} IS NOT NULL, false)"
             if c in REQUIRED_COLUMNS:
                 conds.append((f"{v} IS NULL", lit(f"{c} is empty (required)")))
             conds.append((f"{v} IS NOT NULL AND NOT {valid}", f"'{c} ' || {_shown(c)} || ' is not a valid {human}'"))

@@ -98,6 +98,7 @@ def quality_annex(report, restatement: dict | None = None) -> dict:
         changed = [{"key": d["key"], "old": "—" if d["old"] is None else d["old"],
                     "new": "—" if d["new"] is None else d["new"]} for d in restatement["figures_changed"]]
     return {"checks": len(report.checks), "passed": sum(c.status == "pass" for c in report.checks),
+            "skipped": sum(c.status == "skipped" for c in report.checks),
             "warnings": warnings, "decisions": [d.text() for d in report.decisions],
             "restatement": restatement, "figures_changed": changed}
 
