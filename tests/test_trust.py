@@ -18,9 +18,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import threading
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import duckdb
@@ -38,6 +35,7 @@ from hotline.orchestration import tasks
 from hotline.publish import publish_month
 from hotline.recompute import recompute
 from typer.testing import CliRunner
+from webhook import webhook_receiver
 
 REPO = Path(__file__).resolve().parents[1]
 COUNTY_SPEC = REPO / "include" / "hotline" / "specs" / "county-2023-09.yaml"
@@ -210,29 +208,6 @@ def test_a_month_without_data_or_a_cut_off_beyond_the_exports_is_refused_up_fron
 
 
 # ------------------------------------------------------------------------------------------ re-delivery after publication
-@contextmanager
-def _webhook():
-    """A local endpoint standing in for the alert webhook: (its URL, the JSON bodies posted to it)."""
-    received: list[dict] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802
-            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(200)
-            self.end_headers()
-
-        def log_message(self, *a):
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/hook", received
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 def test_a_redelivery_after_publication_needs_an_explicit_restatement(tmp_path, warehouse_copy, default_dumps,
                                                                        monkeypatch):
     out = tmp_path / "publish"
@@ -246,7 +221,7 @@ def test_a_redelivery_after_publication_needs_an_explicit_restatement(tmp_path, 
     # the nightly's load task loads the re-delivery and alerts: the published month's inputs changed
     monkeypatch.setenv("HOTLINE_PUBLISH", str(out))
     monkeypatch.delenv("HOTLINE_ALERT_EMAIL", raising=False)
-    with _webhook() as (url, received):
+    with webhook_receiver() as (url, received):
         monkeypatch.setenv("HOTLINE_ALERT_WEBHOOK", url)
         summary = tasks.load_exports({"params": {"day": "2024-12-12", "dumps_dir": str(dumps),
                                                  "warehouse": str(warehouse_copy)}})

@@ -12,10 +12,9 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import threading
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+
+from webhook import webhook_receiver  # noqa: F401 - shared with tests/test_trust.py
 
 REPO = Path(__file__).resolve().parents[2]
 DAGS = REPO / "dags"
@@ -28,29 +27,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-@contextmanager
-def webhook_receiver(path: str = "/hook"):
-    """A local endpoint standing in for the user's alert webhook: yields (its URL, the JSON bodies posted to it)."""
-    received: list[dict] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802
-            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(200)
-            self.end_headers()
-
-        def log_message(self, *a):
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}{path}", received
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def airflow_env(home: Path, **extra: str) -> dict[str, str]:
