@@ -18,6 +18,11 @@ AS_OF ?= 2024-12-12 10:00
 
 setup: .venv/.synced  ## install the pinned environment (.venv)
 
+# The demos' phone pseudonymization key: DEMO ONLY, public, so a demo warehouse's pseudonyms protect nothing.
+# Production provisions HOTLINE_PII_KEY from its secrets (docs/security.md); without one the loader refuses.
+DEMO_PII_KEY := demo-only-key-not-secret-do-not-use-in-production
+demo demo-cli: export HOTLINE_PII_KEY ?= $(DEMO_PII_KEY)
+
 demo: setup  ## the whole pipeline through the real Airflow DAGs (embedded: SQLite + DuckDB) → publish/2024-11/
 	MONTH=$(MONTH) AS_OF="$(AS_OF)" scripts/airflow-demo.sh
 

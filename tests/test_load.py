@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import os
+import types
 import io
 import json
 import subprocess
@@ -188,8 +190,13 @@ def test_good_folder_loads(tmp_path):
     assert seen[-1][:2] == (3, 3) and seen[0] == (0, 3, "hotline_20241101.csv")
     cols = [r[0] for r in query(wh, "SELECT column_name FROM information_schema.columns WHERE table_schema='raw' "
                                     "AND table_name='ticket_rows' ORDER BY ordinal_position")]
-    assert cols == ["_export_date", "_file_name", "_file_sha256", "_row_number", "_loaded_at", *HEADERS]
-    got = query(wh, "SELECT * EXCLUDE (_loaded_at, _file_sha256) FROM raw.ticket_rows ORDER BY ALL")
+    assert cols == ["_export_date", "_file_name", "_file_sha256", "_row_number", "_loaded_at", "_caller_key",
+                    *HEADERS]
+    # the phone's keyed pseudonym: sha256(key | digits), the key from the environment (tests/conftest.py)
+    key = os.environ["HOTLINE_PII_KEY"]
+    assert query(wh, "SELECT DISTINCT _caller_key FROM raw.ticket_rows") == [
+        (hashlib.sha256(f"{key}|13800000000".encode()).hexdigest(),)]
+    got = query(wh, "SELECT * EXCLUDE (_loaded_at, _file_sha256, _caller_key) FROM raw.ticket_rows ORDER BY ALL")
     assert len(got) == 5
     day1 = [r for r in got if str(r[0]) == "2024-11-01"]
     assert [r[2] for r in day1] == [1, 2, 3]
@@ -243,13 +250,13 @@ def test_unchanged_deliveries_are_not_rehashed_but_a_file_altered_after_loading_
         os.utime(p, (old, old))
     load_folder(dumps, wh)
     hashed: list[str] = []
-    real = loader.hashlib.sha256
+    real = hashlib.sha256
 
     def spy(data=b"", *a, **k):
         hashed.append(len(data))
         return real(data, *a, **k)
 
-    monkeypatch.setattr(loader.hashlib, "sha256", spy)
+    monkeypatch.setattr(loader, "hashlib", types.SimpleNamespace(sha256=spy))  # the loader's file hashing only
     again = load_folder(dumps, wh)
     assert statuses(again) == {"hotline_20241101.csv": "unchanged", "hotline_20241102.csv": "unchanged"}
     assert hashed == []
@@ -721,8 +728,79 @@ def test_a_raw_layer_written_by_an_older_loader_is_refused(tmp_path):
     write_export(dumps, "2024-11-01", csv_bytes([good(1)]))
     load_folder(dumps, wh)
     con = duckdb.connect(str(wh))
-    con.execute("DROP TABLE raw.schema_version")  # as an older loader left it
+    con.execute("DROP TABLE raw.layer_info")  # as an older loader left it
     con.close()
     write_export(dumps, "2024-11-02", csv_bytes([good(1, "2024-11-02")]))
     with pytest.raises(LoadError, match="older loader"):
         load_folder(dumps, wh)
+
+
+def test_the_loader_refuses_without_a_key_or_with_another_one(tmp_path, monkeypatch):
+    """Pseudonyms made without a key, or with two keys in one warehouse, would be reversible or inconsistent."""
+    from hotline.load.errors import LoadError
+    from hotline.secrets import MissingKey
+
+    dumps, wh = tmp_path / "dumps", tmp_path / "w.duckdb"
+    write_export(dumps, "2024-11-01", csv_bytes([good(1)]))
+    monkeypatch.delenv("HOTLINE_PII_KEY")
+    monkeypatch.delenv("HOTLINE_PII_KEY_FILE", raising=False)
+    with pytest.raises(MissingKey, match="HOTLINE_PII_KEY is not set"):
+        load_folder(dumps, wh)
+    assert not wh.exists()
+    monkeypatch.setenv("HOTLINE_PII_KEY", "short")
+    with pytest.raises(MissingKey, match="too short"):
+        load_folder(dumps, wh)
+    key_file = tmp_path / "key"
+    key_file.write_text("a-key-from-a-mounted-secret\n")
+    monkeypatch.delenv("HOTLINE_PII_KEY")
+    monkeypatch.setenv("HOTLINE_PII_KEY_FILE", str(key_file))
+    key_file.chmod(0o644)
+    with pytest.raises(MissingKey, match="chmod 600"):
+        load_folder(dumps, wh)
+    key_file.chmod(0o600)
+    load_folder(dumps, wh)
+    expected = hashlib.sha256(b"a-key-from-a-mounted-secret|13800000000").hexdigest()
+    assert query(wh, "SELECT DISTINCT _caller_key FROM raw.ticket_rows") == [(expected,)]
+    write_export(dumps, "2024-11-02", csv_bytes([good(1, "2024-11-02")]))
+    monkeypatch.setenv("HOTLINE_PII_KEY", "another-key-than-the-first-one")
+    with pytest.raises(LoadError, match="not the key this warehouse's pseudonyms were made with"):
+        load_folder(dumps, wh)
+
+
+def test_a_file_rewritten_with_its_old_size_and_times_is_not_unchanged(tmp_path):
+    """Bytes changed in place, size kept, modification time set back: the status-change time gives it away."""
+    dumps, wh = tmp_path / "dumps", tmp_path / "w.duckdb"
+    path = write_export(dumps, "2024-11-01", csv_bytes([good(1)]))
+    load_folder(dumps, wh)
+    st = path.stat()
+    data = path.read_bytes()
+    path.write_bytes(data.replace("投诉".encode(), "求助".encode()))  # same length in UTF-8
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert path.stat().st_size == st.st_size and path.stat().st_mtime_ns == st.st_mtime_ns
+    again = load_folder(dumps, wh)
+    assert statuses(again) == {"hotline_20241101.csv": "rejected"}  # checked in full: its sha256 differs
+    assert "differs from the manifest" in again.files[0].message
+
+
+def test_symbolic_links_in_the_dumps_folder_are_never_followed(tmp_path):
+    """A link could point anywhere (the first line of /etc/passwd once ended up in an audit row)."""
+    dumps, wh = tmp_path / "dumps", tmp_path / "w.duckdb"
+    write_export(dumps, "2024-11-01", csv_bytes([good(1)]))
+    secret = tmp_path / "outside.csv"
+    secret.write_text("root:x:0:0:root:/root:/bin/bash\n", encoding="utf-8")
+    (dumps / "hotline_20241102.csv").symlink_to(secret)
+    (dumps / "hotline_20241102.manifest.json").write_text(json.dumps({
+        "export_date": "2024-11-02", "row_count": 1, "exported_at": "2024-11-03T00:30:00+08:00",
+        "sha256": hashlib.sha256(secret.read_bytes()).hexdigest()}), encoding="utf-8")
+    real = write_export(tmp_path / "elsewhere", "2024-11-03", csv_bytes([good(1, "2024-11-03")]))
+    (dumps / "hotline_20241103.csv").write_bytes(real.read_bytes())
+    (dumps / "hotline_20241103.manifest.json").symlink_to(real.with_name("hotline_20241103.manifest.json"))
+    report = load_folder(dumps, wh)
+    assert statuses(report) == {"hotline_20241101.csv": "loaded", "hotline_20241102.csv": "rejected",
+                                "hotline_20241103.csv": "rejected"}
+    messages = query(wh, "SELECT file_name, message FROM raw.load_audit WHERE status = 'rejected' ORDER BY 1")
+    assert [m for _, m in messages] == [
+        "hotline_20241102.csv: is a symbolic link: not followed (deliver the file itself into the dumps folder)",
+        "hotline_20241103.csv: manifest hotline_20241103.manifest.json is a symbolic link: not followed (deliver "
+        "the file itself into the dumps folder)"]
+    assert not any("root" in (m or "") for _, m in messages)

@@ -41,6 +41,8 @@ def airflow_env(home: Path, **extra: str) -> dict[str, str]:
         "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
         "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
         "HOTLINE_RETRY_DELAY_S": "2",
+        # the session's pseudonymization key (tests/conftest.py): the workers load exports with it
+        "HOTLINE_PII_KEY": os.environ["HOTLINE_PII_KEY"],
         "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
         "PYTHONUNBUFFERED": "1",
     })

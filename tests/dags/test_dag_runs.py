@@ -126,3 +126,18 @@ def test_4_monthly_bulletin_publishes_the_month(scenario):
     assert out.exists() and any(out.iterdir())
     events = asset_events(scenario["home"], "hotline_monthly_bulletin")
     assert events and events[-1]["month"] == "2024-11"
+
+
+def test_5_the_key_is_in_no_airflow_log_and_no_file(scenario):
+    """The workers loaded the exports with the pseudonymization key: no task log, no file under the Airflow
+    home, the warehouse folder (dbt's target and logs included) or the publication holds it."""
+    import os
+
+    from scan import derived_forms, find
+
+    key = os.environ["HOTLINE_PII_KEY"]
+    forms = derived_forms(key)
+    assert not find(forms, scenario["home"], scenario["warehouse"].parent, scenario["publish"])
+    # dag.test() runs the tasks in the scenario's process: their logs are its output
+    output = "\n".join(scenario["outputs"].values()).encode("utf-8")
+    assert "load summary" in output.decode() and not [n for n, f in forms.items() if f in output]

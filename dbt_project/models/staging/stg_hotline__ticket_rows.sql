@@ -1,11 +1,9 @@
-{#- Materialized as a table, not a view: the pseudonymization key goes into the SQL that computes
-    caller_key, and a view would store that SQL (and with it the key) in the warehouse's catalog.
-
-    Incremental by export date (delete+insert): a run cleans only the export dates whose delivery in force
+{#- Incremental by export date (delete+insert): a run cleans only the export dates whose delivery in force
     (raw.exports) was loaded after the newest row already here, i.e. new days and re-delivered days; a
     re-delivered day's rows replace the old ones (the pre-hook also clears a day whose new delivery has no
     accepted row). `dbt build --full-refresh` rebuilds it from raw and gives the same table (tests/test_incremental.py).
-    A new HOTLINE_PII_KEY needs --full-refresh. -#}
+    The phone's pseudonym comes from the loader (raw._caller_key): dbt never sees the key (hotline.secrets); after
+    `hotline rekey`, `hotline build --full-refresh` takes the new pseudonyms. -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
@@ -45,9 +43,10 @@ renamed as (
         "一级分类" as category_l1,
         "二级分类" as category_l2,
 
-        -- personal data: 诉求人 and 诉求地址 are dropped, 联系电话 becomes a keyed pseudonym; 诉求内容 (free
-        -- text, which can name people, phones and addresses, and which no model reads) stays in raw
-        {{ caller_key('联系电话') }} as caller_key,
+        -- personal data: 诉求人, 诉求地址 and 联系电话 stay in raw (the loader stored the phone's keyed
+        -- pseudonym beside it); 诉求内容 (free text, which can name people, phones and addresses, and which no
+        -- model reads) stays in raw too
+        _caller_key as caller_key,
 
         -- handling
         "办理方式" as handling,

@@ -51,11 +51,13 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from hotline import secrets
 from hotline.contract import EXPORT_NAME_RE, HEADERS, Manifest, manifest_name
 from hotline.load import readers
 from hotline.load.errors import LoadError, RejectedFile
-from hotline.load.rows import bad_rows_sql, clean_sql, lit, q, vals_sql
-from hotline.load.schema import ensure_schema
+from hotline.load.rows import bad_rows_sql, caller_key_sql, clean_sql, vals_sql
+from hotline.sql import lit, q
+from hotline.load.schema import ensure_schema, layer_info, set_layer_info
 from hotline.warehouse import connect
 
 MANIFEST_RE = re.compile(r"^hotline_(\d{4})(\d{2})(\d{2})\.manifest\.json$")
@@ -134,7 +136,7 @@ def discover(dumps_dir: Path) -> list[_Day]:
         raise LoadError(f"dumps folder {dumps_dir} is not a folder")
     days: dict[str, _Day] = {}
     for p in sorted(dumps_dir.iterdir()):
-        if not p.is_file():
+        if not (p.is_file() or p.is_symlink()):  # a symbolic link is listed, and rejected unread
             continue
         m = EXPORT_NAME_RE.match(p.name) or MANIFEST_RE.match(p.name)
         if not m:
@@ -155,9 +157,14 @@ def discover(dumps_dir: Path) -> list[_Day]:
 # manifest
 
 
+NOT_FOLLOWED = "is a symbolic link: not followed (deliver the file itself into the dumps folder)"
+
+
 def read_manifest(name: str, path: Optional[Path], day: str) -> Manifest:
     if path is None:
         raise RejectedFile(name, f"manifest {manifest_name(day)} is missing")
+    if path.is_symlink():
+        raise RejectedFile(name, f"manifest {path.name} {NOT_FOLLOWED}")
     try:
         doc = json.loads(path.read_bytes().decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
@@ -196,13 +203,29 @@ def _exported_at(s: str) -> Optional[dt.datetime]:
 # the load
 
 
+def _check_key(con, key: str) -> None:
+    """Every pseudonym of the raw layer is made with one key: a load with another key is refused (rotating the
+    key is ``hotline rekey``)."""
+    check = secrets.key_check(key)
+    stored = layer_info(con, "pii_key_check")
+    if stored is None:
+        set_layer_info(con, "pii_key_check", check)
+    elif stored != check:
+        raise LoadError(f"{secrets.KEY_ENV} is not the key this warehouse's pseudonyms were made with: loading "
+                        "with it would give the same phone two pseudonyms. Use the warehouse's key, or rotate it "
+                        f"for every row with `hotline rekey` ({secrets.OLD_KEY_ENV} = the current key)")
+
+
 def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
-def load_folder(dumps_dir: Path, warehouse: Path, progress: Progress = None) -> LoadReport:
-    """Load every new or re-delivered export of ``dumps_dir`` into ``warehouse``'s raw layer."""
+def load_folder(dumps_dir: Path, warehouse: Path, progress: Progress = None,
+                pii_key: Optional[str] = None) -> LoadReport:
+    """Load every new or re-delivered export of ``dumps_dir`` into ``warehouse``'s raw layer. ``pii_key``: the
+    phone pseudonymization key (default: ``hotline.secrets.pii_key()``, from the environment)."""
     dumps_dir, warehouse = Path(dumps_dir), Path(warehouse)
+    key = pii_key or secrets.pii_key()
     days = discover(dumps_dir)
     report = LoadReport(dumps_dir=dumps_dir, warehouse=warehouse, load_id=str(uuid.uuid4()))
     items: list[tuple[_Day, Optional[Path]]] = []
@@ -212,8 +235,9 @@ def load_folder(dumps_dir: Path, warehouse: Path, progress: Progress = None) -> 
     prefetch = _Prefetch([])
     try:
         ensure_schema(con)
+        _check_key(con, key)
         prefetch = _Prefetch(_likely_new(con, items))
-        batch = _Batch(con, report.load_id, warehouse.parent)
+        batch = _Batch(con, report.load_id, warehouse.parent, key)
         try:
             for i, (day, path) in enumerate(items):
                 name = path.name if path else day.manifest.name
@@ -282,7 +306,8 @@ def _likely_new(con, items: list) -> list[Path]:
     """The CSV files worth reading ahead: not the delivery in force under the same name (those are usually
     skipped unread, _unchanged_since_load). Only a hint: each file is still judged when its turn comes."""
     in_force = {str(d): n for d, n in con.execute("SELECT export_date, file_name FROM raw.exports").fetchall()}
-    return [p for day, p in items if p is not None and p.suffix.lower() == ".csv" and in_force.get(day.date) != p.name]
+    return [p for day, p in items if p is not None and p.suffix.lower() == ".csv" and not p.is_symlink()
+            and in_force.get(day.date) != p.name]
 
 
 class _Prefetch:
@@ -347,20 +372,22 @@ def _reject(con, res: FileResult, e: RejectedFile, load_id: str) -> None:
 
 def _unchanged_since_load(con, day: _Day, path: Path, res: FileResult) -> bool:
     """Skip re-hashing a delivery that is already in force: same file name, a manifest naming the same sha256,
-    and the file not modified since it was loaded. A nightly run over a year of history then reads 366 small
-    manifests instead of hashing ~15 GB of CSV. Anything else goes through the full checks."""
-    row = con.execute("SELECT file_sha256, file_name, loaded_at, encoding FROM raw.exports WHERE export_date = ?",
+    and the file's identity unchanged since it was loaded (inode, size, modification and status-change times:
+    rewriting the bytes changes the status-change time even when the modification time is set back). A nightly
+    run over a year of history then reads 366 small manifests instead of hashing ~15 GB of CSV. Anything else
+    goes through the full checks."""
+    row = con.execute("SELECT file_sha256, file_name, file_stat, encoding FROM raw.exports WHERE export_date = ?",
                       [day.date]).fetchone()
-    if not row or row[1] != path.name or row[2] is None:
+    if not row or row[1] != path.name or row[2] is None or day.manifest is None or day.manifest.is_symlink():
         return False
     try:
         man = json.loads(day.manifest.read_text(encoding="utf-8"))
-        mtime = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc).replace(tzinfo=None)
+        stat = _stat_text(_stat_key(path))
     except (OSError, ValueError):
         return False
     if not isinstance(man, dict) or man.get("sha256") != row[0] or man.get("export_date") != day.date:
         return False
-    if mtime >= row[2]:
+    if stat != row[2]:
         return False
     res.status, res.message = "unchanged", f"same delivery as the one in force ({row[1]})"
     res.file_sha256, res.manifest_sha256, res.encoding = row[0], row[0], row[3]
@@ -371,6 +398,8 @@ def _unchanged_since_load(con, day: _Day, path: Path, res: FileResult) -> bool:
 def _check_and_load(con, batch: "_Batch", day: _Day, path: Path, tmp_root: Path, res: FileResult,
                     prefetch: "_Prefetch") -> None:
     name = path.name
+    if path.is_symlink():  # it could point anywhere (/etc/passwd): never read
+        raise RejectedFile(name, NOT_FOLLOWED)
     if _real_date(*day.date.split("-")) is None:
         raise RejectedFile(name, f"the file name's date {day.date} is not a real date")
     if _unchanged_since_load(con, day, path, res):
@@ -424,7 +453,9 @@ def _check_and_load(con, batch: "_Batch", day: _Day, path: Path, tmp_root: Path,
                                 tmp_root)
         if _stat_key(path) != stat:
             raise RejectedFile(name, CHANGED_WHILE_LOADED)
-        batch.add(_checked(con, t, day, path, export, man, sha, structural_bad, in_force, res))
+        checked = _checked(con, t, day, path, export, man, sha, structural_bad, in_force, res)
+        checked.stat = stat
+        batch.add(checked)
     except BaseException:
         _drop_temps(con, t)
         raise
@@ -448,8 +479,13 @@ _COLUMNS_SQL = "{" + ", ".join(f"{lit(h)}: 'VARCHAR'" for h in HEADERS) + "}"
 
 
 def _stat_key(path: Path) -> tuple:
-    st = path.stat()
-    return st.st_ino, st.st_size, st.st_mtime_ns
+    """The file's identity as the file system keeps it (never following a symbolic link)."""
+    st = path.lstat()
+    return st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
+
+
+def _stat_text(key: Optional[tuple]) -> Optional[str]:
+    return None if key is None else ":".join(map(str, key))
 
 
 def _stage(con, t: str, export, original: Optional[Path], tmp_root: Path) -> list[readers.BadRow]:
@@ -707,8 +743,8 @@ class _Batch:
     """Checked files waiting to be written (their rows staged in temp tables, or about to be read:
     ``_stage_batch``), written in one transaction."""
 
-    def __init__(self, con, load_id: str, tmp_root: Path):
-        self.con, self.load_id, self.tmp_root = con, load_id, tmp_root
+    def __init__(self, con, load_id: str, tmp_root: Path, key: str):
+        self.con, self.load_id, self.tmp_root, self.key = con, load_id, tmp_root, key
         self.files: list[_Checked] = []
         self.failed = False
         self._n = 0
@@ -739,7 +775,7 @@ class _Batch:
                 con.execute("BEGIN TRANSACTION")
                 try:
                     _classify(con, files)
-                    _write(con, files, _utcnow(), self.load_id)
+                    _write(con, files, _utcnow(), self.load_id, self.key)
                     con.execute("COMMIT")
                 except BaseException:
                     con.execute("ROLLBACK")
@@ -752,7 +788,7 @@ class _Batch:
         self.files, self.failed = [], False
 
 
-def _write(con, files: list[_Checked], now: dt.datetime, load_id: str) -> None:
+def _write(con, files: list[_Checked], now: dt.datetime, load_id: str, key: str) -> None:
     """The batch's transaction: each date's old rows out, every file's accepted rows in (one INSERT, in staged
     order: see _stage_batch), quarantined rows in, control totals checked, exports and audit rows."""
     dates = [f.day.date for f in files]
@@ -764,8 +800,8 @@ def _write(con, files: list[_Checked], now: dt.datetime, load_id: str) -> None:
     cols = ", ".join(clean_sql(f"r.{q(h)}") for h in HEADERS)  # stored normalized: every layer sees this value
     con.execute(f"""INSERT INTO raw.ticket_rows
         SELECT {_case(files, lambda f: f"DATE {lit(f.day.date)}")}, {_case(files, lambda f: lit(f.path.name))},
-               {_case(files, lambda f: lit(f.sha))}, r._row_number, $now, {cols}
-        FROM {_batch_rows(files)} r""", {"now": now})
+               {_case(files, lambda f: lit(f.sha))}, r._row_number, $now, {caller_key_sql('r."联系电话"')}, {cols}
+        FROM {_batch_rows(files)} r""", {"now": now, "pii_key": key})
     for f in files:
         _insert_quarantine(con, [f.day.date, f.path.name, f.sha], f.quarantine)
     # control totals: (rows, distinct row numbers) per table and date; raw.ticket_rows has no primary key
@@ -786,9 +822,9 @@ def _write(con, files: list[_Checked], now: dt.datetime, load_id: str) -> None:
         res.status = "replaced" if in_force else "loaded"
         res.rows_read, res.rows_loaded, res.rows_quarantined = f.rows_read, loaded, quarantined
         res.message = f"replaced the delivery {in_force[2]} ({in_force[0][:12]}…)" if in_force else ""
-        con.execute("INSERT OR REPLACE INTO raw.exports VALUES (?::DATE, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        con.execute("INSERT OR REPLACE INTO raw.exports VALUES (?::DATE, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [day.date, f.path.name, f.sha, res.format, res.encoding, f.man.row_count, f.man.sha256,
-                     f.man.exported_at, loaded, quarantined, now, load_id])
+                     f.man.exported_at, loaded, quarantined, now, load_id, _stat_text(f.stat)])
         _audit(con, res, load_id, now, replaced_sha=in_force[0] if in_force else None)
 
 

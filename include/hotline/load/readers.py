@@ -241,18 +241,21 @@ def scan_csv(name: str, encoding: str, body: bytes) -> CsvExport:
 
 
 def check_header(name: str, header: list[str]) -> None:
-    """Reject unless the header is exactly the contract's columns in order (surrounding spaces ignored)."""
+    """Reject unless the header is exactly the contract's columns in order (surrounding spaces ignored). The
+    message names the contract's columns and positions only: a cell that is not a contract header is never
+    quoted (when the header row is missing, the first line is a data row, with a caller's name and phone)."""
     got = [h.strip() for h in header]
     if got == HEADERS:
         return
     missing = [h for h in HEADERS if h not in got]
-    extra = [h for h in got if h not in HEADERS]
-    dupes = sorted({h for h in got if got.count(h) > 1})
+    extra = [i + 1 for i, h in enumerate(got) if h not in HEADERS]
+    dupes = sorted({h for h in got if h in HEADERS and got.count(h) > 1})
     problems = []
     if missing:
         problems.append("missing column(s) " + ", ".join(missing))
     if extra:
-        problems.append("unexpected column(s) " + ", ".join(repr(h) if not h else h for h in extra))
+        problems.append(f"{len(extra)} unexpected column(s) at position {', '.join(map(str, extra[:10]))}"
+                        + (" …" if len(extra) > 10 else "") + " (not the contract's headers; values not shown)")
     if dupes:
         problems.append("duplicated column(s) " + ", ".join(dupes))
     if not problems:
@@ -260,6 +263,8 @@ def check_header(name: str, header: list[str]) -> None:
         first = next(i for i, h in enumerate(got) if HEADERS[i] != h)
         problems.append(f"columns out of order: {', '.join(moved)} (column {first + 1} is {got[first]}, "
                         f"expected {HEADERS[first]})")
+    if len(missing) == len(HEADERS):
+        problems.append("the first line looks like a data row: is the header row missing?")
     raise RejectedFile(name, "header: " + "; ".join(problems))
 
 

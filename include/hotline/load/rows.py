@@ -31,19 +31,10 @@ from itertools import combinations
 
 from hotline.contract import (DATE_COLUMNS, DATE_FORMAT, DATE_RE, ENUMS, REQUIRED_COLUMNS, TICKET_ID_RE,
                               TIMESTAMP_COLUMNS, TIMESTAMP_FORMAT, TIMESTAMP_RE, TRANSFER_CHANNELS)
+from hotline.sql import lit, q
 
 INTEGER_COLUMNS = ("退回次数",)
 INTEGER_PATTERN = r"^[0-9]{1,9}$"
-
-
-def q(name: str) -> str:
-    """SQL identifier."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def lit(s: str) -> str:
-    """SQL string literal (DuckDB does not interpret backslashes)."""
-    return "'" + s.replace("'", "''") + "'"
 
 
 #: Whitespace as Python's str.isspace() sees it (RE2 syntax): ASCII whitespace, \v, the Unicode separators
@@ -66,6 +57,13 @@ def clean_sql(expr: str) -> str:
     ws, chars = WS_CLASS, lit(WS_CHARS)
     return (f"nullif(CASE WHEN contains({chars}, left({expr}, 1)) OR contains({chars}, right({expr}, 1)) "
             f"THEN regexp_replace({expr}, '^{ws}+|{ws}+$', '', 'g') ELSE {expr} END, '')")
+
+
+def caller_key_sql(phone: str, key_param: str = "$pii_key") -> str:
+    """The phone's keyed pseudonym (SQL): sha256 of the key, '|' and the phone's digits; NULL without digits. The
+    key is a bound parameter (``key_param``), never part of the SQL text (hotline.secrets)."""
+    digits = f"regexp_replace({phone}, '[^0-9]', '', 'g')"
+    return f"CASE WHEN nullif({digits}, '') IS NULL THEN NULL ELSE sha256({key_param} || '|' || {digits}) END"
 
 
 #: The columns the checks look at; they are normalized once into ``_vals`` (see ``vals_sql``).

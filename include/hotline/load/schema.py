@@ -6,6 +6,7 @@ import duckdb
 
 from hotline.contract import HEADERS
 from hotline.load.errors import LoadError
+from hotline.sql import lit, q
 
 STATUSES = ("loaded", "replaced", "unchanged", "rejected")
 
@@ -32,15 +33,14 @@ META_COLUMNS: list[tuple[str, str]] = [
     ("_file_sha256", "VARCHAR NOT NULL"),
     ("_row_number", "INTEGER NOT NULL"),
     ("_loaded_at", "TIMESTAMP NOT NULL"),
+    # the keyed pseudonym of 联系电话, computed here so that nothing downstream ever needs the key
+    # (hotline.secrets; rows.caller_key_sql)
+    ("_caller_key", "VARCHAR"),
 ]
 
 
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _in(values) -> str:
-    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+    return ", ".join(lit(v) for v in values)
 
 
 TABLES: dict[str, list[tuple[str, str]]] = {
@@ -67,6 +67,7 @@ TABLES: dict[str, list[tuple[str, str]]] = {
         ("rows_quarantined", "INTEGER NOT NULL"),
         ("loaded_at", "TIMESTAMP NOT NULL"),     # UTC
         ("load_id", "VARCHAR NOT NULL"),
+        ("file_stat", "VARCHAR"),                # inode:size:mtime_ns:ctime_ns when loaded (the unchanged check)
     ],
     "load_audit": [
         ("load_id", "VARCHAR NOT NULL"),         # one id per load_folder() call
@@ -98,15 +99,18 @@ CONSTRAINTS: dict[str, list[str]] = {
 }
 
 
-#: The raw layer's layout and rules. 2: values stored normalized (rows.clean_sql), timeline and consistency rules.
-#: A raw layer written by an older loader is refused (load it again into a new warehouse).
+#: The raw layer's layout and rules. 2: values stored normalized (rows.clean_sql), timeline and consistency rules,
+#: the phone pseudonymized by the loader. A raw layer written by an older loader is refused (load it again into a
+#: new warehouse).
 SCHEMA_VERSION = 2
+#: raw.layer_info: (key, value) facts about the raw layer as a whole
+LAYER_INFO = "raw.layer_info"
 
 
 def ddl() -> list[str]:
     out = ["CREATE SCHEMA IF NOT EXISTS raw"]
     for table, cols in TABLES.items():
-        body = ",\n  ".join([f"{_q(c)} {t}" for c, t in cols] + CONSTRAINTS.get(table, []))
+        body = ",\n  ".join([f"{q(c)} {t}" for c, t in cols] + CONSTRAINTS.get(table, []))
         out.append(f"CREATE TABLE IF NOT EXISTS raw.{table} (\n  {body}\n)")
     return out
 
@@ -122,18 +126,18 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
                           "AND table_name = 'exports'").fetchone()[0]
     for stmt in ddl():
         con.execute(stmt)
-    con.execute("CREATE TABLE IF NOT EXISTS raw.schema_version (version INTEGER NOT NULL)")
-    version = con.execute("SELECT max(version) FROM raw.schema_version").fetchone()[0]
+    con.execute(f"CREATE TABLE IF NOT EXISTS {LAYER_INFO} (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)")
+    version = layer_info(con, "schema_version")
     if version is None:
         if existed and con.execute("SELECT count(*) FROM raw.exports").fetchone()[0]:
-            version = 1
+            version = "1"
         else:
-            con.execute("INSERT INTO raw.schema_version VALUES (?)", [SCHEMA_VERSION])
-            version = SCHEMA_VERSION
-    if version != SCHEMA_VERSION:
+            set_layer_info(con, "schema_version", str(SCHEMA_VERSION))
+            version = str(SCHEMA_VERSION)
+    if version != str(SCHEMA_VERSION):
         raise SchemaMismatch(f"the raw layer was written by an older loader (layout {version}, this one writes "
-                             f"{SCHEMA_VERSION}: normalized values, timeline rules); move the warehouse away and "
-                             "load the exports again")
+                             f"{SCHEMA_VERSION}: normalized values, timeline rules, pseudonyms made by the loader); "
+                             "move the warehouse away and load the exports again")
     for table, cols in TABLES.items():
         have = [r[0] for r in con.execute(
             "SELECT column_name FROM information_schema.columns WHERE table_schema = 'raw' AND table_name = ? "
@@ -142,3 +146,12 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         if have != want:
             raise SchemaMismatch(f"raw.{table} has columns {have}, expected {want}: the warehouse was written by "
                                  "another version of the loader; move it away and load again")
+
+
+def layer_info(con, key: str) -> str | None:
+    row = con.execute(f"SELECT value FROM {LAYER_INFO} WHERE key = ?", [key]).fetchone()
+    return None if row is None else row[0]
+
+
+def set_layer_info(con, key: str, value: str) -> None:
+    con.execute(f"INSERT OR REPLACE INTO {LAYER_INFO} VALUES (?, ?)", [key, value])

@@ -74,17 +74,17 @@ def nightly_select(manifest_path: Path) -> list[str]:
 
 
 def dbt_env_interceptor(context, operator) -> None:
-    """Cosmos interceptor: point dbt at the run's warehouse, give it the PII key, set the nightly vars."""
-    from hotline.build import PERIOD_ENV, ensure_pii_key, nightly_vars
+    """Cosmos interceptor: point dbt at the run's warehouse and set the nightly vars (dbt needs no secret: the
+    loader pseudonymized the phones)."""
+    from hotline.build import HIDDEN_FROM_DBT, PERIOD_ENV, nightly_vars
     from hotline.orchestration.config import nightly_run
 
     run = nightly_run(context)
     run.warehouse.parent.mkdir(parents=True, exist_ok=True)
-    ensure_pii_key(run.warehouse)
     # the period as environment variables, not --vars: changing --vars makes every task re-parse the project
     period = {PERIOD_ENV[k]: v for k, v in nightly_vars(run.day).items()}
-    operator.env = {**(operator.env or {}), "HOTLINE_WAREHOUSE": str(run.warehouse),
-                    "HOTLINE_PII_KEY": os.environ["HOTLINE_PII_KEY"], **period}
+    env = {k: v for k, v in (operator.env or {}).items() if k not in HIDDEN_FROM_DBT}
+    operator.env = {**env, "HOTLINE_WAREHOUSE": str(run.warehouse), **period}
 
 
 def nightly_dbt_group(group_id: str = "dbt_staging_facts", pool: str | None = None, manifest: Path | None = None):
