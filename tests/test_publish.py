@@ -140,8 +140,9 @@ def test_a_broken_mart_blocks_publication_and_keeps_the_last_good_one(tmp_path, 
     assert (out / MONTH).resolve() == target and _snapshot(out / MONTH) == before
     audit = json.loads((out / ".audit" / MONTH / "reconciliation.json").read_text(encoding="utf-8"))
     assert not audit["success"] and audit["checks_failed"] == len(names)
-    published = duckdb.connect(str(warehouse_copy), read_only=True)
-    assert published.execute("select sum(closed) from published.mart_department_closure").fetchone()[0] == 1088
+    bi = duckdb.connect(str(out / BI_FILE), read_only=True)
+    assert bi.execute("select sum(closed) from mart_department_closure").fetchone()[0] == 1088
+    bi.close()
 
 
 def test_previous_month_must_match_its_publication(tmp_path, warehouse_copy):

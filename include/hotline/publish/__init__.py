@@ -18,11 +18,9 @@ and restatement is appended to ``publish/.audit/publications.jsonl``.
 """
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import logging
-import os
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -33,18 +31,19 @@ from hotline.checks import Decisions
 from hotline.errors import Refused
 from hotline.gate import GateFailed, GateReport, run_gate
 from hotline.paths import PROJECT_DIR
+from hotline.quality import record_decisions
 from hotline.publish import bulletin, reconciliation
 from hotline.publish.evidence import collect_evidence, evidence_checks, write_evidence
 from hotline.publish.figures import MART_TABLES, figures_from_marts
-from hotline.publish.release import PublishError, new_staging_dir, sha256_file, swap_in
+from hotline.publish.release import (AUDIT, BI_FILE, PublishError, new_staging_dir, published_months, recover,
+                                     release_of, sha256_file, switch)
+from hotline.sql import lit
 
 log = logging.getLogger(__name__)
 
-__all__ = ["publish_month", "PublishResult", "PublishError", "GateFailed", "BI_FILE", "touched_publications"]
+__all__ = ["publish_month", "unpublish_month", "PublishResult", "PublishError", "GateFailed", "BI_FILE",
+           "touched_publications", "recover"]
 
-BI_FILE = "hotline.duckdb"
-AUDIT = ".audit"
-LOG = "publications.jsonl"
 RESTATEMENT = "restatement.json"
 
 
@@ -92,8 +91,13 @@ def published_manifest(out_dir: Path, month: str) -> dict | None:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
 
-def _changed_inputs(old: list[dict], new: list[dict]) -> list[dict]:
-    before = {i["export_date"]: i["sha256"] for i in old}
+def _changed_inputs(old: list[dict], new: list[dict], month: str, as_of: str) -> list[dict]:
+    """The export days of the month's input window whose delivery differs (a manifest written before the window
+    existed lists every export in force: only the window's days count)."""
+    from hotline.coverage import input_window
+
+    first, last = (d.isoformat() for d in input_window(month, as_of))
+    before = {i["export_date"]: i["sha256"] for i in old if first <= i["export_date"] <= last}
     after = {i["export_date"]: i["sha256"] for i in new}
     return [{"export_date": d, "old_sha256": before.get(d), "new_sha256": after.get(d)}
             for d in sorted(set(before) | set(after)) if before.get(d) != after.get(d)]
@@ -133,6 +137,7 @@ def publish_month(warehouse: Path, month: str, as_of: str, out_dir: Path, narrat
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    _recover(out_dir)
     narratives_dir = Path(narratives_dir) if narratives_dir else PROJECT_DIR / "narratives"
     decisions = decisions or Decisions()
     if restate is not None and not restate.strip():
@@ -144,7 +149,7 @@ def publish_month(warehouse: Path, month: str, as_of: str, out_dir: Path, narrat
     try:
         preflight(con, month, as_of)
         inputs = _inputs(con, month, as_of)
-        changed = _changed_inputs(published["inputs"], inputs) if published else []
+        changed = _changed_inputs(published["inputs"], inputs, month, as_of) if published else []
         if published and restate is None and (published["as_of"] != as_of or changed):
             raise Refused(f"{month} is published (as of {published['as_of']}, release {_release_of(out_dir, month)}) "
                           f"and what it depends on changed since: {_changes_text(published['as_of'], as_of, changed)}; "
@@ -159,20 +164,20 @@ def publish_month(warehouse: Path, month: str, as_of: str, out_dir: Path, narrat
         write_audit_report(out_dir, report, {"inputs": inputs})
         if not report.success:
             raise GateFailed(report)
+        record_decisions(con, month, decisions)
 
         # a republication keeps the publication's own restatement record: only a change of content counts
         restatement = _published_restatement(out_dir, month) if published else None
         staging = new_staging_dir(out_dir, month)
-        in_tx = False
         try:
             _write_content(con, staging, figures, report, inputs)
             narrative = _write_bulletin(staging, figures, report, narratives_dir, restatement)
             if published is not None:
                 differs = _content_changes(staging, out_dir / month)
-                if not differs:
-                    if restate is not None:
-                        raise Refused(f"nothing to restate: {month}'s figures, bulletin, evidence and inputs are "
-                                      "the same as its publication")
+                if not differs and restate is not None and not changed and published["as_of"] == as_of:
+                    raise Refused(f"nothing to restate: {month}'s cut-off, inputs, figures, bulletin and evidence "
+                                  "are the same as its publication")
+                if not differs and restate is None:
                     shutil.rmtree(staging)
                     return PublishResult(month=month, as_of=as_of, path=out_dir / month,
                                          release_id=_release_of(out_dir, month), report=report, unchanged=True)
@@ -184,30 +189,39 @@ def publish_month(warehouse: Path, month: str, as_of: str, out_dir: Path, narrat
                 restatement = _restatement(out_dir, month, published, figures, as_of, changed, restate)
                 narrative = _write_bulletin(staging, figures, report, narratives_dir, restatement)
             release_id = _write_manifest(staging, figures, report, inputs, narrative, restatement)
-            con.execute("begin transaction")
-            in_tx = True
-            _publish_schema(con, month, MART_TABLES)
-            link = swap_in(staging, out_dir, month, release_id)
-            con.execute("commit")
-            in_tx = False
         except BaseException:
-            if in_tx:
-                con.execute("rollback")
             shutil.rmtree(staging, ignore_errors=True)
             raise
-        _write_bi_file(con, out_dir, MART_TABLES)
-        _log(out_dir, {"month": month, "as_of": as_of, "release": release_id,
-                       "action": "restate" if restate is not None else "publish", "reason": restate,
-                       "decisions": decisions.to_json()})
     finally:
         con.close()
+    link = switch(out_dir, month, staging, release_id, {
+        "action": "restate" if restate is not None else "publish", "as_of": as_of, "reason": restate,
+        "decisions": decisions.to_json()})
     return PublishResult(month=month, as_of=as_of, path=link, release_id=release_id, report=report,
                          restatement=restatement if restate is not None else None)
 
 
+def unpublish_month(out_dir: Path, month: str, reason: str) -> str:
+    """Withdraw a mistaken publication: the month's link goes (its releases stay for the auditors), the BI file
+    no longer holds it, and the withdrawal and its reason are logged. Returns the withdrawn release's id."""
+    out_dir = Path(out_dir)
+    if not reason or not reason.strip():
+        raise Refused("withdrawing a publication needs a reason (--reason \"...\"): it is recorded")
+    _recover(out_dir)
+    release = release_of(out_dir, month)
+    if release is None:
+        raise Refused(f"{month} is not published in {out_dir}: nothing to withdraw")
+    switch(out_dir, month, None, None, {"action": "unpublish", "withdrawn": release, "reason": reason.strip()})
+    return release
+
+
+def _recover(out_dir: Path) -> None:
+    for line in recover(out_dir):
+        log.warning("%s: %s", out_dir, line)
+
+
 def _release_of(out_dir: Path, month: str) -> str:
-    link = Path(out_dir) / month
-    return link.resolve().name if link.is_symlink() else "?"
+    return release_of(out_dir, month) or "?"
 
 
 #: the files that are a publication's content: if none of them changed, publishing again changes nothing
@@ -261,29 +275,20 @@ def _published_restatement(out_dir: Path, month: str) -> dict | None:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
 
-def _log(out_dir: Path, entry: dict) -> None:
-    """Append one publication or restatement to the publication log (never rewritten)."""
-    log_path = out_dir / AUDIT / LOG
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    entry = {"at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), **entry}
-    with open(log_path, "a", encoding="utf-8") as f:
-        f.write(json.dumps(entry, ensure_ascii=False) + "\n")
-
-
 def touched_publications(out_dir: Path, con) -> list[dict]:
     """The published months in ``out_dir`` whose inputs (export days) changed in the warehouse since they were
     published: ``[{"month", "as_of", "days": [...]}]`` (a re-delivery after publication)."""
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
         return []
+    _recover(out_dir)
     touched = []
-    for link in sorted(out_dir.iterdir()):
-        if not (link.is_symlink() and len(link.name) == 7 and link.name[4] == "-"):
-            continue
-        manifest = published_manifest(out_dir, link.name)
+    for month in published_months(out_dir):
+        manifest = published_manifest(out_dir, month)
         if not manifest:
             continue
-        changed = _changed_inputs(manifest["inputs"], _inputs(con, manifest["month"], manifest["as_of"]))
+        changed = _changed_inputs(manifest["inputs"], _inputs(con, manifest["month"], manifest["as_of"]),
+                                  manifest["month"], manifest["as_of"])
         if changed:
             touched.append({"month": manifest["month"], "as_of": manifest["as_of"],
                             "days": [c["export_date"] for c in changed]})
@@ -296,7 +301,7 @@ def _check_built_for(con, month: str, as_of: str) -> None:
     try:
         row = con.execute("select month, cast(as_of as varchar) from marts.mart_monthly_kpis").fetchone()
     except duckdb.CatalogException:
-        raise PublishError("the marts are not built in this warehouse: run `hotline build` first") from None
+        raise PublishError("the marts are not built in this warehouse: run `hotline build --month YYYY-MM` first") from None
     if row is None or row[0] != month or row[1][:16] != as_of[:16]:
         built = f"{row[0]} as of {row[1]}" if row else "nothing"
         raise PublishError(f"the marts hold {built}, not {month} as of {as_of}: run `hotline build "
@@ -310,7 +315,7 @@ def _write_content(con, staging: Path, figures: dict, report: GateReport, inputs
     (staging / "marts").mkdir()
     for table in MART_TABLES:
         target = staging / "marts" / f"{table}.parquet"
-        con.execute(f"copy (select * from marts.{table} order by all) to '{target}' (format parquet)")
+        con.execute(f"copy (select * from marts.{table} order by all) to {lit(str(target))} (format parquet)")
     write_evidence(con, staging / "evidence.parquet", month, as_of)
     extra = {"inputs": inputs}
     (staging / "reconciliation.json").write_text(reconciliation.to_json_text(report, extra), encoding="utf-8")
@@ -357,31 +362,3 @@ def _write_manifest(staging: Path, figures: dict, report: GateReport, inputs: li
     }
     _write_json(staging / "manifest.json", manifest)
     return hashlib.sha256((staging / "manifest.json").read_bytes()).hexdigest()[:16]
-
-
-def _publish_schema(con, month: str, mart_tables: list[str]) -> None:
-    """Replace the month in the warehouse's ``published`` schema (inside the caller's transaction)."""
-    con.execute("create schema if not exists published")
-    for table in mart_tables:
-        exists = con.execute("select count(*) from information_schema.tables where table_schema = 'published' "
-                             "and table_name = ?", [table]).fetchone()[0]
-        if exists:
-            con.execute(f"""create or replace table published.{table} as
-                select * from published.{table} where month <> ? union all by name select * from marts.{table}""",
-                        [month])
-        else:
-            con.execute(f"create table published.{table} as select * from marts.{table}")
-
-
-def _write_bi_file(con, out_dir: Path, mart_tables: list[str]) -> None:
-    """All published months in one small DuckDB file for BI tools, swapped in by rename so that readers keep
-    their snapshot and never block the warehouse. Written in the 1.4 storage format older drivers can open."""
-    tmp = out_dir / f".{BI_FILE}.{os.getpid()}.tmp"
-    tmp.unlink(missing_ok=True)
-    con.execute(f"attach '{tmp}' as bi (storage_version 'v1.4.0')")
-    try:
-        for table in mart_tables:
-            con.execute(f"create table bi.{table} as select * from published.{table} order by all")
-    finally:
-        con.execute("detach bi")
-    os.replace(tmp, out_dir / BI_FILE)

@@ -11,14 +11,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hotline.checks import Check, subject
+from hotline.contract import NO_DEPARTMENT
+from hotline.sql import lit
 
 OTHER_DEPARTMENTS = "其他单位"
-#: the department table's row for work orders without a department yet (as the marts name it)
-NO_DEPARTMENT = "未指定承办单位"
 
 
 def _evidence_sql(month: str) -> str:
-    m = month.replace("'", "")
+    m = lit(month)[1:-1]  # the month's text inside the quotes below
     return f"""
 with contacts as (select * from marts.fct_contacts where received_month = '{m}'),
 work_orders as (
@@ -165,16 +165,25 @@ def evidence_checks(con, figures: dict) -> list[Check]:
     for key in sorted(set(want) | set(have)):
         exp, act = want.get(key, 0), have.get(key, 0)
         checks.append(Check.judged("evidence", f"{key[0]} ({key[1]})", "figure = distinct tickets in its evidence",
-                                   exp, act, exp == act, subject=subject("rows", [f"{key[0]} ({key[1]})"])))
+                                   exp, act, exp == act,
+                                   subject=None if exp == act else _evidence_tickets(con, *key)))
     return checks
+
+
+def _evidence_tickets(con, figure_key: str, role: str):
+    """The tickets behind a figure whose evidence disagrees with it (the first ones, and how many)."""
+    rows = con.execute("""select distinct e.ticket_id from temp._evidence e join temp._evidence_figures f
+                          using (figure_id) where f.figure_key = ? and f.role = ? order by 1""",
+                       [figure_key, role]).fetchall()
+    return subject("tickets", [t for (t,) in rows])
 
 
 def write_evidence(con, target: Path, month: str, as_of: str) -> None:
     _ensure_evidence(con, month)
     # figure ids follow the (figure key, role) order: the file is sorted by all its columns, as before
-    con.execute(f"copy (select '{month}' as month, f.figure_key, f.role, e.ticket_id from temp._evidence e "
+    con.execute(f"copy (select {lit(month)} as month, f.figure_key, f.role, e.ticket_id from temp._evidence e "
                 f"join temp._evidence_figures f using (figure_id) order by e.figure_id, e.ticket_id) "
-                f"to '{target}' (format parquet)")
+                f"to {lit(str(target))} (format parquet)")
 
 
 @dataclass
@@ -195,21 +204,32 @@ def _figure_value(figures: dict, key: str):
 
 
 def explain(publication: Path, figure_key: str) -> Explanation:
-    """The ticket ids behind ``figure_key`` in a published month."""
+    """The ticket ids behind ``figure_key`` in a published month. A month that is not published is
+    :class:`~hotline.errors.Refused`; an unknown key is a :class:`~hotline.errors.HotlineError` (a usage error)
+    naming the keys close to it."""
+    import difflib
+
     import duckdb
+
+    from hotline.errors import HotlineError, Refused
 
     publication = Path(publication)
     evidence = publication / "evidence.parquet"
-    if not evidence.exists():
-        raise FileNotFoundError(f"no published evidence at {evidence}: publish the month first")
+    if not evidence.is_file():
+        raise Refused(f"{publication.name} is not published in {publication.parent} (no {evidence.name}): publish "
+                      f"it first with `hotline publish --month {publication.name}`")
     con = duckdb.connect()
     rows = con.execute("select role, ticket_id from read_parquet(?) where figure_key = ? order by role, ticket_id",
                        [str(evidence), figure_key]).fetchall()
     if not rows:
         known = [k for (k,) in con.execute("select distinct figure_key from read_parquet(?) order by 1",
                                            [str(evidence)]).fetchall()]
-        near = [k for k in known if figure_key.split(".")[0] in k][:8]
-        raise KeyError(f"no evidence for figure {figure_key!r}; figures look like: {', '.join(near or known[:8])}")
+        head = figure_key.split(".")[0]
+        near = difflib.get_close_matches(figure_key, known, n=8, cutoff=0.6)
+        near += [k for k in known if head and k.startswith(head + ".") and k not in near][:8 - len(near)]
+        raise HotlineError(f"no figure {figure_key!r} in the evidence of {publication.name}; "
+                           + (f"close keys: {', '.join(near)}" if near else f"keys look like: {', '.join(known[:8])}")
+                           + f" ({len(known)} keys in all)")
     figures = json.loads((publication / "figures.json").read_text(encoding="utf-8"))
     value = _figure_value(figures, figure_key)
     if value is None:  # table rows are addressed by department name
