@@ -56,17 +56,20 @@ def test_missing_dumps_folder_is_one_line(runner, tmp_path):
 
 
 def test_missing_warehouse_is_one_line(runner, tmp_path):
-    _one_line_error(runner.invoke(app, ["build", "--warehouse", str(tmp_path / "none.duckdb")]), "hotline load")
+    _one_line_error(runner.invoke(app, ["build", "--month", "2024-11", "--warehouse", str(tmp_path / "none.duckdb")]),
+                    "hotline load")
 
 
 def test_publish_before_load_or_build_is_one_line(runner, tmp_path, warehouse_copy):
     wh = tmp_path / "w.duckdb"
     duckdb.connect(str(wh)).close()
-    _one_line_error(runner.invoke(app, ["publish", "--warehouse", str(wh), "--out", str(tmp_path / "p")]),
+    _one_line_error(runner.invoke(app, ["publish", "--month", "2024-11", "--warehouse", str(wh),
+                                        "--out", str(tmp_path / "p")]),
                     "no export is in force", "hotline load", code=1)
     # built for another cut-off: the marts hold something else
-    _one_line_error(runner.invoke(app, ["publish", "--warehouse", str(warehouse_copy), "--as-of", "2024-12-11 10:00",
-                                        "--out", str(tmp_path / "p")]), "hotline build", code=1)
+    _one_line_error(runner.invoke(app, ["publish", "--month", "2024-11", "--warehouse", str(warehouse_copy),
+                                        "--as-of", "2024-12-11 10:00", "--out", str(tmp_path / "p")]),
+                    "hotline build", code=1)
 
 
 def test_bad_spec_is_one_line(runner, tmp_path):
@@ -119,7 +122,7 @@ def test_a_warehouse_built_by_an_older_model_needs_full_refresh_and_gets_it(runn
     con.execute("alter table intermediate.int_tickets_as_of add column content varchar")
     con.close()
     args = ["build", "--warehouse", str(warehouse_copy), "--month", "2024-11", "--as-of", "2024-12-12 10:00"]
-    _one_line_error(runner.invoke(app, args), "out of sync", "hotline build --full-refresh", code=1)
+    _one_line_error(runner.invoke(app, args), "out of sync", "--full-refresh", code=1)
     res = runner.invoke(app, args + ["--full-refresh"])
     assert res.exit_code == 0, res.output
     con = duckdb.connect(str(warehouse_copy))

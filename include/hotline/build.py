@@ -4,7 +4,8 @@ from __future__ import annotations
 import json
 import logging
 import os
-import secrets
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,7 +14,8 @@ from hotline.quality import record_test_results
 
 log = logging.getLogger(__name__)
 
-PII_KEY_ENV = "HOTLINE_PII_KEY"
+#: secrets of this process that dbt must never see (hotline.secrets)
+HIDDEN_FROM_DBT = ("HOTLINE_PII_KEY", "HOTLINE_PII_KEY_OLD", "HOTLINE_PII_KEY_FILE")
 #: the dbt vars that reach dbt as environment variables (read at execution time, no re-parse when they change)
 PERIOD_ENV = {"month": "HOTLINE_MONTH", "as_of": "HOTLINE_AS_OF"}
 
@@ -33,20 +35,6 @@ class BuildResult:
     @property
     def failures(self) -> list[dict]:
         return [r for r in self.results if r["status"] in ("error", "fail", "runtime error")]
-
-
-def ensure_pii_key(warehouse: Path) -> None:
-    """The phone-hash key comes from the environment. For a local demo without one, a random key is created
-    once beside the warehouse (never in the repo) so that pseudonyms stay stable across runs."""
-    if os.environ.get(PII_KEY_ENV):
-        return
-    key_file = warehouse.parent / "pii.key"
-    if not key_file.exists():
-        key_file.parent.mkdir(parents=True, exist_ok=True)
-        key_file.write_text(secrets.token_hex(32))
-        key_file.chmod(0o600)
-        log.warning("%s is not set: created a local key in %s", PII_KEY_ENV, key_file)
-    os.environ[PII_KEY_ENV] = key_file.read_text().strip()
 
 
 def release_dbt_connection() -> None:
@@ -79,11 +67,12 @@ def dbt_log_file(warehouse: Path) -> Path:
 
 
 def dbt_args(command: str, warehouse: Path, dbt_vars: dict | None = None, select: str | None = None,
-             extra: list[str] | None = None) -> list[str]:
+             extra: list[str] | None = None, quiet: bool = False) -> list[str]:
     work = dbt_work_dir(warehouse)
-    # dbt's console log goes to the file only unless the user asked for detail (hotline -v); failures are
-    # reported by run_dbt itself, in one line that names the log file.
-    console = "info" if logging.getLogger().isEnabledFor(logging.INFO) else "none"
+    # dbt's console log goes to the file only unless the user asked for detail (hotline -v) and no one shows
+    # progress (``quiet``: the CLI renders dbt's events itself); failures are reported by run_dbt itself, in
+    # one line that names the log file.
+    console = "info" if logging.getLogger().isEnabledFor(logging.INFO) and not quiet else "none"
     # --log-level alone would also silence the file log that a failure message points to
     args = ["--log-level", console, "--log-level-file", "debug", command, "--project-dir", str(DBT_PROJECT_DIR),
             "--profiles-dir", str(DBT_PROJECT_DIR),
@@ -95,24 +84,67 @@ def dbt_args(command: str, warehouse: Path, dbt_vars: dict | None = None, select
     return args + (extra or [])
 
 
+#: ``progress(done, total, node_name, status)``: called once per finished dbt node (model, seed, data or unit test)
+Progress = Callable[[int, int, str, str], None]
+def progress_callback(progress: Progress) -> Callable:
+    """A dbt event callback (``dbtRunner(callbacks=[...])``) that calls ``progress`` once per finished node
+    (``NodeFinished``: models, seeds, data and unit tests; skipped ones too) with the number done so far and the
+    run's node count. The count is the one dbt announces (``ConcurrencyLine``), raised when more nodes start:
+    ``dbt build`` announces it without the unit tests it runs (and dbt 1.11's per-node totals count those
+    twice). dbt fires events from its worker threads; a failing ``progress`` never stops the build."""
+    lock = threading.Lock()
+    state = {"announced": 0, "started": set(), "finished": set()}
+
+    def on_event(msg) -> None:
+        name = msg.info.name
+        try:
+            if name == "ConcurrencyLine":
+                with lock:
+                    state["announced"] = int(msg.data.node_count or 0)
+            elif name in ("NodeStart", "NodeFinished"):
+                node = msg.data.node_info
+                if node.materialized == "ephemeral":  # compiled into other models: not run, not counted
+                    return
+                with lock:
+                    seen = state["started" if name == "NodeStart" else "finished"]
+                    if node.unique_id in seen:
+                        return
+                    seen.add(node.unique_id)
+                    state["started"].add(node.unique_id)
+                    if name == "NodeFinished":  # under the lock: the calls come in order of ``done``
+                        progress(len(state["finished"]), max(state["announced"], len(state["started"])),
+                                 node.node_name, msg.data.run_result.status or node.node_status)
+        except Exception:  # noqa: BLE001 - showing progress must never break a build
+            log.debug("progress callback failed on %s", name, exc_info=True)
+
+    return on_event
+
+
 def run_dbt(command: str, warehouse: Path, dbt_vars: dict | None = None, select: str | None = None,
-            extra: list[str] | None = None, raise_on_failure: bool = True) -> BuildResult:
+            extra: list[str] | None = None, raise_on_failure: bool = True,
+            progress: Progress | None = None) -> BuildResult:
     """``dbt <command>`` against ``warehouse``; the warehouse path reaches profiles.yml through the
-    environment."""
+    environment. ``progress(done, total, node_name, status)`` is called once per finished node (dbt's own
+    console log then stays off)."""
     from dbt.cli.main import dbtRunner  # imported late: dbt's import costs ~2 s
 
     warehouse = Path(warehouse).resolve()
     warehouse.parent.mkdir(parents=True, exist_ok=True)
-    ensure_pii_key(warehouse)
     os.environ["HOTLINE_WAREHOUSE"] = str(warehouse)
     # month/as_of go through the environment, other vars through --vars: dbt re-parses the whole project when
     # --vars change (dbt_project/macros/periods.sql)
     dbt_vars = dict(dbt_vars or {})
     period = {PERIOD_ENV[k]: str(dbt_vars.pop(k)) for k in list(dbt_vars) if k in PERIOD_ENV}
-    saved = {k: os.environ.get(k) for k in PERIOD_ENV.values()}
+    # dbt needs no secret: the ones this process holds are hidden from it (its logs, manifest and run results
+    # record what it sees)
+    saved = {k: os.environ.get(k) for k in (*PERIOD_ENV.values(), *HIDDEN_FROM_DBT)}
+    for k in HIDDEN_FROM_DBT:
+        os.environ.pop(k, None)
     os.environ.update(period)
     try:
-        res = dbtRunner().invoke(dbt_args(command, warehouse, dbt_vars, select, extra))
+        callbacks = [progress_callback(progress)] if progress is not None else []
+        res = dbtRunner(callbacks=callbacks).invoke(dbt_args(command, warehouse, dbt_vars, select, extra,
+                                                             quiet=progress is not None))
     finally:
         release_dbt_connection()
         for k, v in saved.items():
@@ -146,7 +178,7 @@ def run_dbt(command: str, warehouse: Path, dbt_vars: dict | None = None, select:
         hint = ""
         if "out of sync" in detail:  # on_schema_change='fail': a model's columns changed since the last build
             hint = (" (a model's columns changed since this warehouse was built, e.g. after an upgrade: "
-                    "rebuild it once with `hotline build --full-refresh`)")
+                    "rebuild it once with `hotline build --month YYYY-MM --full-refresh`)")
         raise BuildError(f"dbt {command} failed: {' '.join(detail.split())}{more}{hint}; "
                          f"details in {dbt_log_file(warehouse)}")
     return out
@@ -168,18 +200,21 @@ def nightly_vars(day: str) -> dict[str, str]:
     return {"month": day[:7], "as_of": f"{day} 23:59:59"}
 
 
-def build_nightly(warehouse: Path, day: str, full_refresh: bool = False) -> BuildResult:
+def build_nightly(warehouse: Path, day: str, full_refresh: bool = False,
+                  progress: Progress | None = None) -> BuildResult:
     """Staging and the facts (with their data tests) as of the end of export day ``day`` (YYYY-MM-DD): what
-    the nightly does after loading; the month's marts are built by :func:`build_month`."""
+    the nightly does after loading; the month's marts are built by :func:`build_month`. ``progress``: see
+    :func:`run_dbt`."""
     return run_dbt("build", warehouse, nightly_vars(day), select=NIGHTLY_SELECT,
-                   extra=NIGHTLY_FLAGS + (["--full-refresh"] if full_refresh else []))
+                   extra=NIGHTLY_FLAGS + (["--full-refresh"] if full_refresh else []), progress=progress)
 
 
 def build_month(warehouse: Path, month: str, as_of: str, select: str | None = None,
-                full_refresh: bool = False, unit_tests: bool = False) -> BuildResult:
+                full_refresh: bool = False, unit_tests: bool = False,
+                progress: Progress | None = None) -> BuildResult:
     """Seeds, models and data tests for one month as of a cut-off (``unit_tests``: dbt's unit tests too).
     ``full_refresh`` rebuilds the incremental models from raw (after a model's columns changed, a new
-    HOTLINE_PII_KEY or new department seeds)."""
+    HOTLINE_PII_KEY or new department seeds). ``progress``: see :func:`run_dbt`."""
     from hotline.coverage import preflight
     from hotline.warehouse import connect
 
@@ -191,4 +226,5 @@ def build_month(warehouse: Path, month: str, as_of: str, select: str | None = No
     finally:
         con.close()
     extra = ([] if unit_tests else NO_UNIT_TESTS) + (["--full-refresh"] if full_refresh else [])
-    return run_dbt("build", warehouse, {"month": month, "as_of": as_of}, select=select, extra=extra)
+    return run_dbt("build", warehouse, {"month": month, "as_of": as_of}, select=select, extra=extra,
+                   progress=progress)

@@ -1,12 +1,14 @@
 """The `hotline` command line: the same functions the Airflow DAGs call.
 
-User mistakes (a missing folder, a bad month, a busy warehouse, a failed check) end with one line on stderr and
-exit status 2 (1 for a failed check), never a traceback.
+User mistakes (a missing folder, a bad month, a busy warehouse, a failed check, a missing or bad option) end with
+one line on stderr starting with "error:" and the exit status of :data:`EXIT_STATUS`, never a traceback.
 """
 from __future__ import annotations
 
 import logging
+import math
 import sys
+import traceback
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Optional
@@ -15,18 +17,88 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Column
+from typer.core import TyperGroup
 
 from hotline import paths
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="12345 hotline warehouse: generate → load → build → validate → publish.")
+#: the exit statuses of every command (README.md's CLI section has the same table)
+EXIT_STATUS = {
+    0: "ok",
+    1: "checks failed, a build failed, the request was refused (a month the exports cannot answer, a month that "
+       "is not built or not published), or load/nightly/run rejected an export (the others are loaded)",
+    2: "usage error: a missing or bad option (month, day, cut-off, number), a missing folder or file, an unknown "
+       "figure key, a decision without --reason",
+    3: "internal error (a bug: please report it; `hotline -v …` also prints the traceback)",
+    130: "interrupted",
+}
 out = Console()
 err = Console(stderr=True)
+
+
+def _error_line(message: str) -> None:
+    """One line on stderr: ``error: …`` (a message's line breaks become spaces)."""
+    text = " ".join(str(message).splitlines()) or "unknown error"
+    err.print(f"[bold red]error:[/] {escape(text)}", highlight=False, soft_wrap=True, emoji=False)
+
+
+class HotlineGroup(TyperGroup):
+    """The ``hotline`` command group: click's own usage errors (a missing --month, an unknown option, a value
+    that is not a number) and unexpected exceptions end with one ``error:`` line and :data:`EXIT_STATUS` too."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        try:
+            rv = super().main(args=args, prog_name=prog_name, complete_var=complete_var, standalone_mode=False,
+                              **extra)
+            code = rv if isinstance(rv, int) else 0  # typer.Exit(n) and --help return their status
+        except typer.TyperException as e:  # click's ClickException, UsageError, BadParameter, …
+            code = e.exit_code if isinstance(getattr(e, "exit_code", None), int) else 2
+            if type(e).__name__ != "NoArgsIsHelpError":  # that one has printed the help already
+                ctx = getattr(e, "ctx", None)
+                hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+                _error_line(e.format_message() + hint)
+        except typer.Abort:
+            err.print("interrupted")
+            code = 130
+        except Exception as e:  # noqa: BLE001 - a bug: one line (the traceback with -v), never a bare traceback
+            if logging.getLogger().isEnabledFor(logging.INFO):
+                traceback.print_exc()
+            _error_line(f"unexpected {type(e).__name__}: {e} — this is a bug, please report it "
+                        "(`hotline -v …` prints the traceback)")
+            code = 3
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, cls=HotlineGroup,
+                  help="12345 hotline warehouse: generate → load → build → validate → publish.",
+                  epilog="Exit status: " + "; ".join(f"{k} {v}" for k, v in EXIT_STATUS.items()) + ".")
 
 DumpsOpt = typer.Option(None, "--dumps", help="Folder of daily exports (default data/dumps or $HOTLINE_DUMPS).")
 WarehouseOpt = typer.Option(None, "--warehouse", help="DuckDB file (default data/warehouse.duckdb or $HOTLINE_WAREHOUSE).")
 OutOpt = typer.Option(None, "--out", help="Publication folder (default publish/ or $HOTLINE_PUBLISH).")
-MonthOpt = typer.Option("2024-11", "--month", help="Month to report, YYYY-MM.")
+
+
+def _month_value(value: Optional[str]) -> Optional[str]:
+    """--month: a month of the calendar (0001-01 … 9999-11: its successor must exist too), ASCII digits."""
+    if value is None:
+        return value
+    from hotline.periods import BadPeriod, month_bounds
+
+    try:
+        if not value.isascii():
+            raise ValueError
+        month_bounds(value)
+    except BadPeriod as e:
+        raise typer.BadParameter(str(e)) from None
+    except ValueError:
+        raise typer.BadParameter(f"month must look like 2024-11, got {value!r}") from None
+    return value
+
+
+MonthOpt = typer.Option(..., "--month", metavar="YYYY-MM", help="Month to report, YYYY-MM (required).",
+                        show_default=False, callback=_month_value)
 AsOfOpt = typer.Option(None, "--as-of", help='Cut-off "YYYY-MM-DD HH:MM" Asia/Shanghai (default: the 12th of the next month, 10:00).')
 AcceptDayOpt = typer.Option(None, "--accept-missing-day", metavar="YYYY-MM-DD",
                             help="Publish although this export day is missing (repeatable; needs --reason; recorded "
@@ -60,11 +132,14 @@ def _user_errors() -> tuple[type[BaseException], ...]:
 
     from hotline.errors import HotlineError
 
-    kinds: list[type[BaseException]] = [UserError, HotlineError, BadPeriod, OutsideCalendar, FileNotFoundError,
-                                        NotADirectoryError, PermissionError]
+    # OSError: a path that is a file instead of a folder or the reverse, no permission, a full disk
+    kinds: list[type[BaseException]] = [UserError, HotlineError, BadPeriod, OutsideCalendar, OSError]
     for mod, name in [("hotline.generate", "SpecError"), ("hotline.load", "LoadError"),
                       ("hotline.warehouse", "WarehouseBusy"), ("hotline.build", "BuildError"),
-                      ("hotline.gate", "GateFailed"), ("hotline.publish", "PublishError")]:
+                      ("hotline.gate", "GateFailed"), ("hotline.publish", "PublishError"),
+                      ("hotline.bulletin_text", "BulletinParseError"),
+                      # a warehouse path that is a folder or not a DuckDB file
+                      ("duckdb", "IOException")]:
         try:
             kinds.append(getattr(__import__(mod, fromlist=[name]), name))
         except (ImportError, AttributeError):
@@ -80,13 +155,44 @@ def friendly_errors():
         err.print("interrupted")
         raise typer.Exit(130)
     except _user_errors() as e:  # noqa: B030 - computed tuple of exception types
-        err.print(f"[bold red]error:[/] {escape(str(e))}", highlight=False, soft_wrap=True)
+        _error_line(str(e))
         raise typer.Exit(getattr(e, "code", 2) if isinstance(getattr(e, "code", None), int) else 2)
 
 
 def _progress() -> Progress:
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                     console=err, transient=True, disable=not err.is_terminal)
+
+
+@contextmanager
+def _dbt_progress(description: str):
+    """A dbt build's progress, node by node (models, seeds, tests), on stderr: a bar on a terminal and, with -v,
+    one plain line per finished node; never dbt's own log lines. Yields the ``progress`` callback of
+    ``hotline.build.run_dbt``."""
+    verbose = logging.getLogger().isEnabledFor(logging.INFO)
+    bar = Progress(TextColumn("{task.description}"), BarColumn(bar_width=24), MofNCompleteColumn(),
+                   TimeElapsedColumn(), TextColumn("{task.fields[node]}",
+                                                   table_column=Column(no_wrap=True, overflow="ellipsis", ratio=1)),
+                   console=err, transient=True, disable=not err.is_terminal, expand=True)
+    with bar:
+        task = bar.add_task(description, total=None, node="parsing the project")
+
+        def progress(done: int, total: int, node: str, status: str) -> None:
+            bar.update(task, completed=done, total=total, node=f"{status} {node}")
+            if verbose:
+                err.print(f"{done}/{total} {status} {node}", markup=False, highlight=False, soft_wrap=True,
+                          emoji=False)
+
+        yield progress
+
+
+def _fail_if_rejected(report, then: str) -> None:
+    """Exit status 1 (after everything else ran) when the load rejected an export: one line naming them."""
+    rejected = [f.file_name for f in report.files if f.status == "rejected"]
+    if rejected:
+        more = f" (+{len(rejected) - 5} more)" if len(rejected) > 5 else ""
+        raise UserError(f"{len(rejected)} of {len(report.files)} exports rejected ({', '.join(rejected[:5])}{more}); "
+                        f"{then}", code=1)
 
 
 def _dumps(d: Optional[Path]) -> Path:
@@ -98,21 +204,43 @@ def _warehouse(w: Optional[Path]) -> Path:
 
 
 def _out(o: Optional[Path]) -> Path:
-    return o or paths.default_publish_dir()
+    """The publication folder; an interrupted publication there is completed or rolled back first (every
+    command that reads or changes the folder resolves it here, before doing anything else)."""
+    folder = o or paths.default_publish_dir()
+    if folder.is_dir():
+        from hotline.publish.release import recover
+
+        for line in recover(folder):
+            err.print(f"[yellow]recovered[/] {escape(str(folder))}: {escape(line)}", highlight=False)
+    return folder
+
+
+def _version(value: bool) -> None:
+    if value:
+        from hotline.publish import code_version
+
+        out.print(f"hotline {code_version()}", highlight=False)
+        raise typer.Exit()
 
 
 @app.callback()
-def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progress details.")) -> None:
+def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progress details (a line per dbt node)."),
+         version: bool = typer.Option(False, "--version", is_eager=True, callback=_version,
+                                      help="Print the version (and git commit) and exit.")) -> None:
     level = logging.INFO if verbose else logging.WARNING
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger().setLevel(level)  # also when a host process configured logging before (basicConfig is then a no-op)
+
+
+#: generate --scale's upper bound (a megacity is about 430; the bound keeps a typo from filling the disk for hours)
+MAX_SCALE = 10_000
 
 
 @app.command()
 def generate(
     dumps: Optional[Path] = DumpsOpt,
     spec: Optional[Path] = typer.Option(None, "--spec", help="Target specification YAML (default: Golmud, 2024-11)."),
-    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (default: the spec's)."),
+    seed: Optional[int] = typer.Option(None, "--seed", min=0, help="Random seed (default: the spec's)."),
     scale: Optional[float] = typer.Option(None, "--scale", help="Volume multiplier (about 430 gives a megacity's 60,000 contacts a day)."),
     fault: Optional[list[str]] = typer.Option(
         None, "--fault", metavar="NAME[=VALUE]",
@@ -125,6 +253,9 @@ def generate(
         from hotline.generate import DEFAULT_SPEC, generate as gen
         from hotline.generate.faults import parse_fault
 
+        if scale is not None and not (math.isfinite(scale) and 0 < scale <= MAX_SCALE):
+            raise UserError(f"--scale must be a number above 0 and at most {MAX_SCALE} (about 430 gives a "
+                            f"megacity), got {scale}")
         target = _dumps(dumps)
         faults = [parse_fault(f) for f in fault or []]
         with _progress() as bar:
@@ -151,9 +282,11 @@ def _summary_text(summary) -> str:
 def load(dumps: Optional[Path] = DumpsOpt, warehouse: Optional[Path] = WarehouseOpt,
          out_dir: Optional[Path] = OutOpt) -> None:
     """Load every new or re-delivered export from --dumps into the warehouse's raw layer (and warn when a
-    re-delivery touches a month published in --out)."""
+    re-delivery touches a month published in --out). Exit status 1 when an export was rejected (the others are
+    loaded)."""
     with friendly_errors():
-        _load(_dumps(dumps), _warehouse(warehouse), _out(out_dir))
+        report = _load(_dumps(dumps), _warehouse(warehouse), _out(out_dir))
+        _fail_if_rejected(report, "the others are loaded: fix and deliver the rejected ones again")
 
 
 def _warn_touched(warehouse: Path, out_dir: Path) -> None:
@@ -189,7 +322,8 @@ def _load(dumps: Path, warehouse: Path, out_dir: Optional[Path] = None):
     quarantined = sum(f.rows_quarantined for f in report.files)
     parts = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
     out.print(f"{len(report.files)} exports ({parts}); {rows} rows loaded, {quarantined} quarantined → {warehouse}")
-    if out_dir is not None and report.by_status("replaced"):
+    # a re-delivery, or a late day (one accepted as missing, say), may touch a published month
+    if out_dir is not None and (report.by_status("replaced") or report.by_status("loaded")):
         _warn_touched(warehouse, out_dir)
     return report
 
@@ -215,8 +349,9 @@ def _build(warehouse: Path, month: str, as_of: Optional[str], full_refresh: bool
     month, cutoff = resolve(month, as_of)
     if not warehouse.exists():
         raise UserError(f"warehouse {warehouse} does not exist: run `hotline load` first")
-    with err.status(f"dbt build for {month} as of {cutoff}"):
-        result = build_month(warehouse, month, cutoff, full_refresh=full_refresh, unit_tests=unit_tests)
+    with _dbt_progress(f"building {month}") as progress:
+        result = build_month(warehouse, month, cutoff, full_refresh=full_refresh, unit_tests=unit_tests,
+                             progress=progress)
     ok = sum(1 for r in result.results if r["status"] in ("success", "pass"))
     out.print(f"built {month} as of {cutoff}: {ok} models/tests passed, {len(result.results) - ok} other")
     return month, cutoff
@@ -229,14 +364,15 @@ def nightly(dumps: Optional[Path] = DumpsOpt, warehouse: Optional[Path] = Wareho
                                               "23:59:59); it must be in force after loading (default: the newest "
                                               "export day in force).")) -> None:
     """The nightly increment (what the hotline_nightly DAG does): load every new or re-delivered export, then
-    build staging and the facts as of the end of the day, with their data tests (not the month's marts)."""
+    build staging and the facts as of the end of the day, with their data tests (not the month's marts). Exit
+    status 1 at the end when an export was rejected (the others are loaded and built)."""
     with friendly_errors():
         from hotline.build import build_nightly
         from hotline.periods import parse_day
 
         w = _warehouse(warehouse)
-        wanted = parse_day(day) if day else None
-        _load(_dumps(dumps), w, _out(out_dir))
+        wanted = parse_day(day) if day is not None else None  # an empty --day is a mistake, not the default
+        report = _load(_dumps(dumps), w, _out(out_dir))
         in_force = _export_days_in_force(w)
         if not in_force:
             raise UserError(f"no export is in force in {w}: nothing to build")
@@ -244,11 +380,12 @@ def nightly(dumps: Optional[Path] = DumpsOpt, warehouse: Optional[Path] = Wareho
             raise UserError(f"the export of {wanted} is not in force in {w} (newest: {in_force[-1]}): deliver it "
                             "or pass another --day")
         d = wanted or in_force[-1]
-        with err.status(f"dbt build of staging + facts as of {d} 23:59:59"):
-            result = build_nightly(w, d)
+        with _dbt_progress(f"building to {d}") as progress:
+            result = build_nightly(w, d, progress=progress)
         ok = sum(1 for r in result.results if r["status"] in ("success", "pass"))
         out.print(f"built staging + facts as of {d} 23:59:59: {ok} models/tests passed, "
                   f"{len(result.results) - ok} other")
+        _fail_if_rejected(report, "the others are loaded and built")
 
 
 def _export_days_in_force(warehouse: Path) -> list[str]:
@@ -267,14 +404,22 @@ def validate(warehouse: Optional[Path] = WarehouseOpt, month: str = MonthOpt, as
              accept_unknown_department: Optional[list[str]] = AcceptDepartmentOpt,
              reason: Optional[str] = ReasonOpt) -> None:
     """Run the publication gate on the built month (no publication): every check with its severity, status and
-    subject."""
+    subject. A month whose marts are not built (for this cut-off) is refused in one line."""
     with friendly_errors():
         from hotline.gate import run_gate
         from hotline.periods import resolve
+        from hotline.publish import _check_built_for
+        from hotline.warehouse import connect
 
         month, cutoff = resolve(month, as_of)
         decisions = _decisions(accept_missing_day, accept_unknown_department, reason)
-        report = run_gate(_warehouse(warehouse), month, cutoff, publish_dir=_out(out_dir), decisions=decisions)
+        con = connect(_warehouse(warehouse), read_only=True)
+        try:
+            _check_built_for(con, month, cutoff)  # the same refusal as `hotline publish`
+            report = run_gate(_warehouse(warehouse), month, cutoff, publish_dir=_out(out_dir), decisions=decisions,
+                              con=con)
+        finally:
+            con.close()
         _print_gate(report)
         if not report.success:
             raise UserError(f"{report.failed_count} of {len(report.checks)} checks failed for {month}", code=1)
@@ -338,21 +483,27 @@ def run(dumps: Optional[Path] = DumpsOpt, warehouse: Optional[Path] = WarehouseO
         accept_missing_day: Optional[list[str]] = AcceptDayOpt,
         accept_unknown_department: Optional[list[str]] = AcceptDepartmentOpt,
         reason: Optional[str] = ReasonOpt) -> None:
-    """load → build → validate → publish in one go."""
+    """load → build → validate → publish in one go. Exit status 1 at the end when an export was rejected (the
+    others are loaded, and the month is built and published without it)."""
     with friendly_errors():
+        from hotline.periods import resolve
+
+        resolve(month, as_of)  # a bad --month or --as-of is refused before anything is loaded
         decisions = _decisions(accept_missing_day, accept_unknown_department, reason)
         w, o = _warehouse(warehouse), _out(out_dir)
-        _load(_dumps(dumps), w, o)
+        report = _load(_dumps(dumps), w, o)
         m, cutoff = _build(w, month, as_of)
         _publish(w, m, cutoff, o, decisions)
+        _fail_if_rejected(report, "the others are loaded, and the month is built and published without them")
 
 
 @app.command()
 def explain(figure_key: str = typer.Argument(..., help="Figure key, e.g. work_orders.closure_rate_pct or "
                                              "departments.市公安局.closed"),
             month: str = MonthOpt, out_dir: Optional[Path] = OutOpt,
-            limit: int = typer.Option(20, "--limit", help="Ticket ids to print per role (0 = all).")) -> None:
-    """Print the ticket ids behind a published figure's numerator and denominator."""
+            limit: int = typer.Option(20, "--limit", min=0, help="Ticket ids to print per role (0 = all).")) -> None:
+    """Print the ticket ids behind a published figure's numerator and denominator. An unknown figure key is a
+    usage error (exit 2, with the keys close to it); a month that is not published is refused (exit 1)."""
     with friendly_errors():
         from hotline.periods import parse_month
         from hotline.publish.evidence import explain as explain_figure
@@ -375,11 +526,17 @@ def audit_bulletin(file: Path = typer.Argument(..., help="A bulletin in the refe
         from hotline.audit import audit_bulletin_file
         from hotline.periods import parse_month
 
-        findings = audit_bulletin_file(file, _out(out_dir) / parse_month(month))
+        publication = _out(out_dir) / parse_month(month)
+        if file.is_dir():
+            raise UserError(f"{file} is a folder, not a bulletin file")
+        try:
+            findings = audit_bulletin_file(file, publication)
+        except UnicodeDecodeError as e:
+            raise UserError(f"{file} is not UTF-8 text ({e.reason} at byte {e.start})") from None
         for f in findings:
             out.print(f"[{f.kind}] {f.key}: printed {f.printed}, expected {f.expected} — {f.message}",
                       markup=False, highlight=False, soft_wrap=True)
-        out.print(f"{len(findings)} findings in {file}")
+        out.print(f"{len(findings)} findings in {file}", markup=False, highlight=False, soft_wrap=True)
         if findings:
             raise typer.Exit(1)
 
@@ -408,6 +565,36 @@ def calendar(write_seed: bool = typer.Option(False, "--write-seed", help="Regene
         cal = workdays.calendar()
         ranges = ", ".join(f"{a} … {b}" for a, b in cal.covered_ranges())
         out.print(f"the working-day calendar covers {ranges}; {target.name} is up to date", highlight=False)
+
+
+@app.command()
+def unpublish(month: str = typer.Option(..., "--month", metavar="YYYY-MM", callback=_month_value, show_default=False,
+                                        help="The published month to withdraw, YYYY-MM."),
+              out_dir: Optional[Path] = OutOpt,
+              reason: Optional[str] = typer.Option(None, "--reason", help="Why (required; recorded).")) -> None:
+    """Withdraw a mistaken publication: the month's link goes (its releases stay for the auditors), the BI file
+    no longer holds it, and the withdrawal is logged with its reason."""
+    with friendly_errors():
+        from hotline.periods import parse_month
+        from hotline.publish import unpublish_month
+
+        m, o = parse_month(month), _out(out_dir)
+        release = unpublish_month(o, m, reason or "")
+        out.print(f"withdrew {m} (release {release}) from {o}; its release stays in {o / '.releases' / m}")
+
+
+@app.command()
+def rekey(warehouse: Optional[Path] = WarehouseOpt) -> None:
+    """Rotate the phone pseudonymization key: every pseudonym of the raw layer is recomputed with the new key
+    (HOTLINE_PII_KEY), given the current one (HOTLINE_PII_KEY_OLD). Then run `hotline build --month YYYY-MM --full-refresh`."""
+    with friendly_errors():
+        from hotline import secrets
+        from hotline.load.pseudonyms import rekey as rekey_raw
+
+        w = _warehouse(warehouse)
+        n = rekey_raw(w, secrets.pii_key(secrets.OLD_KEY_ENV), secrets.pii_key())
+        out.print(f"re-pseudonymized {n} rows of {w} with the new key; now run `hotline build --month YYYY-MM "
+                  "--full-refresh` (and keep only the new key)")
 
 
 def entrypoint() -> None:  # pragma: no cover - console script
