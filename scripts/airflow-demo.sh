@@ -35,6 +35,7 @@ export AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT="${AIRFLOW_WORKER_LOG_PORT:-8798
 export AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT="${AIRFLOW_TRIGGER_LOG_PORT:-8799}"
 export HOTLINE_RETRY_DELAY_S="${HOTLINE_RETRY_DELAY_S:-10}"
 mkdir -p "$AIRFLOW_HOME"
+chmod 700 "$AIRFLOW_HOME"  # its airflow.cfg holds the generated Fernet key and JWT secret
 
 step() { printf '\n==> %s\n' "$*"; }
 t0=$SECONDS

@@ -3,6 +3,11 @@ session) on a fresh PostgreSQL database with the LocalExecutor; the monthly DAG 
 through the public REST API (v2, JWT from POST /auth/token) and must succeed, each task in its own process,
 serialized by the hotline_duckdb pool.
 
+Security, checked on the running processes: the API refuses requests without a token (or with a forged one) and
+does not expose the configuration; every socket the Airflow processes listen on is on 127.0.0.1 (like
+scripts/airflow-local.sh, the scheduler and the triggerer run without their log servers, which would listen on
+every interface).
+
 The warehouse is prepared beforehand through the Python functions (generate → load_folder), so the DAG run
 does the marts, the gate and the publication. Everything started here is stopped (process groups) and the
 database dropped, whatever happens.
@@ -33,6 +38,9 @@ pytestmark = [pytest.mark.airflow, pytest.mark.slow]
 PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
 DAG_ID = "hotline_monthly_bulletin"
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
+# as in scripts/airflow-local.sh: Airflow's log servers bind every interface, with no setting to change it
+COMPONENT_ARGS = {"scheduler": ["--skip-serve-logs"], "triggerer": ["--skip-serve-logs"]}
+LOOPBACK = {"127.0.0.1", "::1"}
 
 
 def _in_ci() -> bool:
@@ -105,6 +113,35 @@ def _stop(procs: dict[str, subprocess.Popen]) -> None:
         p.wait(timeout=10)
 
 
+def _listening(procs: dict[str, subprocess.Popen]) -> dict[tuple[str, int], str]:
+    """(address, port) -> owner of every listening TCP socket of the components, their descendants and whatever
+    else is in their process groups."""
+    import psutil
+
+    groups = {p.pid: c for c, p in procs.items()}
+    family: dict[int, str] = {}
+    for c, p in procs.items():
+        try:
+            family.update({q.pid: c for q in [psutil.Process(p.pid), *psutil.Process(p.pid).children(recursive=True)]})
+        except psutil.NoSuchProcess:
+            pass
+    for q in psutil.process_iter():
+        try:
+            if (pgid := os.getpgid(q.pid)) in groups:
+                family.setdefault(q.pid, groups[pgid])
+        except (ProcessLookupError, psutil.NoSuchProcess):
+            pass
+    found = {}
+    for pid, c in family.items():
+        try:
+            for conn in psutil.Process(pid).net_connections(kind="tcp"):
+                if conn.status == psutil.CONN_LISTEN:
+                    found[(conn.laddr.ip, conn.laddr.port)] = f"{c} (pid {pid})"
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            pass
+    return found
+
+
 def _tail(path: Path, n: int = 40) -> str:
     try:
         return "\n".join(path.read_text(errors="replace").splitlines()[-n:])
@@ -128,7 +165,9 @@ def test_monthly_dag_runs_under_the_real_scheduler(database, default_dumps, tmp_
     home.mkdir()
     port = free_port()
     user, password = "e2e", secrets.token_urlsafe(12)
-    (home / "passwords.json").write_text(json.dumps({user: password}))
+    pwfile = home / "passwords.json"
+    pwfile.touch(mode=0o600)
+    pwfile.write_text(json.dumps({user: password}))
     manifest = shared_manifest(tmp_path_factory.getbasetemp())
     env = airflow_env(
         home,
@@ -142,7 +181,7 @@ def test_monthly_dag_runs_under_the_real_scheduler(database, default_dumps, tmp_
         AIRFLOW__API_AUTH__JWT_SECRET=secrets.token_hex(32),
         AIRFLOW__API__SECRET_KEY=secrets.token_hex(32),
         AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS=f"{user}:admin",
-        AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE=str(home / "passwords.json"),
+        AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE=str(pwfile),
         AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL="5",
         AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK="False",
         HOTLINE_WAREHOUSE=str(warehouse), HOTLINE_PUBLISH=str(publish), HOTLINE_DUMPS=str(dumps),
@@ -159,7 +198,7 @@ def test_monthly_dag_runs_under_the_real_scheduler(database, default_dumps, tmp_
     try:
         for c in COMPONENTS:
             out = open(logs / f"{c}.log", "w")  # noqa: SIM115 - closed with the process
-            procs[c] = subprocess.Popen([AIRFLOW, c], env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
+            procs[c] = subprocess.Popen([AIRFLOW, c, *COMPONENT_ARGS.get(c, [])], env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
                                         stdin=subprocess.DEVNULL, start_new_session=True)
         diag = lambda: "\n".join(f"--- {c}\n{_tail(logs / f'{c}.log')}" for c in COMPONENTS)  # noqa: E731
 
@@ -180,6 +219,17 @@ def test_monthly_dag_runs_under_the_real_scheduler(database, default_dumps, tmp_
         status, body = api.call("POST", "/auth/token", {"username": user, "password": password}, auth=False)
         assert status in (200, 201), (status, body)
         api.token = body["access_token"]
+        # --- the API needs a login: no token, a forged token or a wrong password are refused
+        status, body = api.call("GET", "/api/v2/dags", auth=False)
+        assert status in (401, 403), f"GET /api/v2/dags without a token: {status} {body}"
+        forged = Api(api.base)
+        forged.token = "eyJhbGciOiJIUzUxMiJ9.eyJzdWIiOiJlMmUifQ.forged"
+        assert forged.call("GET", "/api/v2/dags")[0] in (401, 403)
+        assert api.call("POST", "/auth/token", {"username": user, "password": password + "x"}, auth=False)[0] \
+            in (401, 403)
+        status, body = api.call("GET", "/api/v2/dags")
+        assert status == 200, (status, body)
+        assert api.call("GET", "/api/v2/config")[0] == 403, "the configuration must not be exposed"
         wait_for(f"{DAG_ID} to be parsed", lambda: api.call("GET", f"/api/v2/dags/{DAG_ID}")[0] == 200, 180)
 
         status, body = api.call("PATCH", f"/api/v2/dags/{DAG_ID}", {"is_paused": False})
@@ -200,6 +250,10 @@ def test_monthly_dag_runs_under_the_real_scheduler(database, default_dumps, tmp_
         assert state == "success", f"{states}\n{diag()}"
         assert states == dict.fromkeys(["plan", "check_raw_coverage", "build_marts", "gate", "publish"], "success")
         assert (publish / "2024-11").exists() and any((publish / "2024-11").iterdir())
+        # --- every listening socket of every Airflow process (up for minutes by now) is on loopback
+        listening = _listening(procs)
+        assert ("127.0.0.1", port) in listening, listening
+        assert {a: o for a, o in listening.items() if a[0] not in LOOPBACK} == {}, listening
         print(f"e2e: setup {t_ready - t0:.0f} s, start + trigger {t_triggered - t_ready:.0f} s, "
               f"run {time.monotonic() - t_triggered:.0f} s")
     finally:
