@@ -16,6 +16,9 @@ fault knobs, hotline.generate.faults), end to end through the same functions the
 """
 from __future__ import annotations
 
+import csv
+import hashlib
+import io
 import json
 import shutil
 from pathlib import Path
@@ -27,7 +30,7 @@ from hotline.build import build_month
 from hotline.checks import Decisions
 from hotline.cli import app
 from hotline.errors import Refused
-from hotline.gate import GateFailed
+from hotline.gate import GateFailed, run_gate
 from hotline.generate import generate
 from hotline.generate.faults import apply_fault
 from hotline.load import load_folder
@@ -99,7 +102,7 @@ def test_a_missing_day_fails_the_month_naming_the_day(missing_day):
     assert check["severity"] == "fail" and check["subject"] == {"kind": "days", "count": 1, "items": ["2024-11-15"]}
 
 
-def test_the_cli_refuses_a_missing_day_and_publishes_it_only_as_a_recorded_decision(missing_day):
+def test_the_cli_refuses_a_missing_day_and_publishes_it_only_as_a_recorded_decision(missing_day, default_dumps):
     work, warehouse, _ = missing_day
     out = work / "publish-cli"
     args = ["publish", "--warehouse", str(warehouse), "--month", MONTH, "--as-of", AS_OF[:16], "--out", str(out)]
@@ -121,6 +124,13 @@ def test_the_cli_refuses_a_missing_day_and_publishes_it_only_as_a_recorded_decis
     md = (month / "bulletin.md").read_text(encoding="utf-8")
     annex = md[md.index("附件：数据质量说明"):]
     assert "2024-11-15" in annex and reason in annex
+    # the day arrives after all: the published month's inputs changed, and the load says so
+    dumps = work / "dumps"
+    for f in default_dumps.glob("hotline_20241115*"):
+        shutil.copy(f, dumps / f.name)
+    res = CliRunner().invoke(app, ["load", "--dumps", str(dumps), "--warehouse", str(warehouse), "--out", str(out)])
+    assert res.exit_code == 0 and "warning" in res.output and "2024-11" in res.output, res.output
+    assert "2024-11-15" in res.output and "--restate" in res.output
 
 
 # ------------------------------------------------------------------------------------------ hostile rows
@@ -297,31 +307,135 @@ def test_unknown_lead_departments_fail_the_month_naming_them(county):
     assert bad[0].subject.count == len(names) >= 10
 
 
-def test_a_second_city_equals_the_independent_recomputation(county, monkeypatch):
+def test_a_second_city_equals_the_spec_and_the_independent_recomputation(county, monkeypatch):
     from hotline.generate import load_spec
 
     work, warehouse, summary = county
-    monkeypatch.setenv("HOTLINE_UNKNOWN_LEAD_WORK_ORDERS_MAX", "100000")  # the deployment allows them: a warning
-    result = publish_month(warehouse, COUNTY_MONTH, COUNTY_AS_OF, work / "publish")
+    names = sorted({i["name"] for i in publish_refusal(county).subject.items})
+    # the deployment's threshold: within it the unknown leads are a warning, not a failure
+    monkeypatch.setenv("HOTLINE_UNKNOWN_LEAD_WORK_ORDERS_MAX", "100000")
+    report = run_gate(warehouse, COUNTY_MONTH, COUNTY_AS_OF)
+    assert report.success and _warned(report) == {"lead departments are in the directory"}
+    monkeypatch.delenv("HOTLINE_UNKNOWN_LEAD_WORK_ORDERS_MAX")
+    # or the operator accepts them by name (whitespace as typed does not matter), recorded
+    decisions = Decisions(unknown_departments=tuple(n[:2] + " " + n[2:] for n in names), reason="新县，目录待建")
+    result = publish_month(warehouse, COUNTY_MONTH, COUNTY_AS_OF, work / "publish", decisions=decisions)
     month = work / "publish" / COUNTY_MONTH
-    checks = _checks(_report(month))
-    assert checks["lead departments are in the directory"]["status"] == "warn"
+    manifest = json.loads((month / "manifest.json").read_text(encoding="utf-8"))
+    assert len(manifest["decisions"]) == len(names) and manifest["decisions"][0]["reason"] == "新县，目录待建"
+    accepted = _checks(_report(month))["lead departments accepted although not in the directory"]
+    assert accepted["status"] == "warn" and {i["name"] for i in accepted["subject"]["items"]} == set(names)
     figures = _figures(month)
     _assert_equals_oracle(figures, recompute(work / "dumps", COUNTY_MONTH, COUNTY_AS_OF))
-    # whitespace never created a department: every name is a spec department or several of them typed
-    # together (co-departments separated by a space in a city without a directory)
+    # ground truth: every department of the spec has exactly its work orders, closed work orders, callbacks and
+    # satisfied callbacks; a stray space never moved one to a fragment. Co-departments typed with a space between
+    # them (a city without a directory cannot tell them from one name) are counted under the lead, as one name
+    # that starts with the lead's.
     spec = load_spec(COUNTY_SPEC)
-    known = sorted((d.name for d in spec.all_departments), key=len, reverse=True)
     stray = next(r for r in summary.faults if r.kind == "stray-spaces")
     assert stray.ticket_ids
-    for row in figures["departments"] + figures["satisfaction_by_department"]:
-        rest = row["name"]
-        if rest in ("其他单位", "未指定承办单位"):
-            continue
-        while rest:
-            head = next((k for k in known if rest.startswith(k)), None)
-            assert head, f"{row['name']!r} is not made of the county's departments"
-            rest = rest[len(head):]
+    known = sorted((d.name for d in spec.all_departments), key=len, reverse=True)
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        per_name = con.execute("""
+            select lead_department, count(*), count(*) filter (where is_closed) from marts.fct_work_orders
+            where received_month = ? group by 1""", [COUNTY_MONTH]).fetchall()
+        callbacks = con.execute("""
+            select lead_department, count(*), count(*) filter (where is_satisfied) from marts.fct_callbacks
+            where callback_month = ? and is_counted group by 1""", [COUNTY_MONTH]).fetchall()
+    finally:
+        con.close()
+
+    def by_lead(rows):
+        out: dict[str, list[int]] = {}
+        for name, a, b in rows:
+            lead = next(k for k in known if (name or "").startswith(k))  # a fragment would have no lead here
+            out.setdefault(lead, [0, 0])
+            out[lead][0] += a
+            out[lead][1] += b
+        return out
+
+    assert by_lead(per_name) == {d.name: [d.work_orders, d.closed] for d in spec.all_departments}
+    assert by_lead(callbacks) == {d.name: [d.callbacks, d.satisfied] for d in spec.all_departments if d.callbacks}
     # the 2023 calendar (National Day + Mid-Autumn, make-up days) gives the spec's overdue work orders
     assert figures["work_orders"]["overdue"] == len(spec.overdue) == len(figures["overdue_work_orders"])
     assert result.report.success
+
+
+def publish_refusal(county):
+    """The check that failed when the county's month was published without a decision."""
+    work, warehouse, _ = county
+    with pytest.raises(GateFailed) as failed:
+        publish_month(warehouse, COUNTY_MONTH, COUNTY_AS_OF, work / "refused")
+    return next(c for c in failed.value.report.checks if c.status == "fail")
+
+
+def _warned(report) -> set[str]:
+    return {c.name for c in report.warnings if c.suite == "departments" and c.name.startswith("lead")}
+
+
+def _redeliver_changing(dumps: Path, day: str, column: str, value: str) -> None:
+    """Deliver ``day`` again later, with ``column`` of its first row set to ``value``."""
+    path = dumps / f"hotline_{day.replace('-', '')}.csv"
+    rows = list(csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig"), newline="")))
+    rows[1][rows[0].index(column)] = value
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\r\n").writerows(rows)
+    data = b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8")
+    path.write_bytes(data)
+    manifest = path.with_name(path.stem + ".manifest.json")
+    doc = json.loads(manifest.read_text(encoding="utf-8"))
+    doc.update(sha256=hashlib.sha256(data).hexdigest(), exported_at="2025-01-20T10:00:00+08:00")
+    manifest.write_text(json.dumps(doc), encoding="utf-8")
+
+
+def test_a_redelivery_that_changes_no_figure_is_still_restated_explicitly(tmp_path, warehouse_copy, default_dumps):
+    """Inputs changed, figures did not (诉求内容 corrected): publishing is refused, a restatement records the new
+    inputs with no figure changed; it is not "nothing to restate"."""
+    out = tmp_path / "publish"
+    publish_month(warehouse_copy, MONTH, AS_OF, out)
+    dumps = _copy(default_dumps, tmp_path / "dumps")
+    _redeliver_changing(dumps, "2024-12-05", "诉求内容", "更正后的诉求内容")
+    load_folder(dumps, warehouse_copy)
+    build_month(warehouse_copy, MONTH, AS_OF)
+    with pytest.raises(Refused, match="2024-12-05 re-delivered"):
+        publish_month(warehouse_copy, MONTH, AS_OF, out)
+    result = publish_month(warehouse_copy, MONTH, AS_OF, out, restate="诉求内容更正")
+    assert result.restatement["figures_changed"] == []
+    assert [c["export_date"] for c in result.restatement["inputs_changed"]] == ["2024-12-05"]
+    con = duckdb.connect(str(warehouse_copy))
+    assert tasks_touched(out, con) == []  # the publication's inputs are the warehouse's again: no more alerts
+    con.close()
+    assert publish_month(warehouse_copy, MONTH, AS_OF, out).unchanged
+
+
+def tasks_touched(out: Path, con) -> list:
+    from hotline.publish import touched_publications
+
+    return touched_publications(out, con)
+
+
+def test_a_month_whose_exports_hold_no_contact_is_refused_up_front(tmp_path):
+    """Every export day of 2025-01 is in force (header only: nobody called) through the cut-off: no contacts."""
+    from datetime import date, timedelta
+
+    dumps = tmp_path / "dumps"
+    dumps.mkdir()
+    from hotline.contract import HEADERS
+
+    header = ("\ufeff" + ",".join(HEADERS) + "\r\n").encode()
+    d = date(2025, 1, 1)
+    while d <= date(2025, 2, 12):
+        name = f"hotline_{d:%Y%m%d}"
+        (dumps / f"{name}.csv").write_bytes(header)
+        (dumps / f"{name}.manifest.json").write_text(json.dumps({
+            "export_date": d.isoformat(), "row_count": 0, "sha256": hashlib.sha256(header).hexdigest(),
+            "exported_at": f"{d + timedelta(days=1)}T00:30:00+08:00"}), encoding="utf-8")
+        d += timedelta(days=1)
+    warehouse = tmp_path / "w.duckdb"
+    load_folder(dumps, warehouse)
+    res = CliRunner().invoke(app, ["build", "--warehouse", str(warehouse), "--month", "2025-01"])
+    assert res.exit_code == 1 and "2025-01 has no contacts" in res.output, res.output
+    report = run_gate(warehouse, "2025-01", "2025-02-12 10:00:00")
+    assert not report.success and [c.name for c in report.failed] == ["the exports can answer the month"]
+    assert "no contacts" in report.failed[0].subject.items[0]

@@ -2,7 +2,8 @@
 -- No silent "not overdue": every work order received in the bulletin month and dispatched by the cut-off has a
 -- 7-working-day due date. A row here is a work order whose rule needs a day the working-day calendar does not
 -- cover (calendar_gap_date): upgrade chinesecalendar and run `hotline calendar --write-seed`, or list that
--- year's holidays and make-up working days in seeds/calendar_overrides.csv (docs/calendar.md).
+-- year's holidays and make-up working days in seeds/calendar_overrides.csv (docs/calendar.md); then
+-- `hotline build --full-refresh`: work orders already built keep the due dates they were built with.
 select
     ticket_id,
     dispatch_date,

@@ -59,7 +59,7 @@ class Subject:
     def text_cn(self, limit: int = 10) -> str:
         """The subject for the bulletin's annex: ``3 件工单：HX…、HX…``."""
         shown = "、".join(_item_text_cn(i) for i in self.items[:limit])
-        more = f" 等" if self.count > min(limit, len(self.items)) else ""
+        more = " 等" if self.count > min(limit, len(self.items)) else ""
         label = f"{self.count} {KIND_CN.get(self.kind, self.kind)}"
         return f"{label}：{shown}{more}" if shown else label
 

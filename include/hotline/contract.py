@@ -70,6 +70,9 @@ TIMESTAMP_RE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 TICKET_ID_RE = re.compile(r"^HX\d{14}$")
 
+#: The bulletin's department-table row of work orders that have no department (yet): 未指定承办单位.
+NO_DEPARTMENT = "未指定承办单位"
+
 #: Separators an operator may type between several handling departments (whitespace also separates).
 DEPARTMENT_SEPARATORS = "、;；,，"
 

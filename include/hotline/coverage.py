@@ -54,11 +54,17 @@ def export_days_in_force(con) -> list[date]:
 
 def preflight(con, month: str, as_of: str) -> None:
     """Refuse up front, with the cause, a month that cannot be built right from the exports in force."""
-    loaded = con.execute("select count(*) from duckdb_tables() where schema_name = 'raw' "
-                         "and table_name = 'exports'").fetchone()[0]
-    days = export_days_in_force(con) if loaded else []
+    from hotline.load.schema import SCHEMA_VERSION
+
+    tables = {t for (t,) in con.execute("select table_name from duckdb_tables() where schema_name = 'raw'").fetchall()}
+    days = export_days_in_force(con) if "exports" in tables else []
     if not days:
         raise Refused(f"no export is in force in the warehouse: nothing to build for {month} (run `hotline load`)")
+    version = con.execute("select value from raw.layer_info where key = 'schema_version'").fetchone() \
+        if "layer_info" in tables else None
+    if version is None or version[0] != str(SCHEMA_VERSION):
+        raise Refused("the raw layer was written by an older loader (values not normalized, no timeline rules, "
+                      "pseudonyms made by dbt): move the warehouse away and load the exports again")
     cut_day, newest = _as_of_day(as_of), days[-1]
     start, nxt = month_bounds(month)
     of_month = [d for d in days if start <= d < nxt]
@@ -84,18 +90,18 @@ def completeness_checks(con, month: str, as_of: str, decisions: Decisions | None
     accepted = set(decisions.missing_days)
     checks: list[Check] = []
 
-    missing = [d for d in required if d not in in_force]
+    missing, prev_missing, no_previous_month = _missing(con, month, as_of)
     checks += _missing_checks(f"export days {required[0]} … {required[-1]} in force",
                               f"本月首日至截止日（{required[0]} 至 {required[-1]}）每日导出均已装载",
                               len(required), missing, decisions)
 
-    prev_missing = [d for d in previous if d not in in_force]
-    if len(prev_missing) == len(previous):
+    if no_previous_month:
+        # the warehouse starts with this month: the bulletin says so (上月无可比数据) instead of a change
         checks.append(Check.judged(
             SUITE, "previous month has exports", f"上月（{previous_month(month)}）无任何导出：环比显示为“上月无可比数据”",
             f"{len(previous)} export days", "none", False, severity="warn",
             subject=subject("days", [d.isoformat() for d in previous])))
-    else:
+    else:  # some of it is there (or some of its contacts are): a change from a partial month would be wrong
         checks += _missing_checks(f"export days of {previous_month(month)} in force (month-over-month)",
                                   "上月每日导出均已装载（环比所需）", len(previous), prev_missing, decisions)
     needless = sorted(accepted - {d.isoformat() for d in missing + prev_missing})
@@ -139,6 +145,16 @@ def completeness_checks(con, month: str, as_of: str, decisions: Decisions | None
     return checks
 
 
+def _previous_month_contacts(con, month: str, as_of: str) -> int:
+    """Contacts received in the previous month found in this month's exports (with no export of that month,
+    they would make a month-over-month change out of a few stray tickets)."""
+    start = month_bounds(month)[0]
+    return con.execute(f"""
+        select count(distinct "工单编号") from raw.ticket_rows
+        where _export_date between DATE '{start}' and DATE '{_as_of_day(as_of)}'
+          and "受理时间" like '{previous_month(month)}-%'""").fetchone()[0]
+
+
 def _missing_checks(name: str, description: str, n_days: int, missing: list[date],
                     decisions: Decisions) -> list[Check]:
     refused = [d.isoformat() for d in missing if d.isoformat() not in decisions.missing_days]
@@ -153,7 +169,18 @@ def _missing_checks(name: str, description: str, n_days: int, missing: list[date
     return checks
 
 
-def missing_days(con, month: str, as_of: str) -> list[str]:
-    """The export days from the month's first day through the cut-off's day that are not in force."""
+def _missing(con, month: str, as_of: str) -> tuple[list[date], list[date], bool]:
+    """The required days and the previous month's days that are not in force, and whether the previous month
+    is simply absent (no export of it, no contact of it: the warehouse starts with this month)."""
     in_force = set(export_days_in_force(con))
-    return [d.isoformat() for d in required_days(month, as_of) if d not in in_force]
+    previous = previous_month_days(month)
+    missing = [d for d in required_days(month, as_of) if d not in in_force]
+    prev_missing = [d for d in previous if d not in in_force]
+    absent = len(prev_missing) == len(previous) and not _previous_month_contacts(con, month, as_of)
+    return missing, prev_missing, absent
+
+
+def missing_days(con, month: str, as_of: str) -> list[str]:
+    """Every export day the month depends on that is not in force (what completeness_checks fails on)."""
+    missing, prev_missing, absent = _missing(con, month, as_of)
+    return [d.isoformat() for d in missing + ([] if absent else prev_missing)]

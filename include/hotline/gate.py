@@ -138,13 +138,19 @@ def run_gate(warehouse: Path, month: str, as_of: str, publish_dir: Path | None =
     publishes. ``decisions``: what the operator accepted (recorded in the report)."""
     import duckdb
 
-    from hotline.coverage import completeness_checks
-    from hotline.quality import dbt_test_checks, department_checks
+    from hotline.coverage import completeness_checks, preflight
+    from hotline.errors import Refused
+    from hotline.quality import calendar_checks, dbt_test_checks, department_checks
     from hotline.warehouse import connect
 
     expectations_dir = Path(expectations_dir or EXPECTATIONS_DIR)
     decisions = decisions or Decisions()
     report = GateReport(month=month, as_of=as_of, decisions=decisions.all())
+    if publish_dir is not None and Path(publish_dir).is_dir():  # the previous publication is read below
+        from hotline.publish.release import recover
+
+        for line in recover(Path(publish_dir)):
+            log.warning("%s: %s", publish_dir, line)
     # Great Expectations takes ~7 s of CPU to import: on the other core while DuckDB runs the checks' SQL
     warm = threading.Thread(target=import_gx, daemon=True)
     warm.start()
@@ -153,9 +159,17 @@ def run_gate(warehouse: Path, month: str, as_of: str, publish_dir: Path | None =
     try:
         suites = {n: _load_yaml(f"{n}.yml", expectations_dir, month, as_of)
                   for n in ("marts", "reconciliation", "rates")}
+        try:  # a month the exports cannot answer (no export of it, no contact, an old raw layer…) stops here
+            preflight(con, month, as_of)
+        except Refused as e:
+            report.checks.append(Check("completeness", "the exports can answer the month",
+                                       "导出数据可以回答本月（有本月导出、有来电、截止日已导出）", "yes", "no", "fail",
+                                       subject=subject("errors", [str(e)])))
+            return report
         report.checks += completeness_checks(con, month, as_of, decisions)
         report.checks += dbt_test_checks(con, month, as_of)
         report.checks += department_checks(con, month, decisions)
+        report.checks += calendar_checks(con, month)
         parts = (_mart_checks(con, month, as_of, suites["marts"])
                  + _reconciliation_checks(con, month, as_of, suites["reconciliation"], publish_dir)
                  + _rate_checks(con, month, as_of, suites["rates"]))

@@ -15,10 +15,12 @@ import json
 import os
 
 from hotline.checks import Check, Decision, Decisions, Subject, subject
+from hotline.contract import NO_DEPARTMENT
+from hotline.departments import squeeze
 from hotline.errors import HotlineError
 
 UNKNOWN_LEAD_MAX_ENV = "HOTLINE_UNKNOWN_LEAD_WORK_ORDERS_MAX"
-NO_DEPARTMENT = "未指定承办单位"
+DEPARTMENTS_LIMIT = 500
 
 
 def unknown_lead_threshold() -> int:
@@ -31,16 +33,16 @@ def unknown_lead_threshold() -> int:
 
 def department_checks(con, month: str, decisions: Decisions | None = None) -> list[Check]:
     decisions = decisions or Decisions()
-    m = month.replace("'", "")
-    unknown = con.execute(f"""
+    unknown = con.execute("""
         select department_name, bool_or(is_lead) as as_lead, count(*) filter (where is_lead) as lead_work_orders,
                count(*) as work_orders
         from marts.fct_work_order_departments
-        where received_month = '{m}' and not is_known_department
-        group by 1 order by lead_work_orders desc, work_orders desc, 1""").fetchall()
+        where received_month = ? and not is_known_department
+        group by 1 order by lead_work_orders desc, work_orders desc, 1""", [month]).fetchall()
     lead = [(n, w) for n, is_lead, w, _ in unknown if is_lead]
-    accepted = [(n, w) for n, w in lead if n in decisions.unknown_departments]
-    refused = [(n, w) for n, w in lead if n not in decisions.unknown_departments]
+    wanted = {squeeze(n) for n in decisions.unknown_departments}  # unknown names are whitespace-free
+    accepted = [(n, w) for n, w in lead if n in wanted]
+    refused = [(n, w) for n, w in lead if n not in wanted]
     limit = unknown_lead_threshold()
     over = sum(w for _, w in refused)
     # within the deployment's allowance the unknown leads are published and shown; above it, the month fails
@@ -54,16 +56,16 @@ def department_checks(con, month: str, decisions: Decisions | None = None) -> li
                             "经办人决定按原名计数的未登记主办单位", 0, sum(w for _, w in accepted), "fail",
                             subject=_departments(accepted))
                       .accept([Decision("accept_unknown_department", n, decisions.reason) for n, _ in accepted]))
-    needless = sorted(set(decisions.unknown_departments) - {n for n, _ in lead})
+    needless = sorted(n for n in decisions.unknown_departments if squeeze(n) not in {m for m, _ in lead})
     if needless:
         raise HotlineError(f"--accept-unknown-department {', '.join(needless)}: no work order of {month} has "
                            "that unknown lead department (nothing to accept)")
     co = [(n, w) for n, is_lead, _, w in unknown if not is_lead]
     checks.append(Check.judged("departments", "co-handling departments are in the directory",
                                "协办单位均已登记", 0, len(co), not co, severity="warn", subject=_departments(co)))
-    none = [t for (t,) in con.execute(f"""
-        select ticket_id from marts.fct_work_orders where received_month = '{m}' and lead_department is null
-        order by 1""").fetchall()]
+    none = [t for (t,) in con.execute("""
+        select ticket_id from marts.fct_work_orders where received_month = ? and lead_department is null
+        order by 1""", [month]).fetchall()]
     checks.append(Check.judged("departments", "work orders have a department",
                                f"截至时点尚无承办单位的工单（计入“{NO_DEPARTMENT}”）", 0, len(none), not none,
                                severity="warn", subject=subject("tickets", none)))
@@ -71,7 +73,48 @@ def department_checks(con, month: str, decisions: Decisions | None = None) -> li
 
 
 def _departments(rows: list[tuple[str, int]]) -> Subject:
-    return subject("departments", [{"name": n, "work_orders": w} for n, w in rows])
+    # every name an operator may have to add or accept is listed (a city has at most a few hundred)
+    return subject("departments", [{"name": n, "work_orders": w} for n, w in rows], limit=DEPARTMENTS_LIMIT)
+
+
+def calendar_checks(con, month: str) -> list[Check]:
+    """Due dates that fall in (or start from) a year only the local overrides cover: the 7-working-day rule is
+    right only if that year's statutory holidays and make-up days are all listed there. A warning naming them."""
+    from hotline.workdays import calendar
+
+    years = list(calendar().override_only_years)
+    rows = [] if not years else con.execute("""
+        select ticket_id from marts.fct_work_orders
+        where received_month = ? and (year(rule_due_date) in (select unnest(?)) or year(dispatch_date) in
+                                      (select unnest(?)))
+        order by 1""", [month, years, years]).fetchall()
+    return [Check.judged("calendar", "due dates within the package's calendar",
+                         f"应回复日期所在年份仅由本地覆盖文件定义（{', '.join(map(str, years)) or '无'}）：请确认其法定节假日与调休均已列出",
+                         0, len(rows), not rows, severity="warn", subject=subject("tickets", [t for (t,) in rows]))]
+
+
+# ---------------------------------------------------------------------------------------------- decisions
+DECISIONS_TABLE = "audit.decisions"
+
+
+def record_decisions(con, month: str, decisions: Decisions) -> None:
+    """Keep the decisions a publication was made with in the warehouse too: the nightly's gap check then knows
+    that an accepted missing day is not news every night."""
+    if not decisions.all():
+        return
+    con.execute("create schema if not exists audit")
+    con.execute(f"""create table if not exists {DECISIONS_TABLE} (recorded_at timestamp not null, month varchar not null,
+                    kind varchar not null, value varchar not null, reason varchar not null)""")
+    con.executemany(f"insert into {DECISIONS_TABLE} values (now()::timestamp, ?, ?, ?, ?)",
+                    [(month, d.kind, d.value, d.reason) for d in decisions.all()])
+
+
+def accepted_missing_days(con) -> set[str]:
+    """Every export day an operator accepted as missing in a publication."""
+    exists = con.execute("select count(*) from duckdb_tables() where schema_name = 'audit' "
+                         "and table_name = 'decisions'").fetchone()[0]
+    return {v for (v,) in con.execute(f"select distinct value from {DECISIONS_TABLE} "
+                                      "where kind = 'accept_missing_day'").fetchall()} if exists else set()
 
 
 # ---------------------------------------------------------------------------------------------- dbt tests
@@ -103,11 +146,13 @@ def dbt_test_checks(con, month: str, as_of: str) -> list[Check]:
                              subject=subject("builds", [f"hotline build --month {month} --as-of \"{as_of[:16]}\""]))]
     checks = []
     for name, severity, status, failures, message, subj in rows:
-        passed = status == "pass"
         doc = json.loads(subj) if subj else None
+        # a warn-severity test that found rows is "warn"; one that could not run at all is "fail" whatever its
+        # severity: a test that did not run is no warning
         checks.append(Check.judged(
-            "dbt", name, message or "dbt data test", 0, failures if failures is not None else status, passed,
-            severity=severity, subject=Subject(doc["kind"], doc["items"], doc["count"]) if doc else None))
+            "dbt", name, message or "dbt data test", 0, failures if failures is not None else status,
+            status == "pass", severity="fail" if status == "fail" else severity,
+            subject=Subject(doc["kind"], doc["items"], doc["count"]) if doc else None))
     return checks
 
 

@@ -173,6 +173,8 @@ class Calendar:
         self._days = dict(sorted(days.items()))
         self._working = {d: r[1] for d, r in self._days.items()}
         self.years: tuple[int, ...] = tuple(sorted({d.year for d in self._days}))
+        #: years only the local overrides cover (their statutory holidays must all be listed there)
+        self.override_only_years: tuple[int, ...] = tuple(sorted({d.year for d, _, _ in overrides} - base_years))
         ranges: list[tuple[date, date]] = []
         for d in self._days:
             if ranges and ranges[-1][1] + timedelta(days=1) == d:
@@ -228,7 +230,8 @@ class Calendar:
         err = OutsideCalendar(
             f"{d} is outside the working-day calendar (it covers {covered}): if a newer chinesecalendar covers "
             f"{d.year}, upgrade it and run `hotline calendar --write-seed`; otherwise list {d.year}'s holidays "
-            f"and make-up working days in dbt_project/seeds/{OVERRIDES_SEED} (docs/calendar.md)")
+            f"and make-up working days in dbt_project/seeds/{OVERRIDES_SEED} (docs/calendar.md); then rebuild with "
+            "`hotline build --month YYYY-MM --full-refresh` (work orders already built keep the due dates they were built with)")
         err.date = d
         return err
 

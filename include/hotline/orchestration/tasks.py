@@ -73,7 +73,7 @@ def load_exports(context) -> dict[str, Any]:
     run = nightly_run(context)
     run.warehouse.parent.mkdir(parents=True, exist_ok=True)
     try:
-        report = load_folder(run.dumps_dir, run.warehouse)
+        report = load_folder(run.dumps_dir, run.warehouse, pii_key=_pii_key())
     except LoadError as e:
         raise _fail(f"loading {run.dumps_dir} failed: {e}") from e
     counts: dict[str, int] = {}
@@ -96,12 +96,35 @@ def load_exports(context) -> dict[str, Any]:
         "rejected": rejected,
     }
     log.info("load summary: %s", {k: v for k, v in summary.items() if k != "changed_days"})
-    if counts.get("replaced"):
+    if counts.get("replaced") or counts.get("loaded"):  # a late day (e.g. one accepted as missing) counts too
         summary["touched_publications"] = _alert_touched_publications(context, run)
     if any(r["day"] == run.day for r in rejected) and not _day_in_force(run.warehouse, run.day):
         msg = "; ".join(r["message"] or "" for r in rejected if r["day"] == run.day)
         raise _fail(f"the export of {run.day} was rejected: {msg}")
     return summary
+
+
+def _pii_key() -> str:
+    """The pseudonymization key: the worker's environment, else the Airflow Variable a secrets backend provides
+    (hotline.secrets); never logged."""
+    from hotline import secrets
+    from hotline.errors import HotlineError
+
+    try:
+        return secrets.pii_key()
+    except secrets.MissingKey as missing:
+        try:
+            from airflow.sdk import Variable
+
+            key = Variable.get(secrets.AIRFLOW_VARIABLE, default=None)
+        except Exception:  # noqa: BLE001 - no Variable API (outside a task): the environment's message stands
+            key = None
+        if not key:
+            raise _fail(str(missing)) from None
+        try:
+            return secrets.validated(key, f"the Airflow Variable {secrets.AIRFLOW_VARIABLE}")
+        except HotlineError as e:
+            raise _fail(str(e)) from None
 
 
 def _alert_touched_publications(context, run) -> list[dict]:
@@ -155,15 +178,18 @@ def build_staging_facts(context) -> dict[str, Any]:
 
 
 def _invoke_dbt(args: list[str], warehouse: Path):
-    """dbt in-process against ``warehouse`` (the same environment hotline.build.run_dbt sets up)."""
+    """dbt in-process against ``warehouse`` (the same environment hotline.build.run_dbt sets up, no secret)."""
     from dbt.cli.main import dbtRunner
 
-    from hotline.build import ensure_pii_key
+    from hotline.build import HIDDEN_FROM_DBT
 
     warehouse = Path(warehouse).resolve()
-    ensure_pii_key(warehouse)
+    saved = {k: os.environ.pop(k) for k in HIDDEN_FROM_DBT if k in os.environ}
     os.environ["HOTLINE_WAREHOUSE"] = str(warehouse)
-    return dbtRunner().invoke(args)
+    try:
+        return dbtRunner().invoke(args)
+    finally:
+        os.environ.update(saved)
 
 
 def source_freshness(context) -> dict[str, Any]:
@@ -200,14 +226,17 @@ def row_level_checks(context) -> dict[str, Any]:
     there."""
     from hotline.build import run_dbt
     from hotline.load.controls import control_problems
+    from hotline.quality import accepted_missing_days
 
     run = nightly_run(context)
     con = connect_read_only(run.warehouse)
     try:
         days = export_days(con)
+        accepted = accepted_missing_days(con)  # an operator's decision in a publication: not news every night
         problems: list[str] = []
         if days:
-            missing = [d.isoformat() for d in _days(days[0], date.fromisoformat(run.day)) if d not in set(days)]
+            missing = [d.isoformat() for d in _days(days[0], date.fromisoformat(run.day))
+                       if d not in set(days) and d.isoformat() not in accepted]
             if missing:
                 shown = ", ".join(missing[:10]) + (f" (+{len(missing) - 10} more)" if len(missing) > 10 else "")
                 problems.append(f"{len(missing)} export day(s) missing up to {run.day}: {shown}")
@@ -228,7 +257,7 @@ def row_level_checks(context) -> dict[str, Any]:
         log.error("dbt test %s: %s %s", r["name"], r["status"], r["message"])
     if failed or not result.success:
         raise _fail(f"{len(failed)} raw-layer data test(s) failed: " + ", ".join(r["name"] for r in failed[:5]))
-    through = contiguous_through(days)
+    through = contiguous_through(sorted(set(days) | {date.fromisoformat(d) for d in accepted}))
     return {"day": run.day, "through_day": through.isoformat(), "exports": totals[0], "rows": int(totals[1]),
             "quarantined": int(totals[2]), "dbt_tests": len(result.results)}
 
@@ -332,10 +361,14 @@ def _triggering_events(context) -> list:
 
 def _plan_decisions(plan: dict):
     from hotline.checks import Decisions
+    from hotline.errors import HotlineError
 
-    return Decisions(missing_days=tuple(plan.get("accept_missing_days") or ()),
-                     unknown_departments=tuple(plan.get("accept_unknown_departments") or ()),
-                     reason=plan.get("reason") or "")
+    try:
+        return Decisions(missing_days=tuple(plan.get("accept_missing_days") or ()),
+                         unknown_departments=tuple(plan.get("accept_unknown_departments") or ()),
+                         reason=plan.get("reason") or "")
+    except HotlineError as e:  # a retry cannot add the missing reason
+        raise _fail(str(e)) from e
 
 
 def check_raw_coverage(context, plan: dict) -> dict[str, Any]:
@@ -385,12 +418,16 @@ def build_marts(plan: dict) -> dict[str, Any]:
 
 
 def gate(plan: dict) -> dict[str, Any]:
+    from hotline.errors import HotlineError
     from hotline.gate import run_gate
 
+    decisions = _plan_decisions(plan)
     con = connect_read_only(Path(plan["warehouse"]))
     try:
         report = run_gate(Path(plan["warehouse"]), plan["month"], plan["as_of"], publish_dir=Path(plan["publish_dir"]),
-                          con=con, decisions=_plan_decisions(plan))
+                          con=con, decisions=decisions)
+    except HotlineError as e:  # a decision that matches nothing: the params must change, not be retried
+        raise _fail(str(e)) from e
     finally:
         con.close()
     for c in report.warnings:
