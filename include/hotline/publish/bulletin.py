@@ -103,9 +103,9 @@ def quality_annex(report, restatement: dict | None = None) -> dict:
             "restatement": restatement, "figures_changed": changed}
 
 
-def render_markdown(f: dict, narrative: Narrative, top_hotspots: int = 3, quality: dict | None = None) -> str:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), undefined=jinja2.StrictUndefined,
-                             keep_trailing_newline=True, autoescape=False)
+def context(f: dict, narrative: Narrative, quality: dict | None = None, top_hotspots: int = 3) -> dict:
+    """Everything a rendering of the bulletin needs (Markdown, Word): the figures and the words around them,
+    worked out once."""
     y, m = (int(x) for x in f["month"].split("-"))
     c = f["contacts"]
     if c.get("mom_change_pct") is None:
@@ -122,11 +122,16 @@ def render_markdown(f: dict, narrative: Narrative, top_hotspots: int = 3, qualit
     top_demand = [k for k in f["demand"]["by_category"] if k != "其他"][:6]
     meta = {"issue": "", "issuer": "", "issued_on": "", "printed_on": "", "cc": []}
     meta.update({k: v for k, v in narrative.meta.items() if k in meta})
+    return dict(f=f, c=c, ch=c["by_channel"], chp=c["by_channel_pct"], w=f["work_orders"], y=y, m=m,
+                city=narrative.meta.get("city", "本市"), n=meta, mom_text=mom_text, as_of_cn=as_of_cn,
+                hotspots=hotspots, top_demand=top_demand, narrative_body=narrative.body, q=quality)
+
+
+def render_markdown(f: dict, narrative: Narrative, top_hotspots: int = 3, quality: dict | None = None) -> str:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), undefined=jinja2.StrictUndefined,
+                             keep_trailing_newline=True, autoescape=False)
     return env.get_template("bulletin.md.j2").render(
-        f=f, c=c, ch=c["by_channel"], chp=c["by_channel_pct"], w=f["work_orders"], y=y, m=m,
-        city=narrative.meta.get("city", "本市"), n=meta, mom_text=mom_text, as_of_cn=as_of_cn,
-        hotspots=hotspots, top_demand=top_demand, narrative_body=narrative.body, pct=pct, num=num, cn_date=cn_date,
-        cn_num=cn_num, q=quality)
+        **context(f, narrative, quality, top_hotspots), pct=pct, num=num, cn_date=cn_date, cn_num=cn_num)
 
 
 HTML_PAGE = """<!DOCTYPE html>
