@@ -6,7 +6,7 @@ RUN := $(UV) run --frozen
 MONTH ?= 2024-11
 AS_OF ?= 2024-12-12 10:00
 
-.PHONY: setup demo demo-cli test clean
+.PHONY: setup system-packages demo demo-cli test test-fast clean
 
 .venv/.synced: pyproject.toml uv.lock
 	$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet "uv>=0.9"
@@ -16,7 +16,10 @@ AS_OF ?= 2024-12-12 10:00
 	.venv/bin/python -m compileall -q include dags
 	touch $@
 
-setup: .venv/.synced  ## install the pinned environment (.venv)
+setup: .venv/.synced system-packages  ## install the pinned environment (.venv) and the Debian packages it needs
+
+system-packages:  ## Chinese fonts, LibreOffice Writer, poppler, Chromium (only those missing; apt-get)
+	scripts/system-packages.sh
 
 # The demos' phone pseudonymization key: DEMO ONLY, public, so a demo warehouse's pseudonyms protect nothing.
 # Production provisions HOTLINE_PII_KEY from its secrets (docs/security.md); without one the loader refuses.
@@ -31,8 +34,11 @@ demo-cli: setup  ## the same pipeline through the hotline CLI alone (no Airflow)
 	$(RUN) hotline run --month 2024-10
 	$(RUN) hotline run --month $(MONTH) --as-of "$(AS_OF)"
 
-test: setup  ## the test suite
+test: setup  ## the test suite (what CI runs)
 	$(RUN) pytest
+
+test-fast: setup  ## the fast tier for developers: everything but the end-to-end Airflow and pipeline runs
+	$(RUN) pytest -m "not slow and not airflow"
 
 clean:
 	rm -rf data publish
