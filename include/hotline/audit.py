@@ -1,8 +1,10 @@
-"""``hotline audit-bulletin``: check a hand-made bulletin against its own arithmetic and the warehouse.
+"""``hotline audit-bulletin``: check a bulletin against its own arithmetic and the warehouse.
 
-A bulletin typed by hand (in the reference's text format) is parsed figure by figure; every figure that
-disagrees with its own numerator/denominator or table sums, or with the figures the warehouse published for the
-month, is reported. Printed percentages are compared at the precision they are printed with.
+A bulletin — typed by hand in the reference's text format, or the project's own ``bulletin.md``,
+``bulletin.html`` or ``bulletin.docx`` (also after an editor changed it in Word) — is parsed figure by figure
+(:func:`hotline.bulletin_text.bulletin_text` reads the formats); every figure that disagrees with its own
+numerator/denominator or table sums, or with the figures the warehouse published for the month, is reported.
+Printed percentages are compared at the precision they are printed with.
 """
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-from hotline.bulletin_text import arithmetic_findings, parse_bulletin_file
+from hotline.bulletin_text import arithmetic_findings, office_hotspot_labels, parse_bulletin_file
 from hotline.departments import load_aliases
 
 
@@ -57,7 +59,25 @@ def flatten(figures: dict) -> dict[str, object]:
     for row in figures.get("hotspots") or []:
         label = f"{row['category_l1']}/{row['category_l2']}" if row.get("category_l2") else row["category_l1"]
         flat[f"hotspots[{label}].count"] = row["count"]
+        flat[f"hotspots[{label}].mom_change_pct"] = row.get("mom_change_pct")
+    for name, row in _rows(figures, "department_performance", lambda r: r["name"]).items():
+        for f, v in row.items():
+            if f not in ("name", "name_printed"):
+                flat[f"department_performance[{name}].{f}"] = v
     return flat
+
+
+def hotspot_labels(figures: dict) -> dict[str, tuple[str, str | None]]:
+    """The headings the project's bulletin gives the month's hot spots (the office's label from
+    ``hotspot_labels.csv``, or the category itself), as ``label -> (一级分类, 二级分类)``."""
+    office = {key: label for label, key in office_hotspot_labels().items()}
+    labels: dict[str, tuple[str, str | None]] = {}
+    for h in figures.get("hotspots") or []:
+        key = (h["category_l1"], h.get("category_l2") or None)
+        for label in (office.get(key), key[1] or key[0]):
+            if label:
+                labels.setdefault(label, key)
+    return labels
 
 
 def _same(printed, actual, places: int | None) -> bool:
@@ -79,15 +99,17 @@ def audit_bulletin_file(path: Path, publication_dir: Path | None) -> list[AuditF
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no bulletin at {path}")
-    parsed = parse_bulletin_file(path, load_aliases())
+    figures_file = Path(publication_dir) / "figures.json" if publication_dir else None
+    published = (json.loads(figures_file.read_text(encoding="utf-8"))
+                 if figures_file is not None and figures_file.exists() else None)
+    parsed = parse_bulletin_file(path, load_aliases(),
+                                 hotspot_labels=hotspot_labels(published) if published else None)
     findings = [AuditFinding("arithmetic", f.key, f.printed, f.expected, f.message)
                 for f in arithmetic_findings(parsed)]
-    figures_file = Path(publication_dir) / "figures.json" if publication_dir else None
-    if figures_file is None or not figures_file.exists():
+    if published is None:
         findings.append(AuditFinding("missing", "figures.json", None, None,
                                      f"no publication at {publication_dir}: compared with its own arithmetic only"))
         return findings
-    published = json.loads(figures_file.read_text(encoding="utf-8"))
     printed_text = parsed.get("_printed", {})
     mine, theirs = flatten(published), flatten(parsed)
     # The printed shares are the only percentages the bulletin prints without a figure key of their own.

@@ -2,22 +2,29 @@
 
 The format is the one of docs/reference/golmud-12345-bulletin-2024-11.md: prose sentences carrying the numbers
 (with odd spacing, ``2024 年 11 月 12 日`` and ``2024年11月12日`` date styles, line breaks in the middle of
-words) and tab-separated tables (``|``-delimited Markdown tables are read too).
+words) and tab-separated tables (``|``-delimited Markdown tables are read too). The project's own bulletin
+(``hotline.publish.bulletin``) is read too, with what it prints beyond the reference: the purpose and category
+tables (``demand.by_category_pct``), the rates of the tables' total rows, the hot spots' change on the previous
+month and the performance annex (``department_performance``). :func:`bulletin_text` turns a ``.docx`` or ``.html``
+bulletin into this text format (paragraphs in order, a table row a line of tab-separated cells).
 
 :func:`parse_bulletin` returns the figure keys of docs/ARCHITECTURE.md plus *printed-only* keys (see
 :data:`PRINTED_ONLY_KEYS`): the shares as printed (``contacts.by_channel_pct``, ``purpose.by_type_pct``),
 the tables' printed total rows, names as printed where they differ from the canonical name, and
 ``_printed`` (dotted key -> the percentage exactly as printed, which fixes its number of decimals).
-Figures the bulletin does not print are None (``contacts.previous_total``, ``hotspots[].mom_change_pct``).
+Figures the bulletin does not print are None (``contacts.previous_total``, ``hotspots[].mom_change_pct`` in the
+reference) or absent (the tables and the annex the reference does not have).
 
 :func:`arithmetic_findings` lists every printed figure that disagrees with the bulletin's own arithmetic.
 """
 from __future__ import annotations
 
 import re
+import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from html.parser import HTMLParser
 from itertools import pairwise
 from pathlib import Path
 
@@ -56,6 +63,9 @@ PRINTED_ONLY_KEYS = (
     "satisfaction_by_department[].name_printed",
     "overdue_work_orders[].departments_printed",
     "hotspots[].label_printed",
+    "purpose_table",
+    "demand_table",
+    "department_performance[].name_printed",
 )
 
 _NUM = r"(\d+(?:\.\d+)?)"
@@ -113,11 +123,16 @@ def _decimals(printed: str) -> int:
     return len(printed.split(".", 1)[1]) if "." in printed else 0
 
 
-def _table_rows(lines: list[str], title: str, section: str) -> list[list[str]]:
-    """Data rows (cells stripped, header row dropped) of the table whose title line matches ``title``."""
+def _table_rows(lines: list[str], title: str, section: str, first_header: str = "序号",
+                optional: bool = False) -> list[list[str]] | None:
+    """Data rows (cells stripped, header row dropped) of the table whose title line matches ``title``.
+
+    ``optional``: None when there is no such title or no table under it (instead of raising)."""
     title_re = re.compile(title)
     start = next((i for i, ln in enumerate(lines) if title_re.search(re.sub(r"\s+", "", ln))), None)
     if start is None:
+        if optional:
+            return None
         raise BulletinParseError(f"{section}: table not found (looked for {title!r})")
     rows: list[list[str]] = []
     for ln in lines[start + 1:]:
@@ -136,8 +151,10 @@ def _table_rows(lines: list[str], title: str, section: str) -> list[list[str]]:
                 break  # the next heading: the table has no rows
             continue  # a caption between the title and the table (e.g. 截至时间)
         rows.append(cells)
-    if not rows or not rows[0] or re.sub(r"\s+", "", rows[0][0]) != "序号":
-        raise BulletinParseError(f"{section}: table header (序号 …) not found under its title")
+    if optional and not rows:
+        return None
+    if not rows or not rows[0] or re.sub(r"\s+", "", rows[0][0]) != first_header:
+        raise BulletinParseError(f"{section}: table header ({first_header} …) not found under its title")
     return rows[1:]
 
 
@@ -156,34 +173,203 @@ def _pct_cell(cell: str, section: str, what: str) -> str:
     return m.group(1)
 
 
+_NONE = ("", "—", "-", "–", "/", "无")
+
+
+# ------------------------------------------------------------------------------------------- reading files
+def bulletin_text(path: Path | str) -> str:
+    """The text of a bulletin file as :func:`parse_bulletin` reads it: a ``.docx`` (Word) as its paragraphs and
+    table rows in document order, an ``.html`` page as its text with every table row on a line, the cells
+    tab-separated; anything else (``.md``, ``.txt``) as UTF-8 text."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".docx":
+        return docx_text(path)
+    if suffix in (".html", ".htm", ".xhtml"):
+        return html_text(path.read_text(encoding="utf-8-sig"))
+    return path.read_text(encoding="utf-8-sig")
+
+
+class _HtmlText(HTMLParser):
+    BLOCKS = {"address", "article", "aside", "blockquote", "dd", "div", "dl", "dt", "figcaption", "figure",
+              "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "li", "main", "nav", "ol", "p", "pre",
+              "section", "table", "tbody", "tfoot", "thead", "ul", "caption"}
+    SKIP = {"head", "script", "style", "template", "noscript"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.lines: list[str] = []
+        self.text: list[str] = []
+        self.row: list[str] | None = None
+        self.cell: list[str] | None = None
+        self.skip = 0
+
+    def flush(self) -> None:
+        text = re.sub(r"\s+", " ", "".join(self.text)).strip()
+        self.text = []
+        if text:
+            self.lines.append(text)
+
+    def handle_starttag(self, tag, attrs) -> None:
+        if tag in self.SKIP:
+            self.skip += 1
+        elif self.skip:
+            return
+        elif tag == "tr":
+            self.flush()
+            self.row = []
+        elif tag in ("td", "th"):
+            self.cell = []
+        elif tag == "br":
+            (self.cell if self.cell is not None else self.text).append(" " if self.cell is not None else "\n")
+            if self.cell is None:
+                self.flush()
+        elif tag == "hr":
+            self.flush()
+            self.lines.append("---")
+        elif tag in self.BLOCKS and self.cell is None:
+            self.flush()
+
+    def handle_endtag(self, tag) -> None:
+        if tag in self.SKIP:
+            self.skip = max(0, self.skip - 1)
+        elif self.skip:
+            return
+        elif tag in ("td", "th") and self.cell is not None:
+            if self.row is not None:
+                self.row.append(re.sub(r"\s+", " ", "".join(self.cell)).strip())
+            self.cell = None
+        elif tag == "tr" and self.row is not None:
+            self.lines.append("\t".join(self.row))
+            self.row = None
+        elif tag in self.BLOCKS and self.cell is None:
+            self.flush()
+
+    def handle_data(self, data) -> None:
+        if self.skip:
+            return
+        if self.cell is not None:
+            self.cell.append(data)
+        elif self.row is None:
+            self.text.append(data)
+
+
+def html_text(html: str) -> str:
+    """The text of an HTML bulletin: one line per block, each table row a line of tab-separated cells."""
+    parser = _HtmlText()
+    parser.feed(html)
+    parser.close()
+    parser.flush()
+    return "\n".join(parser.lines)
+
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
+_NOT_TEXT = {_W + "del", _W + "moveFrom", _W + "pPr", _W + "rPr", _MC_FALLBACK}
+
+
+def _docx_paragraph(p) -> str:
+    """A Word paragraph's visible text (deleted and moved-away revisions left out, inserted ones in)."""
+    out = []
+    for el in p.iter(_W + "t", _W + "tab", _W + "br", _W + "cr", _W + "noBreakHyphen"):
+        node, hidden = el.getparent(), False
+        while node is not None and node is not p:
+            if node.tag in _NOT_TEXT:
+                hidden = True
+                break
+            node = node.getparent()
+        if hidden:
+            continue
+        tag = el.tag[len(_W):]
+        out.append((el.text or "") if tag == "t" else {"tab": "\t", "noBreakHyphen": "-"}.get(tag, "\n"))
+    return "".join(out)
+
+
+def docx_text(path: Path | str) -> str:
+    """The text of a Word bulletin: its paragraphs and tables in document order, each table row a line of
+    tab-separated cells (a merged cell followed by empty ones, as many as it spans)."""
+    import docx  # python-docx
+    from docx.opc.exceptions import PackageNotFoundError
+
+    lines: list[str] = []
+
+    def cell_text(tc) -> str:
+        parts = [_docx_paragraph(p) for p in tc.iter(_W + "p")]
+        return re.sub(r"\s+", " ", " ".join(t for t in parts if t.strip())).strip()
+
+    def walk(container) -> None:
+        for el in container:
+            if el.tag == _W + "p":
+                lines.extend(_docx_paragraph(el).split("\n"))
+            elif el.tag == _W + "tbl":
+                for tr in el.iter(_W + "tr"):
+                    if tr.getparent() is not el:
+                        continue  # a nested table's row: its text is in its cell
+                    cells: list[str] = []
+                    for tc in tr.findall(_W + "tc"):
+                        cells.append(cell_text(tc))
+                        span = tc.find(f"{_W}tcPr/{_W}gridSpan")
+                        cells.extend([""] * (int(span.get(_W + "val", "1")) - 1 if span is not None else 0))
+                    lines.append("\t".join(cells))
+            elif el.tag in (_W + "sdt", _W + "customXml", _W + "ins", _W + "moveTo"):
+                walk(el.find(_W + "sdtContent") if el.tag == _W + "sdt" else el)
+
+    try:
+        walk(docx.Document(str(path)).element.body)
+    except (KeyError, ValueError, zipfile.BadZipFile, PackageNotFoundError) as e:  # not a Word document
+        raise BulletinParseError(f"{Path(path).name} is not a Word (.docx) document: {e}") from None
+    return "\n".join(lines)
+
+
 # ------------------------------------------------------------------------------------------------- parser
+@dataclass
+class _Text:
+    """A bulletin's text as the section readers see it."""
+    flat: str
+    lines: list[str]
+    amap: Mapping[str, str]
+    printed: dict[str, str]
+
+
 def parse_bulletin(text: str, aliases: Mapping[str, str] | None = None, *, rollups: set[str] | None = None,
                    hotspot_labels: Mapping[str, tuple[str, str | None]] | None = None) -> dict:
     """Figures of a bulletin in the office's text format (see the module docstring).
 
     ``aliases``: department alias table (default: the repo's seeds; names are kept as printed, whitespace
     removed, if the seeds are missing). ``rollups``: level-1 categories reported as one hot spot (default:
-    ``hotspot_rollups.csv``). ``hotspot_labels``: extra hot-spot titles, see :data:`HOTSPOT_LABELS`.
+    ``hotspot_rollups.csv``). ``hotspot_labels``: extra hot-spot titles, see :data:`HOTSPOT_LABELS` (the office's
+    headings of ``hotspot_labels.csv`` are known too).
     """
     if aliases is None:
         try:
             aliases = load_aliases()
         except FileNotFoundError:
             aliases = {}
-    amap = as_alias_map(aliases)
     if rollups is None:
         try:
             rollups = load_rollups()
         except FileNotFoundError:
             rollups = set()
-    labels = {**HOTSPOT_LABELS, **(hotspot_labels or {})}
-    flat = _flatten(text)
-    lines = text.splitlines()
-    printed: dict[str, str] = {}
+    labels = {**HOTSPOT_LABELS, **office_hotspot_labels(), **(hotspot_labels or {})}
+    t = _Text(flat=_flatten(text), lines=text.splitlines(), amap=as_alias_map(aliases), printed={})
     out: dict = {}
+    pos = _read_overview(t, out)
+    pos = _read_purpose(t, out, pos)
+    pos = _read_demand(t, out, pos)
+    pos = _read_work_orders(t, out, pos)
+    _read_closure_table(t, out)
+    _read_satisfaction_table(t, out)
+    _read_overdue_table(t, out)
+    _read_performance_annex(t, out)
+    _read_hotspots(t, out, pos, labels, rollups)
+    out["_printed"] = t.printed
+    return out
 
-    # --- 一、热线运行总体情况
+
+def _read_overview(t: _Text, out: dict) -> int:
+    """一、热线运行总体情况: the month, the cut-off, the contacts by channel, the special lines."""
     sec = "一、热线运行总体情况"
+    printed, flat = t.printed, t.flat
     s1, pos = _section(flat, r"热线运行总体情况", r"诉求类别|目的分类", sec)
     m = re.search(r"(\d{4})年(\d{1,2})月份?", s1) or re.search(r"月通报（(\d{4})年(\d{1,2})月）", flat)
     if not m:
@@ -232,21 +418,62 @@ def parse_bulletin(text: str, aliases: Mapping[str, str] | None = None, *, rollu
     sl_total = int(_need(r"专线共接听(?:电话)?(\d+)件", s1, sec, "the special lines (专线共接听电话 N 件)").group(1))
     sl = {c: int(_need(c + r"类?(\d+)件", s1, sec, f"special line {c}").group(1)) for c in SPECIAL_LINES}
     out["special_lines"] = {"total": sl_total, "by_category": sl}
+    return pos
 
-    # --- （一）目的分类
+
+def _share_table(t: _Text, title: str, header: str, sec: str, strip_suffix: str = "") -> dict | None:
+    """A two-column count/share table (目的分类一览表, 诉求分类一览表) if the bulletin prints one: printed counts,
+    shares (their text in ``t.printed`` under ``<key>.pct.<name>``) and the 合计 row."""
+    rows = _table_rows(t.lines, title, sec, first_header=header, optional=True)
+    if rows is None:
+        return None
+    table: dict = {"counts": {}, "pct": {}, "total": None, "total_pct": None}
+    for cells in rows:
+        cells = (cells + [""] * 3)[:3]
+        name = clean_name(cells[0])
+        if name in ("合计", "总计"):
+            table["total"] = _int(cells[1], sec, f"{name} 数量")
+            if re.sub(r"\s+", "", cells[2]) not in _NONE:
+                table["total_pct"] = _pct_cell(cells[2], sec, f"{name} 占比")
+            continue
+        if strip_suffix and name.endswith(strip_suffix):
+            name = name[: -len(strip_suffix)]
+        table["counts"][name] = _int(cells[1], sec, f"{name} 数量")
+        table["pct"][name] = _pct_cell(cells[2], sec, f"{name} 占比")
+    return table
+
+
+def _read_purpose(t: _Text, out: dict, pos: int) -> int:
+    """（一）目的分类: the valid contacts by purpose, and the purpose table when printed."""
     sec = "（一）目的分类"
-    s2, pos = _section(flat, r"目的分类", r"诉求分类", sec, pos)
+    s2, pos = _section(t.flat, r"目的分类", r"诉求分类", sec, pos)
     p_total = int(_need(r"有效诉求(\d+)件", s2, sec, "有效诉求 N 件").group(1))
     by_type, by_type_pct = {}, {}
     for key in PURPOSE_KEYS:
         m = _need(key + r"类(?:（[^）]*）)?(\d+)件，?占比" + _NUM + "%", s2, sec, f"{key}类 (… 件，占比 …%)")
         by_type[key], by_type_pct[key] = int(m.group(1)), _pct(m.group(2))
-        printed[f"purpose.by_type_pct.{key}"] = m.group(2)
+        t.printed[f"purpose.by_type_pct.{key}"] = m.group(2)
     out["purpose"] = {"total": p_total, "by_type": by_type, "by_type_pct": by_type_pct}
+    table = _share_table(t, r"目的分类一览表", "诉求目的", "目的分类一览表", strip_suffix="类")
+    if table is not None:
+        out["purpose_table"] = _printed_table(t, table, "purpose_table", "by_type")
+    return pos
 
-    # --- （二）诉求分类
+
+def _printed_table(t: _Text, table: dict, key: str, counts_key: str) -> dict:
+    for name, text in table["pct"].items():
+        t.printed[f"{key}.{counts_key}_pct.{name}"] = text
+    if table["total_pct"] is not None:
+        t.printed[f"{key}.total_pct"] = table["total_pct"]
+    return {counts_key: table["counts"], f"{counts_key}_pct": {k: _pct(v) for k, v in table["pct"].items()},
+            "total": table["total"],
+            "total_pct": None if table["total_pct"] is None else _pct(table["total_pct"])}
+
+
+def _read_demand(t: _Text, out: dict, pos: int) -> int:
+    """（二）诉求分类: the valid contacts by category, and their shares when the category table is printed."""
     sec = "（二）诉求分类"
-    s3, pos = _section(flat, r"诉求分类", r"工单转办及办理情况", sec, pos)
+    s3, pos = _section(t.flat, r"诉求分类", r"工单转办及办理情况", sec, pos)
     d_total = int(_need(r"共[^。]*?(\d+)件", s3, sec, "the total (共接听…N 件)").group(1))
     items = _need(r"主要体现在(.+?)。", s3, sec, "the category list (主要体现在 …。)").group(1)
     demand: dict[str, int] = {}
@@ -261,16 +488,26 @@ def parse_bulletin(text: str, aliases: Mapping[str, str] | None = None, *, rollu
         raise BulletinParseError(f"{sec}: no 其他类 in the category list")
     demand[DEMAND_OTHER] = demand.pop(DEMAND_OTHER)  # last, like the figures
     out["demand"] = {"total": d_total, "by_category": demand}
+    table = _share_table(t, r"诉求分类一览表", "诉求类别", "诉求分类一览表")
+    if table is not None:
+        tbl = _printed_table(t, table, "demand_table", "by_category")
+        out["demand"]["by_category_pct"] = tbl["by_category_pct"]
+        for name, text in table["pct"].items():
+            t.printed[f"demand.by_category_pct.{name}"] = text
+        out["demand_table"] = tbl
+    return pos
 
-    # --- （三）工单转办及办理情况
+
+def _read_work_orders(t: _Text, out: dict, pos: int) -> int:
+    """（三）工单转办及办理情况: the work orders' sentence."""
     sec = "（三）工单转办及办理情况"
-    s4, pos = _section(flat, r"工单转办及办理情况", r"办结率排序表", sec, pos)
+    s4, pos = _section(t.flat, r"工单转办及办理情况", r"办结率排序表", sec, pos)
     wo: dict = {}
     wo["dispatched"] = int(_need(r"工单(\d+)件", s4, sec, "the work orders (转派各类工单 N 件)").group(1))
     wo["closed"] = int(_need(r"已办结(\d+)件", s4, sec, "已办结 N 件").group(1))
     m = _need(r"办结率" + _NUM + "%", s4, sec, "办结率 x%")
     wo["closure_rate_pct"] = _pct(m.group(1))
-    printed["work_orders.closure_rate_pct"] = m.group(1)
+    t.printed["work_orders.closure_rate_pct"] = m.group(1)
     wo["overdue"] = int(_need(r"超期工单(\d+)件", s4, sec, "超期工单 N 件").group(1))
     m = re.search(r"(\d+)件工单进行了?回访", s4) or _need(r"回访(?:工单)?(\d+)件", s4, sec,
                                                         "the callbacks (对其中 N 件工单进行了回访)")
@@ -278,62 +515,59 @@ def parse_bulletin(text: str, aliases: Mapping[str, str] | None = None, *, rollu
     wo["satisfied"] = None  # printed only as the satisfaction table's total, filled below
     m = _need(r"满意率" + _NUM + "%", s4, sec, "回访满意率 x%")
     wo["satisfaction_pct"] = _pct(m.group(1))
-    printed["work_orders.satisfaction_pct"] = m.group(1)
+    t.printed["work_orders.satisfaction_pct"] = m.group(1)
     out["work_orders"] = wo
+    return pos
 
-    # --- tables
-    sec = "各单位工单办结率排序表"
-    dept_rows, total_row = [], None
-    for cells in _table_rows(lines, r"办结率排序表", sec):
+
+def _ranked_table(t: _Text, title: str, sec: str, key: str, fields: tuple[str, str, str], what: tuple[str, str, str],
+                  total_words: tuple[str, str]) -> tuple[list[dict], dict | None]:
+    """A ranked department table (序号, 单位名称, n, k, rate) and its total row (the rate when printed)."""
+    n_key, k_key, r_key = fields
+    rows, total = [], None
+    for cells in _table_rows(t.lines, title, sec):
         cells = (cells + [""] * 5)[:5]
         name_cell = re.sub(r"\s+", "", cells[1])
         if not cells[0] and name_cell in ("合计", "总计"):
-            total_row = {"work_orders": _int(cells[2], sec, "合计 工单量"),
-                         "closed": _int(cells[3], sec, "合计 办结量")}
+            total = {n_key: _int(cells[2], sec, f"{total_words[0]} {what[0]}"),
+                     k_key: _int(cells[3], sec, f"{total_words[0]} {what[1]}")}
+            if re.sub(r"\s+", "", cells[4]) not in _NONE:
+                pc = _pct_cell(cells[4], sec, f"{total_words[0]} {what[2]}")
+                total[r_key] = _pct(pc)
+                t.printed[f"{key}_total.{r_key}"] = pc
             continue
         rank = _int(cells[0], sec, "序号")
-        dep = canonical_name(cells[1], amap) if name_cell != OTHER_DEPARTMENTS else None
+        dep = canonical_name(cells[1], t.amap) if name_cell != OTHER_DEPARTMENTS else None
         name = dep.name if dep else OTHER_DEPARTMENTS
-        pc = _pct_cell(cells[4], sec, f"{name} 办结率")
-        row = {"rank": rank, "name": name, "work_orders": _int(cells[2], sec, f"{name} 工单量"),
-               "closed": _int(cells[3], sec, f"{name} 办结量"), "closure_rate_pct": _pct(pc)}
+        pc = _pct_cell(cells[4], sec, f"{name} {what[2]}")
+        row = {"rank": rank, "name": name, n_key: _int(cells[2], sec, f"{name} {what[0]}"),
+               k_key: _int(cells[3], sec, f"{name} {what[1]}"), r_key: _pct(pc)}
         if clean_name(cells[1]) != name:
             row["name_printed"] = clean_name(cells[1])
-        printed[f"departments[{name}].closure_rate_pct"] = pc
-        dept_rows.append(row)
-    if total_row is None:
-        raise BulletinParseError(f"{sec}: no 合计 row")
-    out["departments"] = dept_rows
-    out["departments_total"] = total_row
+        t.printed[f"{key}[{name}].{r_key}"] = pc
+        rows.append(row)
+    if total is None:
+        raise BulletinParseError(f"{sec}: no {total_words[1]} row")
+    return rows, total
 
-    sec = "各单位回访满意度排序表"
-    sat_rows, sat_total = [], None
-    for cells in _table_rows(lines, r"回访满意度排序表", sec):
-        cells = (cells + [""] * 5)[:5]
-        name_cell = re.sub(r"\s+", "", cells[1])
-        if not cells[0] and name_cell in ("合计", "总计"):
-            sat_total = {"callbacks": _int(cells[2], sec, "总计 回访工单数量"),
-                         "satisfied": _int(cells[3], sec, "总计 满意工单数量")}
-            continue
-        rank = _int(cells[0], sec, "序号")
-        dep = canonical_name(cells[1], amap) if name_cell != OTHER_DEPARTMENTS else None
-        name = dep.name if dep else OTHER_DEPARTMENTS
-        pc = _pct_cell(cells[4], sec, f"{name} 满意度")
-        row = {"rank": rank, "name": name, "callbacks": _int(cells[2], sec, f"{name} 回访工单数量"),
-               "satisfied": _int(cells[3], sec, f"{name} 满意工单数量"), "satisfaction_pct": _pct(pc)}
-        if clean_name(cells[1]) != name:
-            row["name_printed"] = clean_name(cells[1])
-        printed[f"satisfaction_by_department[{name}].satisfaction_pct"] = pc
-        sat_rows.append(row)
-    if sat_total is None:
-        raise BulletinParseError(f"{sec}: no 总计 row")
-    out["satisfaction_by_department"] = sat_rows
-    out["satisfaction_total"] = sat_total
-    wo["satisfied"] = sat_total["satisfied"]
 
+def _read_closure_table(t: _Text, out: dict) -> None:
+    out["departments"], out["departments_total"] = _ranked_table(
+        t, r"办结率排序表", "各单位工单办结率排序表", "departments", ("work_orders", "closed", "closure_rate_pct"),
+        ("工单量", "办结量", "办结率"), ("合计", "合计"))
+
+
+def _read_satisfaction_table(t: _Text, out: dict) -> None:
+    out["satisfaction_by_department"], out["satisfaction_total"] = _ranked_table(
+        t, r"回访满意度排序表", "各单位回访满意度排序表", "satisfaction_by_department",
+        ("callbacks", "satisfied", "satisfaction_pct"), ("回访工单数量", "满意工单数量", "满意度"), ("总计", "总计"))
+    out["work_orders"]["satisfied"] = out["satisfaction_total"]["satisfied"]
+
+
+def _read_overdue_table(t: _Text, out: dict) -> None:
     sec = "超期工单一览表"
     overdue = []
-    for cells in _table_rows(lines, r"超期工单一览表", sec):
+    for cells in _table_rows(t.lines, r"超期工单一览表", sec):
         cells = (cells + [""] * 6)[:6]
         _int(cells[0], sec, "序号")
         tid = re.sub(r"\s+", "", cells[1])
@@ -347,7 +581,7 @@ def parse_bulletin(text: str, aliases: Mapping[str, str] | None = None, *, rollu
             raise BulletinParseError(f"{sec}: {tid}: 实际回复日期 {cells[4]!r} is not a date")
         overdue.append({
             "ticket_id": tid,
-            "departments": [d.name for d in split_departments(cells[2], amap)],
+            "departments": [d.name for d in split_departments(cells[2], t.amap)],
             "departments_printed": clean_name(cells[2], keep_spaces=True),
             "due_date": due,
             "replied_date": replied,
@@ -355,9 +589,70 @@ def parse_bulletin(text: str, aliases: Mapping[str, str] | None = None, *, rollu
         })
     out["overdue_work_orders"] = overdue
 
-    # --- 三、主要热点
+
+#: The performance annex's columns (header as printed, up to its first differing character) -> (key, kind).
+PERFORMANCE_COLUMNS = (
+    ("单位名称", "name", "name"),
+    ("工单量", "work_orders", "int"),
+    ("办结量", "closed", "int"),
+    ("按时办结率", "on_time_closure_rate_pct", "pct"),
+    ("回退率", "return_rate_pct", "pct"),
+    ("回访率", "callback_rate_pct", "pct"),
+    ("超期", "overdue", "int"),
+    ("月末积压", "open_backlog_month_end", "int"),
+    ("回复用时中位数", "median_working_days_to_reply", "num"),
+    ("回复用时90分位", "p90_working_days_to_reply", "num"),
+)
+
+
+def _read_performance_annex(t: _Text, out: dict) -> None:
+    """附表：各单位工单办理绩效, when printed: every department's row, by the columns' headers."""
+    sec = "附表：各单位工单办理绩效"
+    title_re = re.compile(r"各单位工单办理绩效")
+    start = next((i for i, ln in enumerate(t.lines) if title_re.search(re.sub(r"\s+", "", ln))), None)
+    if start is None:
+        return
+    header = next((ln for ln in t.lines[start + 1:] if "\t" in ln or ln.lstrip().startswith("|")), None)
+    if header is None:
+        return
+    heads = [re.sub(r"\s+", "", c) for c in (header.split("\t") if "\t" in header
+                                             else header.strip().strip("|").split("|"))]
+    columns = [next(((k, kind) for h, k, kind in PERFORMANCE_COLUMNS if head.startswith(h)), (None, None))
+               for head in heads]
+    if not heads or columns[0][0] != "name":
+        raise BulletinParseError(f"{sec}: table header (单位名称 …) not found under its title")
+    rows = []
+    for cells in _table_rows(t.lines, title_re.pattern, sec, first_header=heads[0]) or []:
+        name_cell = clean_name(cells[0])
+        dep = canonical_name(cells[0], t.amap) if name_cell != OTHER_DEPARTMENTS else None
+        name = dep.name if dep else OTHER_DEPARTMENTS
+        row: dict = {"name": name}
+        for (key, kind), cell in zip(columns[1:], cells[1:]):
+            if key is None:
+                continue
+            c = re.sub(r"\s+", "", cell)
+            if kind == "int":
+                row[key] = _int(cell, sec, f"{name} {key}")
+            elif c in _NONE:
+                row[key] = None
+            elif kind == "pct":
+                pc = _pct_cell(cell, sec, f"{name} {key}")
+                row[key] = _pct(pc)
+                t.printed[f"department_performance[{name}].{key}"] = pc
+            else:
+                if not re.fullmatch(r"\d+(?:\.\d+)?", c):
+                    raise BulletinParseError(f"{sec}: {name} {key} is not a number: {cell!r}")
+                row[key] = float(c)
+        if name_cell != name:
+            row["name_printed"] = name_cell
+        rows.append(row)
+    out["department_performance"] = rows
+
+
+def _read_hotspots(t: _Text, out: dict, pos: int, labels: Mapping, rollups: set[str]) -> None:
+    """三、主要热点: each hot spot's heading (its category), count and change on the previous month."""
     sec = "三、主要热点"
-    s5, _ = _section(flat, r"主要热点", r"热线工作动态|[四五六七八九十]、", sec, pos)
+    s5, _ = _section(t.flat, r"主要热点", r"热线工作动态|[四五六七八九十]、", sec, pos)
     heads = list(re.finditer(r"（[" + _CN_DIGITS + r"]+）", s5))
     if not heads:
         raise BulletinParseError(f"{sec}: no hot spots (（一）…类。…N 件) found")
@@ -369,15 +664,28 @@ def parse_bulletin(text: str, aliases: Mapping[str, str] | None = None, *, rollu
         if not counts:
             raise BulletinParseError(f"{sec}: no count (本月热线共接到此类诉求 N 件) for hot spot {label!r}")
         l1, l2 = _hotspot_category(label, labels, rollups, sec)
+        mom = None
+        m = re.search(r"此类诉求[^。]*?\d+件，?较上月(上升|增长|增加|下降|减少)" + _NUM + "%", chunk)
+        if m:
+            mom = _pct(m.group(2)) * (-1 if m.group(1) in ("下降", "减少") else 1)
+            t.printed[f"hotspots[{l1}/{l2}].mom_change_pct" if l2 else f"hotspots[{l1}].mom_change_pct"] = m.group(2)
         hotspots.append({"category_l1": l1, "category_l2": l2, "count": int(counts[-1]),
-                         "mom_change_pct": None, "label_printed": label})
+                         "mom_change_pct": mom, "label_printed": label})
     out["hotspots"] = hotspots
-    out["_printed"] = printed
-    return out
 
 
 def clean_name(text: str, keep_spaces: bool = False) -> str:
     return re.sub(r"\s+", " ", text).strip() if keep_spaces else re.sub(r"\s+", "", text)
+
+
+def office_hotspot_labels() -> dict[str, tuple[str, str | None]]:
+    """The office's hot-spot headings (``hotspot_labels.csv``) as ``label -> (一级分类, 二级分类)``; empty when
+    the seed is missing."""
+    try:
+        from hotline.publish.bulletin import load_hotspot_labels
+        return {label: key for key, label in load_hotspot_labels().items()}
+    except (ImportError, OSError, ValueError):
+        return {}
 
 
 def _hotspot_category(label: str, labels: Mapping, rollups: set[str], sec: str) -> tuple[str, str | None]:
@@ -394,17 +702,21 @@ def _hotspot_category(label: str, labels: Mapping, rollups: set[str], sec: str) 
 
 
 def parse_bulletin_file(path: Path | str, aliases: Mapping[str, str] | None = None, **kw) -> dict:
-    return parse_bulletin(Path(path).read_text(encoding="utf-8-sig"), aliases, **kw)
+    """:func:`parse_bulletin` of a bulletin file: ``.md``/``.txt``, ``.html`` or ``.docx`` (:func:`bulletin_text`)."""
+    return parse_bulletin(bulletin_text(path), aliases, **kw)
 
 
 def figures_only(parsed: dict) -> dict:
     """``parsed`` without the printed-only keys (:data:`PRINTED_ONLY_KEYS`)."""
-    out = {k: v for k, v in parsed.items() if k not in ("_printed", "departments_total", "satisfaction_total")}
+    out = {k: v for k, v in parsed.items()
+           if k not in ("_printed", "departments_total", "satisfaction_total", "purpose_table", "demand_table")}
     out["contacts"] = {k: v for k, v in parsed["contacts"].items() if k != "by_channel_pct"}
     out["purpose"] = {k: v for k, v in parsed["purpose"].items() if k != "by_type_pct"}
     for key, extra in (("departments", "name_printed"), ("satisfaction_by_department", "name_printed"),
-                       ("overdue_work_orders", "departments_printed"), ("hotspots", "label_printed")):
-        out[key] = [{k: v for k, v in row.items() if k != extra} for row in parsed[key]]
+                       ("overdue_work_orders", "departments_printed"), ("hotspots", "label_printed"),
+                       ("department_performance", "name_printed")):
+        if key in parsed:
+            out[key] = [{k: v for k, v in row.items() if k != extra} for row in parsed[key]]
     return out
 
 
@@ -473,6 +785,28 @@ def arithmetic_findings(parsed: dict) -> list[Finding]:
     check_eq("demand.total", d["total"], dsum, f"the demand categories add up to {dsum}")
     check_eq("demand.total", d["total"], c["total"] - ch["其他"],
              f"all valid contacts should be total − 其他(无效) = {c['total'] - ch['其他']}")
+    for k, v in (d.get("by_category_pct") or {}).items():
+        if k in d["by_category"]:
+            check_rate(f"demand.by_category_pct.{k}", v, d["by_category"][k], d["total"], f"share of {k}")
+
+    # the tables the project's bulletin prints beside the sentences say what the sentences say
+    for key, counts_key, text_counts, text_total in (("purpose_table", "by_type", p["by_type"], p["total"]),
+                                                     ("demand_table", "by_category", d["by_category"], d["total"])):
+        table = parsed.get(key)
+        if not table:
+            continue
+        for k, v in table[counts_key].items():
+            if k not in text_counts:
+                findings.append(Finding(f"{key}.{counts_key}.{k}", v, None, f"{k} is in the table, not in the text"))
+                continue
+            check_eq(f"{key}.{counts_key}.{k}", v, text_counts[k], f"the table says {v}, the text {text_counts[k]}")
+            if key == "purpose_table":
+                check_rate(f"{key}.{counts_key}_pct.{k}", table[f"{counts_key}_pct"].get(k), v, table["total"] or 0,
+                           f"share of {k} in the table")
+        check_eq(f"{key}.total", table["total"], text_total, f"the table's 合计 is {table['total']}, the text "
+                 f"says {text_total}")
+        if table["total"] is not None:
+            check_rate(f"{key}.total_pct", table.get("total_pct"), table["total"], table["total"], "the 合计 share")
 
     w = parsed["work_orders"]
     wsum = ch["中国政府网转办"] + ch["省州系统转办"] + ch["微信端转办"] + ch["工单转办"]
@@ -488,6 +822,7 @@ def arithmetic_findings(parsed: dict) -> list[Finding]:
         if total is not None:
             check_eq(f"{key}_total.{n_key}", total[n_key], n_sum, f"the {what} rows add up to {n_sum}")
             check_eq(f"{key}_total.{k_key}", total[k_key], k_sum, f"the {what} rows add up to {k_sum}")
+            check_rate(f"{key}_total.{r_key}", total.get(r_key), total[k_key], total[n_key], f"{what} total row")
         check_eq(f"{key}.{n_key}", n_sum, total_n, f"the {what} rows add up to {n_sum}, the text says {total_n}")
         check_eq(f"{key}.{k_key}", k_sum, total_k, f"the {what} rows add up to {k_sum}, the text says {total_k}")
         for i, r in enumerate(rows, start=1):
@@ -506,6 +841,14 @@ def arithmetic_findings(parsed: dict) -> list[Finding]:
     check_table("satisfaction_by_department", parsed["satisfaction_by_department"],
                 parsed.get("satisfaction_total"), "callbacks", "satisfied", "satisfaction_pct", w["callbacks"],
                 w["satisfied"], "satisfaction table")
+
+    closure = {r["name"]: r for r in parsed["departments"] if r["name"] != OTHER_DEPARTMENTS}
+    for r in parsed.get("department_performance") or []:
+        other = closure.get(r["name"])
+        for f in ("work_orders", "closed"):
+            if other is not None and r.get(f) is not None:
+                check_eq(f"department_performance[{r['name']}].{f}", r[f], other[f],
+                         f"the performance annex says {r[f]}, the closure-rate table {other[f]}")
 
     od = parsed["overdue_work_orders"]
     check_eq("work_orders.overdue", w["overdue"], len(od), f"the overdue table lists {len(od)} work orders")
