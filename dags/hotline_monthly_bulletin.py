@@ -15,6 +15,8 @@ event of the asset `hotline_raw_layer` (emitted by `hotline_nightly` once day D 
   missing day (naming it), unless the params accept it (`accept_missing_days` + `reason`, recorded in the
   publication).
 - A published month is immutable: it is republished only with the params `restate` and `reason`.
+- A month without the editors' narrative (`narratives/<YYYY-MM>.md`) is refused by `publish`, unless the param
+  `allow_missing_narrative` is set (the bulletin then carries the figures only, with a warning on its first page).
 - A run triggered by a nightly's asset event is the catch-up: if the cut-off has passed, the month is not
   published yet and the event's `through_day` covers the month, it publishes; otherwise `plan` skips the run
   (most nights it does, in a second). So a late export that made the cut-off run fail is published by the
@@ -65,6 +67,9 @@ S = settings()
                         description="Why: required with accept_* and restate; recorded and printed in the bulletin"),
         "restate": Param(False, type="boolean",
                          description="Replace the published month's release (its inputs or figures changed)"),
+        "allow_missing_narrative": Param(False, type="boolean",
+                                         description="Publish although narratives/<month>.md is missing: figures "
+                                                     "only, with a warning on the bulletin's first page"),
     },
 )
 def hotline_monthly_bulletin():

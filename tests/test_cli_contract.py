@@ -27,6 +27,8 @@ from typer.testing import CliRunner
 
 from conftest import AS_OF, MONTH
 
+pytestmark = pytest.mark.slow  # end to end: `make test` runs it, `make test-fast` does not
+
 GROUP = typer.main.get_command(app)
 COMMANDS = sorted(GROUP.commands)
 #: the commands that take a month

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+import subprocess
 from pathlib import Path
 
 import duckdb
@@ -32,7 +33,8 @@ def figures(publication) -> dict:
 
 def test_publication_has_every_artifact(publication):
     month = publication / MONTH
-    for name in ("bulletin.md", "bulletin.html", "figures.json", "reconciliation.json", "reconciliation.html",
+    for name in ("bulletin.md", "bulletin.html", "bulletin.docx", "bulletin.pdf", "tables.xlsx", "figures.json",
+                 "reconciliation.json", "reconciliation.html",
                  "evidence.parquet", "manifest.json", "charts/channels.svg", "charts/demand.svg",
                  "charts/departments.svg", "charts/satisfaction.svg", "marts/mart_department_closure.parquet"):
         assert (month / name).is_file(), name
@@ -174,6 +176,18 @@ def _published_text(publication: Path) -> str:
             continue
         if p.suffix == ".parquet":
             parts += [" ".join(map(str, r)) for r in con.execute("select * from read_parquet(?)", [str(p)]).fetchall()]
+        elif p.suffix == ".docx":
+            from hotline.bulletin_text import bulletin_text
+
+            parts.append(bulletin_text(p))
+        elif p.suffix == ".pdf":
+            parts.append(subprocess.run(["pdftotext", str(p), "-"], capture_output=True, text=True,
+                                        check=True).stdout)
+        elif p.suffix == ".xlsx":
+            from openpyxl import load_workbook
+
+            wb = load_workbook(p, read_only=True)
+            parts += [" ".join(str(v) for v in row if v is not None) for ws in wb for row in ws.iter_rows(values_only=True)]
         elif p.suffix == ".duckdb":
             bi = duckdb.connect(str(p), read_only=True)
             for (t,) in bi.execute("select table_name from information_schema.tables").fetchall():

@@ -10,6 +10,8 @@
 """
 from __future__ import annotations
 
+import pytest
+
 import csv
 import hashlib
 import json
@@ -27,6 +29,8 @@ from hotline.cli import app
 from hotline.publish.release import FAULT_ENV, LOG, PENDING, STAGING, published_months
 from scan import derived_forms, find
 from typer.testing import CliRunner
+
+pytestmark = pytest.mark.slow  # end to end: `make test` runs it, `make test-fast` does not
 
 REPO = Path(__file__).resolve().parents[1]
 ARGS = ["--month", MONTH, "--as-of", AS_OF[:16]]

@@ -107,6 +107,9 @@ AcceptDepartmentOpt = typer.Option(None, "--accept-unknown-department", metavar=
                                    help="Publish although this lead department is not in the directory "
                                         "(repeatable; needs --reason; recorded).")
 ReasonOpt = typer.Option(None, "--reason", help="Why: required with --accept-* and --restate; printed in the bulletin.")
+AllowMissingNarrativeOpt = typer.Option(
+    False, "--allow-missing-narrative", help="Publish a month without its narrative (narratives/YYYY-MM.md): the "
+    "bulletin then carries the figures only, with a warning on its first page (default: refused).")
 
 
 def _decisions(days: Optional[list[str]], departments: Optional[list[str]], reason: Optional[str]):
@@ -442,16 +445,18 @@ def publish(warehouse: Optional[Path] = WarehouseOpt, month: str = MonthOpt, as_
             restate: bool = typer.Option(False, "--restate", help="Replace a published month's release (its inputs "
                                          "or figures changed) with a new one; the old one is kept and every figure "
                                          "old → new is published with --reason."),
-            reason: Optional[str] = ReasonOpt) -> None:
+            reason: Optional[str] = ReasonOpt,
+            allow_missing_narrative: bool = AllowMissingNarrativeOpt) -> None:
     """Validate the built month in an audit area and, only if no check fails, publish it atomically. A published
     month is immutable: publishing it again changes nothing, unless it is restated (--restate --reason)."""
     with friendly_errors():
         decisions = _decisions(accept_missing_day, accept_unknown_department, reason)
-        _publish(_warehouse(warehouse), month, as_of, _out(out_dir), decisions, (reason or "") if restate else None)
+        _publish(_warehouse(warehouse), month, as_of, _out(out_dir), decisions, (reason or "") if restate else None,
+                 allow_missing_narrative=allow_missing_narrative)
 
 
 def _publish(warehouse: Path, month: str, as_of: Optional[str], out_dir: Path, decisions=None,
-             restate: Optional[str] = None):
+             restate: Optional[str] = None, allow_missing_narrative: bool = False):
     from hotline.gate import GateFailed
     from hotline.periods import resolve
     from hotline.publish import publish_month
@@ -459,7 +464,8 @@ def _publish(warehouse: Path, month: str, as_of: Optional[str], out_dir: Path, d
     month, cutoff = resolve(month, as_of)
     try:
         with err.status(f"validating and publishing {month}"):
-            result = publish_month(warehouse, month, cutoff, out_dir, decisions=decisions, restate=restate)
+            result = publish_month(warehouse, month, cutoff, out_dir, decisions=decisions, restate=restate,
+                                   allow_missing_narrative=allow_missing_narrative)
     except GateFailed as e:
         _print_gate(e.report)
         raise
@@ -482,18 +488,22 @@ def run(dumps: Optional[Path] = DumpsOpt, warehouse: Optional[Path] = WarehouseO
         as_of: Optional[str] = AsOfOpt, out_dir: Optional[Path] = OutOpt,
         accept_missing_day: Optional[list[str]] = AcceptDayOpt,
         accept_unknown_department: Optional[list[str]] = AcceptDepartmentOpt,
-        reason: Optional[str] = ReasonOpt) -> None:
+        reason: Optional[str] = ReasonOpt, allow_missing_narrative: bool = AllowMissingNarrativeOpt) -> None:
     """load → build → validate → publish in one go. Exit status 1 at the end when an export was rejected (the
     others are loaded, and the month is built and published without it)."""
     with friendly_errors():
         from hotline.periods import resolve
 
-        resolve(month, as_of)  # a bad --month or --as-of is refused before anything is loaded
+        resolved, _ = resolve(month, as_of)  # a bad --month or --as-of is refused before anything is loaded
+        if not allow_missing_narrative:  # and so is a month without its narrative
+            from hotline.publish.bulletin import require_narrative
+
+            require_narrative(None, resolved)
         decisions = _decisions(accept_missing_day, accept_unknown_department, reason)
         w, o = _warehouse(warehouse), _out(out_dir)
         report = _load(_dumps(dumps), w, o)
         m, cutoff = _build(w, month, as_of)
-        _publish(w, m, cutoff, o, decisions)
+        _publish(w, m, cutoff, o, decisions, allow_missing_narrative=allow_missing_narrative)
         _fail_if_rejected(report, "the others are loaded, and the month is built and published without them")
 
 
@@ -518,10 +528,12 @@ def explain(figure_key: str = typer.Argument(..., help="Figure key, e.g. work_or
 
 
 @app.command("audit-bulletin")
-def audit_bulletin(file: Path = typer.Argument(..., help="A bulletin in the reference's text format."),
+def audit_bulletin(file: Path = typer.Argument(..., help="A bulletin: .md/.txt in the reference's text format or "
+                                              "the project's bulletin.md, bulletin.html or bulletin.docx."),
                    month: str = MonthOpt, out_dir: Optional[Path] = OutOpt) -> None:
-    """List every figure of a hand-made bulletin that disagrees with its own arithmetic or with the warehouse's
-    published figures for the month."""
+    """List every figure of a bulletin (hand-made, or the project's own in Markdown, HTML or Word, also after an
+    editor changed it) that disagrees with its own arithmetic or with the warehouse's published figures for the
+    month."""
     with friendly_errors():
         from hotline.audit import audit_bulletin_file
         from hotline.periods import parse_month

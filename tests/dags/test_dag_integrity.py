@@ -11,6 +11,8 @@ import pytest
 
 from airflow_support import airflow_env, shared_manifest
 
+pytestmark = pytest.mark.airflow  # Airflow in a subprocess: `make test` runs it, `make test-fast` does not
+
 HERE = Path(__file__).resolve().parent
 DAG_IDS = {"hotline_nightly", "hotline_monthly_bulletin"}
 POOL = "hotline_duckdb"

@@ -8,6 +8,8 @@ from airflow.sdk.exceptions import AirflowFailException
 from conftest import AS_OF, MONTH
 from hotline.orchestration import tasks
 
+pytestmark = pytest.mark.airflow  # Airflow in a subprocess: `make test` runs it, `make test-fast` does not
+
 
 @pytest.fixture
 def plan(tmp_path, warehouse_copy):

@@ -212,6 +212,7 @@ class MonthlyRun:
     accept_unknown_departments: tuple[str, ...] = ()
     reason: str = ""
     restate: bool = False
+    allow_missing_narrative: bool = False  # publish without narratives/<month>.md (the bulletin says so)
 
     def decisions(self):
         from hotline.checks import Decisions
@@ -258,4 +259,5 @@ def monthly_run(context, s: Settings | None = None) -> MonthlyRun:
         accept_unknown_departments=tuple(sorted(set(_param(context, "accept_unknown_departments") or []))),
         reason=str(_param(context, "reason") or "").strip(),
         restate=bool(_param(context, "restate") or False),
+        allow_missing_narrative=bool(_param(context, "allow_missing_narrative") or False),
     )

@@ -446,7 +446,8 @@ def gate(plan: dict) -> dict[str, Any]:
 
 def publish(context, plan: dict) -> dict[str, Any]:
     """Gate again on the release and swap it in atomically (``hotline.publish.publish_month``); a published
-    month is republished only as a restatement (params ``restate`` and ``reason``)."""
+    month is republished only as a restatement (params ``restate`` and ``reason``); a month without its narrative
+    is refused unless the param ``allow_missing_narrative`` is set."""
     from hotline.errors import HotlineError
     from hotline.gate import GateFailed
     from hotline.orchestration.assets import BULLETIN
@@ -455,7 +456,8 @@ def publish(context, plan: dict) -> dict[str, Any]:
     try:
         result = publish_month(Path(plan["warehouse"]), plan["month"], plan["as_of"], Path(plan["publish_dir"]),
                                decisions=_plan_decisions(plan),
-                               restate=(plan.get("reason") or "") if plan.get("restate") else None)
+                               restate=(plan.get("reason") or "") if plan.get("restate") else None,
+                               allow_missing_narrative=bool(plan.get("allow_missing_narrative")))
     except (GateFailed, HotlineError) as e:  # a retry cannot fix a failed check or a refusal
         raise _fail(str(e)) from e
     extra = {"month": plan["month"], "as_of": plan["as_of"], "path": str(result.path),

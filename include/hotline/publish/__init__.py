@@ -33,10 +33,13 @@ from hotline.gate import GateFailed, GateReport, run_gate
 from hotline.paths import PROJECT_DIR
 from hotline.quality import record_decisions
 from hotline.publish import bulletin, reconciliation
+from hotline.publish.docx import render_docx
 from hotline.publish.evidence import collect_evidence, evidence_checks, write_evidence
 from hotline.publish.figures import MART_TABLES, figures_from_marts
+from hotline.publish.pdf import docx_to_pdf
 from hotline.publish.release import (AUDIT, BI_FILE, PublishError, new_staging_dir, published_months, recover,
                                      release_of, sha256_file, switch)
+from hotline.publish.xlsx import render_xlsx
 from hotline.sql import lit
 
 log = logging.getLogger(__name__)
@@ -129,16 +132,20 @@ def write_audit_report(out_dir: Path, report: GateReport, extra: dict | None = N
 
 def publish_month(warehouse: Path, month: str, as_of: str, out_dir: Path, narratives_dir: Path | None = None,
                   expectations_dir: Path | None = None, decisions: Decisions | None = None,
-                  restate: str | None = None) -> PublishResult:
+                  restate: str | None = None, allow_missing_narrative: bool = False) -> PublishResult:
     """Validate the built month and publish it (see the module's docstring). ``decisions``: what the operator
-    accepted despite a failing check; ``restate``: the reason for replacing a published month's release."""
+    accepted despite a failing check; ``restate``: the reason for replacing a published month's release.
+    A month without the editors' narrative (``narratives/<YYYY-MM>.md``) is refused before anything is written,
+    unless ``allow_missing_narrative``: then the bulletin says on its first page that its narrative is missing."""
     from hotline.coverage import preflight
     from hotline.warehouse import connect
 
     out_dir = Path(out_dir)
+    narratives_dir = Path(narratives_dir) if narratives_dir else PROJECT_DIR / "narratives"
+    if not allow_missing_narrative:
+        bulletin.require_narrative(narratives_dir, month)
     out_dir.mkdir(parents=True, exist_ok=True)
     _recover(out_dir)
-    narratives_dir = Path(narratives_dir) if narratives_dir else PROJECT_DIR / "narratives"
     decisions = decisions or Decisions()
     if restate is not None and not restate.strip():
         raise Refused("a restatement needs a reason (--reason \"...\"): it is printed in the bulletin")
@@ -317,6 +324,7 @@ def _write_content(con, staging: Path, figures: dict, report: GateReport, inputs
         target = staging / "marts" / f"{table}.parquet"
         con.execute(f"copy (select * from marts.{table} order by all) to {lit(str(target))} (format parquet)")
     write_evidence(con, staging / "evidence.parquet", month, as_of)
+    render_xlsx(figures, staging / "tables.xlsx")
     extra = {"inputs": inputs}
     (staging / "reconciliation.json").write_text(reconciliation.to_json_text(report, extra), encoding="utf-8")
     (staging / "reconciliation.html").write_text(reconciliation.to_html(report, extra), encoding="utf-8")
@@ -324,15 +332,19 @@ def _write_content(con, staging: Path, figures: dict, report: GateReport, inputs
 
 def _write_bulletin(staging: Path, figures: dict, report: GateReport, narratives_dir: Path,
                     restatement: dict | None) -> bulletin.Narrative:
-    """The bulletin (Markdown, HTML, charts) and, for a restated month, its restatement record."""
+    """The bulletin (Markdown, HTML with charts, the Word document in official-document layout and its A4 PDF)
+    and, for a restated month, its restatement record: all from one rendering context."""
     month = figures["month"]
     (staging / RESTATEMENT).unlink(missing_ok=True)
     if restatement is not None:
         _write_json(staging / RESTATEMENT, restatement)
     narrative = bulletin.load_narrative(narratives_dir, month)
-    md = bulletin.render_markdown(figures, narrative, quality=bulletin.quality_annex(report, restatement))
+    ctx = bulletin.context(figures, narrative, quality=bulletin.quality_annex(report, restatement))
+    md = bulletin.markdown_from_context(ctx)
     (staging / "bulletin.md").write_text(md, encoding="utf-8")
     (staging / "bulletin.html").write_text(bulletin.render_html(md, month), encoding="utf-8")
+    render_docx(ctx, staging / "bulletin.docx")
+    docx_to_pdf(staging / "bulletin.docx", staging / "bulletin.pdf", figures["as_of"])
     (staging / "charts").mkdir(exist_ok=True)
     for name, svg in bulletin.render_charts(figures).items():
         (staging / "charts" / name).write_text(svg + "\n", encoding="utf-8")
