@@ -42,11 +42,9 @@ def small(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def full(tmp_path_factory) -> Path:
-    """Golmud's whole export range (2024-10-01 … 2024-12-12)."""
-    out = tmp_path_factory.mktemp("full")
-    generate(spec_path=DEFAULT_SPEC, out_dir=out)
-    return out
+def full(default_dumps) -> Path:
+    """Golmud's whole export range (2024-10-01 … 2024-12-12): the session's exports, only ever copied here."""
+    return default_dumps
 
 
 @pytest.fixture(scope="module")
