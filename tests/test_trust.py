@@ -35,7 +35,7 @@ from hotline.generate import generate
 from hotline.generate.faults import apply_fault
 from hotline.load import load_folder
 from hotline.orchestration import tasks
-from hotline.publish import publish_month
+from hotline.publish import publish_month, touched_publications
 from hotline.recompute import recompute
 from typer.testing import CliRunner
 from webhook import webhook_receiver
@@ -408,15 +408,9 @@ def test_a_redelivery_that_changes_no_figure_is_still_restated_explicitly(tmp_pa
     assert result.restatement["figures_changed"] == []
     assert [c["export_date"] for c in result.restatement["inputs_changed"]] == ["2024-12-05"]
     con = duckdb.connect(str(warehouse_copy))
-    assert tasks_touched(out, con) == []  # the publication's inputs are the warehouse's again: no more alerts
+    assert touched_publications(out, con) == []  # the publication's inputs are the warehouse's again: no alerts
     con.close()
     assert publish_month(warehouse_copy, MONTH, AS_OF, out).unchanged
-
-
-def tasks_touched(out: Path, con) -> list:
-    from hotline.publish import touched_publications
-
-    return touched_publications(out, con)
 
 
 def test_a_month_whose_exports_hold_no_contact_is_refused_up_front(tmp_path):

@@ -15,13 +15,13 @@ Reference data: ``dbt_project/seeds/department_aliases.csv`` (``alias,canonical_
 """
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from hotline.contract import DEPARTMENT_SEPARATORS
+from hotline.seeds import read_seed
 
 ALIASES_FILE = "department_aliases.csv"
 DEPARTMENTS_FILE = "departments.csv"
@@ -69,15 +69,6 @@ def as_alias_map(aliases: Mapping[str, str] | None) -> AliasMap:
     return out
 
 
-def _read_csv(path: Path, required: tuple[str, ...]) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8-sig", newline="") as f:
-        reader = csv.DictReader(f)
-        missing = [c for c in required if c not in (reader.fieldnames or [])]
-        if missing:
-            raise ValueError(f"{path}: missing column(s) {', '.join(missing)} (has {reader.fieldnames})")
-        return [row for row in reader if any((v or "").strip() for v in row.values())]
-
-
 def load_aliases(seeds_dir: Path | str | None = None) -> AliasMap:
     """The alias table: whitespace-free alias or canonical name -> canonical name.
 
@@ -96,13 +87,13 @@ def load_aliases(seeds_dir: Path | str | None = None) -> AliasMap:
     canonical_names: set[str] | None = None
     if departments_path.exists():
         canonical_names = set()
-        for row in _read_csv(departments_path, ("canonical_name",)):
+        for _, row in read_seed(departments_path, ("canonical_name",)):
             name = clean(row["canonical_name"])
             if not name:
                 raise ValueError(f"{departments_path}: empty canonical_name")
             canonical_names.add(name)
             out[squeeze(name)] = name
-    for row in _read_csv(aliases_path, ("alias", "canonical_name")):
+    for _, row in read_seed(aliases_path, ("alias", "canonical_name")):
         alias, canonical = row["alias"] or "", clean(row["canonical_name"] or "")
         if not squeeze(alias) or not canonical:
             raise ValueError(f"{aliases_path}: empty alias or canonical_name in {row}")

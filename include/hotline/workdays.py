@@ -30,6 +30,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from hotline.paths import SEEDS_DIR
+from hotline.seeds import read_seed
 
 BASE_SEED = "cn_calendar_days.csv"
 OVERRIDES_SEED = "calendar_overrides.csv"
@@ -131,15 +132,6 @@ def _bool(value: str, where: str) -> bool:
     raise ValueError(f"{where}: is_working_day must be true or false, got {value!r}")
 
 
-def _read_csv(path: Path, columns: tuple[str, ...]) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as f:
-        reader = csv.DictReader(f)
-        missing = [c for c in columns if c not in (reader.fieldnames or [])]
-        if missing:
-            raise ValueError(f"{path}: missing column(s) {', '.join(missing)}")
-        return list(reader)
-
-
 def _date(value: str, where: str) -> date:
     try:
         return date.fromisoformat(value.strip())
@@ -189,7 +181,7 @@ class Calendar:
         seeds_dir = Path(seeds_dir) if seeds_dir is not None else SEEDS_DIR
         base_path = seeds_dir / BASE_SEED
         base: list[Row] = []
-        for n, r in enumerate(_read_csv(base_path, BASE_COLUMNS), start=2):
+        for n, r in read_seed(base_path, BASE_COLUMNS):
             where = f"{base_path}:{n}"
             kind = r["day_type"].strip()
             if kind not in DAY_TYPES:
@@ -200,7 +192,7 @@ class Calendar:
         overrides: list[tuple[date, bool, str]] = []
         if over_path.exists():
             seen: set[date] = set()
-            for n, r in enumerate(_read_csv(over_path, OVERRIDE_COLUMNS), start=2):
+            for n, r in read_seed(over_path, OVERRIDE_COLUMNS):
                 where = f"{over_path}:{n}"
                 d = _date(r["calendar_date"], where)
                 if d in seen:

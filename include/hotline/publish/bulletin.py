@@ -11,7 +11,6 @@ headed by its category (category_l2, else category_l1). The heading adds 类 (�
 """
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 from decimal import Decimal
 from html import escape
@@ -25,6 +24,7 @@ import yaml
 from hotline.errors import Refused
 from hotline.paths import PROJECT_DIR, SEEDS_DIR
 from hotline.publish import charts
+from hotline.seeds import read_seed
 
 TEMPLATES = Path(__file__).parent / "templates"
 NARRATIVES_DIR = PROJECT_DIR / "narratives"
@@ -98,22 +98,15 @@ def load_hotspot_labels(path: Path | None = None) -> dict[tuple[str, str | None]
     the heading adds it), from ``hotspot_labels.csv`` (default: the dbt seed)."""
     path = Path(path) if path is not None else SEEDS_DIR / HOTSPOT_LABELS_SEED
     labels: dict[tuple[str, str | None], str] = {}
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        reader = csv.DictReader(fh)
-        missing = {"category_l1", "category_l2", "label"} - set(reader.fieldnames or [])
-        if missing:
-            raise ValueError(f"{path}: no {', '.join(sorted(missing))} column")
-        for n, row in enumerate(reader, start=2):
-            l1, l2, label = ((row.get(k) or "").strip() for k in ("category_l1", "category_l2", "label"))
-            if not l1 and not l2 and not label:
-                continue
-            label = label.removesuffix("类")
-            if not l1 or not label:
-                raise ValueError(f"{path} line {n}: category_l1 and label are required")
-            key = (l1, l2 or None)
-            if key in labels:
-                raise ValueError(f"{path} line {n}: {l1}/{l2} is labelled twice")
-            labels[key] = label
+    for n, row in read_seed(path, ("category_l1", "category_l2", "label")):
+        l1, l2, label = ((row.get(k) or "").strip() for k in ("category_l1", "category_l2", "label"))
+        label = label.removesuffix("类")
+        if not l1 or not label:
+            raise ValueError(f"{path} line {n}: category_l1 and label are required")
+        key = (l1, l2 or None)
+        if key in labels:
+            raise ValueError(f"{path} line {n}: {l1}/{l2} is labelled twice")
+        labels[key] = label
     return labels
 
 

@@ -1,0 +1,20 @@
+"""Reading the reference data the warehouse keeps as dbt seeds (dbt_project/seeds/*.csv) from Python: the same
+files dbt loads, so Python and SQL read one copy of each rule."""
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from pathlib import Path
+
+
+def read_seed(path: Path, required: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
+    """``(line number, row)`` for every non-blank row of the seed ``path`` (UTF-8, a BOM allowed); a missing
+    required column is an error naming the file."""
+    with Path(path).open(encoding="utf-8-sig", newline="") as f:
+        reader = csv.DictReader(f)
+        missing = [c for c in required if c not in (reader.fieldnames or [])]
+        if missing:
+            raise ValueError(f"{path}: missing column(s) {', '.join(missing)} (has {reader.fieldnames})")
+        for n, row in enumerate(reader, start=2):
+            if any((v or "").strip() for v in row.values()):
+                yield n, row
