@@ -10,8 +10,9 @@ data interval (manual runs: the `day` param, else yesterday).
    with the reason (missing file, missing manifest, checksum mismatch).
 2. **load_exports**: loads every export that is new or re-delivered (`hotline.load.load_folder`): a missed
    night or a late day is caught up by the next run, a re-run is a no-op.
-3. **dbt_staging_facts**: one `dbt build` of seeds, staging, intermediate models and the `fct_*` facts
-   with their data tests, as of the end of day D (`hotline.build.build_nightly`, the same as `hotline nightly`).
+3. **dbt_staging_facts**: one `dbt build` of staging and the ticket history (`int_ticket_versions`: the
+   versions of the days just loaded) with their data tests (`hotline.build.build_nightly`, the same as
+   `hotline nightly`); the facts and marts as of a cut-off are filters on that history, built monthly.
    `HOTLINE_NIGHTLY_DBT_TASKS=per_model` renders it instead as an astronomer-cosmos task group from
    `manifest.json` (`python -m hotline.orchestration.dbt manifest` makes it; no dbt parsing at import): one
    task per seed and model, its tests right after it, at ~1 s of overhead per task.

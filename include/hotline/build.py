@@ -184,9 +184,9 @@ def run_dbt(command: str, warehouse: Path, dbt_vars: dict | None = None, select:
     return out
 
 
-#: the nightly's selection: staging and the facts with everything upstream of them (seeds, intermediate
-#: models); the month's marts wait for the monthly build
-NIGHTLY_SELECT = "path:models/staging +path:models/marts/fct_*"
+#: the nightly's selection: staging and the ticket history (the versions of the days just loaded); the facts
+#: and marts as of a cut-off are filters on that history, built with the month
+NIGHTLY_SELECT = "path:models/staging +int_ticket_versions"
 #: unit tests check the models' SQL on fixed inputs, not the data: production builds leave them to CI (dbt's
 #: own advice; `make test` runs them with every data test), `hotline build --unit-tests` runs them too
 NO_UNIT_TESTS = ["--exclude-resource-type", "unit_test"]
@@ -202,9 +202,9 @@ def nightly_vars(day: str) -> dict[str, str]:
 
 def build_nightly(warehouse: Path, day: str, full_refresh: bool = False,
                   progress: Progress | None = None) -> BuildResult:
-    """Staging and the facts (with their data tests) as of the end of export day ``day`` (YYYY-MM-DD): what
-    the nightly does after loading; the month's marts are built by :func:`build_month`. ``progress``: see
-    :func:`run_dbt`."""
+    """Staging and the ticket history (with their data tests) through export day ``day`` (YYYY-MM-DD): what
+    the nightly does after loading; the facts and marts as of a cut-off are built by :func:`build_month`.
+    ``progress``: see :func:`run_dbt`."""
     return run_dbt("build", warehouse, nightly_vars(day), select=NIGHTLY_SELECT,
                    extra=NIGHTLY_FLAGS + (["--full-refresh"] if full_refresh else []), progress=progress)
 
@@ -213,8 +213,8 @@ def build_month(warehouse: Path, month: str, as_of: str, select: str | None = No
                 full_refresh: bool = False, unit_tests: bool = False,
                 progress: Progress | None = None) -> BuildResult:
     """Seeds, models and data tests for one month as of a cut-off (``unit_tests``: dbt's unit tests too).
-    ``full_refresh`` rebuilds the incremental models from raw (after a model's columns changed, a new
-    HOTLINE_PII_KEY or new department seeds). ``progress``: see :func:`run_dbt`."""
+    ``full_refresh`` rebuilds the ticket history from raw (after a model's columns changed or a new
+    HOTLINE_PII_KEY). ``progress``: see :func:`run_dbt`."""
     from hotline.coverage import preflight
     from hotline.warehouse import connect
 

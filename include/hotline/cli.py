@@ -363,12 +363,12 @@ def _build(warehouse: Path, month: str, as_of: Optional[str], full_refresh: bool
 @app.command()
 def nightly(dumps: Optional[Path] = DumpsOpt, warehouse: Optional[Path] = WarehouseOpt,
             out_dir: Optional[Path] = OutOpt,
-            day: Optional[str] = typer.Option(None, "--day", help="Export day YYYY-MM-DD to build as of (its end, "
-                                              "23:59:59); it must be in force after loading (default: the newest "
-                                              "export day in force).")) -> None:
+            day: Optional[str] = typer.Option(None, "--day", help="Export day YYYY-MM-DD that must be in force "
+                                              "after loading (default: the newest export day in force).")) -> None:
     """The nightly increment (what the hotline_nightly DAG does): load every new or re-delivered export, then
-    build staging and the facts as of the end of the day, with their data tests (not the month's marts). Exit
-    status 1 at the end when an export was rejected (the others are loaded and built)."""
+    add their ticket versions to the history (staging and int_ticket_versions, with their data tests; the facts
+    and marts as of a cut-off are the month's build). Exit status 1 at the end when an export was rejected (the
+    others are loaded and built)."""
     with friendly_errors():
         from hotline.build import build_nightly
         from hotline.periods import parse_day
@@ -386,7 +386,7 @@ def nightly(dumps: Optional[Path] = DumpsOpt, warehouse: Optional[Path] = Wareho
         with _dbt_progress(f"building to {d}") as progress:
             result = build_nightly(w, d, progress=progress)
         ok = sum(1 for r in result.results if r["status"] in ("success", "pass"))
-        out.print(f"built staging + facts as of {d} 23:59:59: {ok} models/tests passed, "
+        out.print(f"built the ticket history through {d}: {ok} models/tests passed, "
                   f"{len(result.results) - ok} other")
         _fail_if_rejected(report, "the others are loaded and built")
 

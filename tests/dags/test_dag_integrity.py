@@ -115,7 +115,7 @@ def test_nightly_builds_staging_and_facts_in_one_task_by_default(inspected):
     assert not [t for t in tasks if t.startswith("dbt_staging_facts.")]
 
 
-def test_cosmos_renders_staging_and_facts_only(tmp_path, dbt_manifest, nowhere):
+def test_cosmos_renders_staging_and_the_ticket_history_only(tmp_path, dbt_manifest, nowhere):
     """HOTLINE_NIGHTLY_DBT_TASKS=per_model: one cosmos task per seed/model instead."""
     out = _inspect(tmp_path, HOTLINE_DBT_MANIFEST=str(dbt_manifest), HOTLINE_NIGHTLY_DBT_TASKS="per_model",
                    HOTLINE_WAREHOUSE=str(nowhere / "warehouse.duckdb"), HOTLINE_DUMPS=str(nowhere / "dumps"))
@@ -125,8 +125,8 @@ def test_cosmos_renders_staging_and_facts_only(tmp_path, dbt_manifest, nowhere):
     assert len(dbt) > 5, sorted(tasks)
     assert all(v["operator"].startswith("Dbt") and v["operator"].endswith("LocalOperator") for v in dbt.values())
     names = " ".join(dbt)
-    assert "stg_hotline__ticket_rows" in names and "fct_" in names
-    assert "mart_" not in names, "the month's marts belong to the monthly DAG"
+    assert "stg_hotline__ticket_rows" in names and "int_ticket_versions" in names
+    assert "mart_" not in names and "fct_" not in names, "facts and marts as of a cut-off belong to the monthly DAG"
     # TestBehavior.BUILD: one `dbt build` per seed/model, its tests right after it in the same task
     assert all(k.endswith("_build") for k in dbt) and {v["operator"] for v in dbt.values()} == {"DbtBuildLocalOperator"}
 

@@ -1,44 +1,15 @@
-{#- One row per ticket: its state as of the cut-off var('as_of').
-    The state is the newest row whose 更新时间 ≤ as_of (ties: the later export, then the later row); an event
-    counts only if its own timestamp ≤ as_of, otherwise it is treated as not having happened yet.
-    A table, incremental per ticket (macros/incremental.sql): a nightly run recomputes only the tickets touched
-    by new export days or by the move of the cut-off. -#}
-{#- delete+insert by ticket: the pre-hook deletes (also the tickets that dropped out), dbt appends -#}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    unique_key='ticket_id',
-    on_schema_change='fail',
-    pre_hook="{{ ticket_state_pre_hook() }}",
-    post_hook="{{ move_as_of_post_hook() }}"
-) }}
+{#- One row per ticket received by the cut-off var('as_of'): the version in force then
+    (valid_from <= as_of < valid_to, int_ticket_versions); an event counts only if its own timestamp <= as_of,
+    otherwise it has not happened yet. A view: the cut-off is a filter, any month can be computed as of any
+    cut-off from the stored history. -#}
+{{ config(materialized='view') }}
 with
 
--- the newest row as of the cut-off per ticket, with its version count, first export date and last load. In a
--- run the pre-hook computes the newest rows' keys into a temporary table (macros/incremental.sql: only the
--- recomputed tickets in a delta run); a unit test (no hooks) computes them here.
-newest as (
+in_force as (
 
-    {%- if execute and model.resource_type == 'model' %}
-    select * from {{ newest_keys_table() }}
-    {%- else %}
-    {{ newest_keys_sql("select * from " ~ ref('stg_hotline__ticket_rows') ~ " where updated_at <= " ~ as_of_ts()) }}
-    {%- endif %}
-
-),
-
-latest as (
-
-    select
-        staged.*,
-        newest.version_count,
-        newest.first_export_date,
-        newest.last_loaded_at
-    from newest
-    -- the join key's range on the small side of a delta run (its tickets' export dates) is pushed into the scan
-    -- of staging by DuckDB, which then reads only the newest export days
-    inner join {{ ref('stg_hotline__ticket_rows') }} as staged
-        on staged.export_date = newest.newest.e and staged.row_number = newest.newest.r
+    select * from {{ ref('int_ticket_versions') }}
+    where valid_from <= {{ as_of_ts() }}
+        and (valid_to is null or valid_to > {{ as_of_ts() }})
 
 ),
 
@@ -66,10 +37,8 @@ events_as_of as (
         overdue_note,
         updated_at,
         export_date as state_export_date,
-        version_count,
-        first_export_date,
-        last_loaded_at
-    from latest
+        version_number as version_count
+    from in_force
     where received_at <= {{ as_of_ts() }}
 
 ),
@@ -108,10 +77,7 @@ final as (
         e.updated_at,
         e.state_export_date,
         e.version_count,
-        e.first_export_date,
-        {{ as_of_ts() }} as as_of,
-        e.last_loaded_at,
-        cast({{ new_batch_id() }} as bigint) as batch_id
+        {{ as_of_ts() }} as as_of
     from events_as_of as e
 
 )

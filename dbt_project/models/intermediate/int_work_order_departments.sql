@@ -1,4 +1,3 @@
--- depends_on: {{ ref('int_tickets_as_of') }}
 {#- One row per work order × department named in its 承办单位 cell (as of the cut-off), by the rule of
     docs/department-names.md (hotline/departments.py split_departments applies the same rule):
     1. split the cell on 、 ; ； , ， and drop empty parts;
@@ -13,15 +12,7 @@
     5. the first department is the lead; a department named twice counts once, at its first position.
     Whitespace is ws_class() (macros/text.sql), Python's \s. Step 3 is gaps-and-islands over the pieces: a run
     starts at an unknown piece that is the first of its part or follows an anchor; anchors are runs of one. -#}
-{#- delete+insert by ticket: the pre-hook deletes (also the tickets that dropped out), dbt appends -#}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    unique_key='ticket_id',
-    on_schema_change='fail',
-    pre_hook="{{ recomputed_tickets_pre_hook() }}",
-    post_hook="{{ record_consumed_batch() }}"
-) }}
+{{ config(materialized='table') }}
 with
 
 work_orders as (
@@ -29,7 +20,7 @@ work_orders as (
     select ticket_id, departments_raw
     from {{ ref('int_tickets_as_of') }}
     where is_work_order and departments_raw is not null
-    {{ recomputed_tickets_filter(batch_column='batch_id') }}
+   
 
 ),
 

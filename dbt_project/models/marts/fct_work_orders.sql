@@ -1,27 +1,16 @@
--- depends_on: {{ ref('int_tickets_as_of') }}
 {#- One row per work order (办理方式 = 工单转办, any channel) received by the cut-off, state as of the cut-off. -#}
-{#- delete+insert by ticket: the pre-hook deletes (also the tickets that dropped out), dbt appends -#}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    unique_key='ticket_id',
-    on_schema_change='fail',
-    pre_hook="{{ recomputed_tickets_pre_hook() }}",
-    post_hook=["{{ record_consumed_batch() }}", "{{ work_orders_as_of_post_hook() }}"]
-) }}
 with
 
 tickets as (
 
     select * from {{ ref('int_tickets_as_of') }}
-    where is_work_order {{ recomputed_tickets_filter(batch_column='batch_id') }}
+    where is_work_order
 
 ),
 
 due as (
 
     select * from {{ ref('int_work_orders_due') }}
-    where true {{ recomputed_tickets_filter() }}
 
 ),
 
@@ -33,7 +22,6 @@ departments as (
         cast(count(*) as integer) as department_count,
         bool_or(not is_known_department) as has_unknown_department
     from {{ ref('int_work_order_departments') }}
-    where true {{ recomputed_tickets_filter() }}
     group by ticket_id
 
 ),

@@ -1,25 +1,14 @@
-{#- Incremental by export date (delete+insert): a run cleans only the export dates whose delivery in force
-    (raw.exports) was loaded after the newest row already here, i.e. new days and re-delivered days; a
-    re-delivered day's rows replace the old ones (the pre-hook also clears a day whose new delivery has no
-    accepted row). `dbt build --full-refresh` rebuilds it from raw and gives the same table (tests/test_incremental.py).
-    The phone's pseudonym comes from the loader (raw._caller_key): dbt never sees the key (hotline.secrets); after
-    `hotline rekey`, `hotline build --full-refresh` takes the new pseudonyms. -#}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='export_date',
-    on_schema_change='fail',
-    pre_hook="{% if is_incremental() %}delete from {{ this }} where export_date in ({{ changed_export_dates(this) }}){% endif %}"
-) }}
+{#- raw.ticket_rows 1:1, renamed and typed. A view: the ticket history (int_ticket_versions) is the stored
+    copy, and raw holds only the deliveries in force (a re-delivered day's rows are replaced by the loader).
+    The phone's pseudonym comes from the loader (raw._caller_key): dbt never sees the key (hotline.secrets);
+    after `hotline rekey`, `hotline build --full-refresh` takes the new pseudonyms. -#}
+{{ config(materialized='view') }}
 
 with
 
 source as (
 
     select * from {{ source('raw', 'ticket_rows') }}
-    {% if is_incremental() -%}
-    where _export_date in ({{ changed_export_dates(this) }})
-    {%- endif %}
 
 ),
 

@@ -1,8 +1,8 @@
 """The nightly's dbt step, and the manifest astronomer-cosmos renders it from.
 
-The nightly builds staging and the facts (``fct_*`` and everything upstream of them: seeds, intermediate
-models) as of the end of the export day D (``hotline.build.build_nightly``: ``month`` = D's month, ``as_of`` =
-D 23:59:59; data tests that also read the month's marts wait for the monthly build, dbt's unit tests run in CI).
+The nightly builds staging and the ticket history with the versions of the days it loaded
+(``hotline.build.build_nightly``, selection ``hotline.build.NIGHTLY_SELECT``; dbt's unit tests run in CI). The
+facts and marts as of a cut-off are filters on that history, built with the month.
 ``HOTLINE_NIGHTLY_DBT_TASKS`` chooses how it appears in Airflow:
 
 - ``single`` (default): one task, one ``dbt build`` of the whole selection. Every dbt invocation costs a few
@@ -39,8 +39,6 @@ from hotline.paths import DBT_PROJECT_DIR
 log = logging.getLogger(__name__)
 
 PROFILE_NAME, TARGET_NAME = "hotline", "dev"
-STAGING_SELECTOR = "path:models/staging"
-FACT_PREFIX = "fct_"
 
 
 def nightly_dbt_tasks() -> str:
@@ -62,15 +60,20 @@ def dbt_test_behavior() -> str:
 
 
 def nightly_select(manifest_path: Path) -> list[str]:
-    """Cosmos selectors for staging + every ``fct_*`` model with its ancestors, read from the manifest
-    (``HOTLINE_NIGHTLY_DBT_SELECT``, comma-separated, overrides)."""
+    """Cosmos selectors of the nightly: those of ``hotline nightly`` (``hotline.build.NIGHTLY_SELECT``), checked
+    against the manifest (``HOTLINE_NIGHTLY_DBT_SELECT``, comma-separated, overrides)."""
+    from hotline.build import NIGHTLY_SELECT
+
     override = os.environ.get("HOTLINE_NIGHTLY_DBT_SELECT", "").strip()
     if override:
         return [s.strip() for s in override.split(",") if s.strip()]
-    nodes = json.loads(Path(manifest_path).read_text(encoding="utf-8")).get("nodes", {})
-    facts = sorted(n["name"] for n in nodes.values()
-                   if n.get("resource_type") == "model" and n.get("name", "").startswith(FACT_PREFIX))
-    return [STAGING_SELECTOR] + [f"+{name}" for name in facts]
+    selectors = NIGHTLY_SELECT.split()
+    names = {n.get("name") for n in json.loads(Path(manifest_path).read_text(encoding="utf-8")).get("nodes", {}).values()}
+    missing = [s for s in selectors if not s.startswith("path:") and s.lstrip("+") not in names]
+    if missing:
+        raise ValueError(f"{manifest_path} has no model {', '.join(missing)}: rebuild it "
+                         "(python -m hotline.orchestration.dbt manifest)")
+    return selectors
 
 
 def dbt_env_interceptor(context, operator) -> None:
