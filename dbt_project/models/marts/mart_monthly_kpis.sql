@@ -1,72 +1,70 @@
-{#- Every headline figure of the bulletin for var('month'), as of var('as_of'), in one row. Computed from the
-    facts directly (not from the other marts) so that the invariant tests cross-check the two. -#}
+{#- Every headline figure of the bulletin for var('month'), as of var('as_of'), in one row: the counts of
+    rpt_figure_membership (where each figure is defined), the rates and the month-over-month change from them. -#}
 with
 
-contacts as (
+figures as (
 
-    select * from {{ ref('fct_contacts') }}
-    where received_month in ({{ month_literal() }}, {{ previous_month_literal() }})
-
-),
-
-month_contacts as (
-
-    select * from contacts where received_month = {{ month_literal() }}
+    select figure_key, count(*) as tickets
+    from {{ ref('rpt_figure_membership') }}
+    where role = 'count'
+    group by figure_key
 
 ),
 
 contact_figures as (
 
     select
-        count(*) as contacts_total,
-        (select count(*) from contacts where received_month = {{ previous_month_literal() }})
+        coalesce(sum(tickets) filter (where figure_key = 'contacts.total'), 0) as contacts_total,
+        (select count(*) from {{ ref('fct_contacts') }} where received_month = {{ previous_month_literal() }})
             as contacts_previous_total,
-        count(*) filter (where source_channel = '中国政府网') as contacts_gov_portal,
-        count(*) filter (where source_channel = '省州系统') as contacts_province_system,
-        count(*) filter (where source_channel = '微信') as contacts_wechat,
-        count(*) filter (where source_channel = '电话' and handling = '直接答复') as contacts_direct_answer,
-        count(*) filter (where source_channel = '电话' and handling = '工单转办') as contacts_work_order,
-        count(*) filter (where source_channel = '电话' and handling not in ('直接答复', '工单转办'))
-            as contacts_other,
-        count(*) filter (where source_channel = '电话' and handling = '工单转办' and is_closed)
+        coalesce(sum(tickets) filter (where figure_key = 'contacts.by_channel.中国政府网转办'), 0) as contacts_gov_portal,
+        coalesce(sum(tickets) filter (where figure_key = 'contacts.by_channel.省州系统转办'), 0)
+            as contacts_province_system,
+        coalesce(sum(tickets) filter (where figure_key = 'contacts.by_channel.微信端转办'), 0) as contacts_wechat,
+        coalesce(sum(tickets) filter (where figure_key = 'contacts.by_channel.直接答复'), 0) as contacts_direct_answer,
+        coalesce(sum(tickets) filter (where figure_key = 'contacts.by_channel.工单转办'), 0) as contacts_work_order,
+        coalesce(sum(tickets) filter (where figure_key = 'contacts.by_channel.其他'), 0) as contacts_other,
+        coalesce(sum(tickets) filter (where figure_key = 'contacts.work_order_channel_closed'), 0)
             as work_order_channel_closed,
-        count(*) filter (where special_line is not null) as special_lines_total,
-        count(*) filter (where special_line = '环境保护') as special_line_environment,
-        count(*) filter (where special_line = '营商环境') as special_line_business,
-        count(*) filter (where special_line = '安全生产') as special_line_safety,
-        count(*) filter (where special_line = '办不成事') as special_line_unresolved,
-        count(*) filter (where source_channel = '电话' and is_valid) as purpose_total,
-        count(*) filter (where source_channel = '电话' and is_valid and purpose = '咨询') as purpose_consult,
-        count(*) filter (where source_channel = '电话' and is_valid and purpose = '求助') as purpose_help,
-        count(*) filter (where source_channel = '电话' and is_valid and purpose = '投诉') as purpose_complaint,
-        count(*) filter (where source_channel = '电话' and is_valid and purpose = '建议') as purpose_suggestion,
-        count(*) filter (where source_channel = '电话' and is_valid
-                         and (purpose is null or purpose not in ('咨询', '求助', '投诉', '建议'))) as purpose_other,
-        count(*) filter (where is_valid) as demand_total
-    from month_contacts
+        coalesce(sum(tickets) filter (where figure_key = 'special_lines.total'), 0) as special_lines_total,
+        coalesce(sum(tickets) filter (where figure_key = 'special_lines.by_category.环境保护'), 0)
+            as special_line_environment,
+        coalesce(sum(tickets) filter (where figure_key = 'special_lines.by_category.营商环境'), 0)
+            as special_line_business,
+        coalesce(sum(tickets) filter (where figure_key = 'special_lines.by_category.安全生产'), 0)
+            as special_line_safety,
+        coalesce(sum(tickets) filter (where figure_key = 'special_lines.by_category.办不成事'), 0)
+            as special_line_unresolved,
+        coalesce(sum(tickets) filter (where figure_key = 'purpose.total'), 0) as purpose_total,
+        coalesce(sum(tickets) filter (where figure_key = 'purpose.by_type.咨询'), 0) as purpose_consult,
+        coalesce(sum(tickets) filter (where figure_key = 'purpose.by_type.求助'), 0) as purpose_help,
+        coalesce(sum(tickets) filter (where figure_key = 'purpose.by_type.投诉'), 0) as purpose_complaint,
+        coalesce(sum(tickets) filter (where figure_key = 'purpose.by_type.建议'), 0) as purpose_suggestion,
+        coalesce(sum(tickets) filter (where figure_key = 'purpose.by_type.其他'), 0) as purpose_other,
+        coalesce(sum(tickets) filter (where figure_key = 'demand.total'), 0) as demand_total
+    from figures
 
 ),
 
 work_order_figures as (
 
     select
-        count(*) as work_orders_dispatched,
-        count(*) filter (where is_closed) as work_orders_closed,
-        count(*) filter (where is_overdue) as work_orders_overdue,
-        count(*) filter (where has_unknown_department) as work_orders_unknown_department
-    from {{ ref('fct_work_orders') }}
-    where received_month = {{ month_literal() }}
+        coalesce(sum(tickets) filter (where figure_key = 'work_orders.dispatched'), 0) as work_orders_dispatched,
+        coalesce(sum(tickets) filter (where figure_key = 'work_orders.closed'), 0) as work_orders_closed,
+        coalesce(sum(tickets) filter (where figure_key = 'work_orders.overdue'), 0) as work_orders_overdue,
+        -- a data-quality figure, not a bulletin one (hotline.quality names these work orders)
+        (select count(*) from {{ ref('fct_work_orders') }}
+         where received_month = {{ month_literal() }} and has_unknown_department) as work_orders_unknown_department
+    from figures
 
 ),
 
 callback_figures as (
 
     select
-        count(*) as callbacks,
-        count(*) filter (where is_satisfied) as callbacks_satisfied
-    from {{ ref('fct_callbacks') }}
-    where callback_month = {{ month_literal() }}
-      and is_counted
+        coalesce(sum(tickets) filter (where figure_key = 'work_orders.callbacks'), 0) as callbacks,
+        coalesce(sum(tickets) filter (where figure_key = 'work_orders.satisfied'), 0) as callbacks_satisfied
+    from figures
 
 ),
 

@@ -1,8 +1,9 @@
 """Evidence: for every published figure, the ticket ids behind its count, or its numerator and denominator.
 
-The rows are selected from the ticket-grain facts with the bulletin's definitions; the gate then checks that
-each figure equals the number of its evidence tickets, so a figure an auditor cannot trace to tickets is never
-published. ``hotline explain`` reads the published ``evidence.parquet``.
+The rows are the month's ``marts.rpt_figure_membership``, where dbt defines who counts in which figure (the
+headline marts count it); the gate checks that each published figure equals the number of its tickets, so a
+figure an auditor cannot trace to tickets is never published. ``hotline explain`` reads the published
+``evidence.parquet``.
 """
 from __future__ import annotations
 
@@ -11,80 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hotline.checks import Check, subject
-from hotline.contract import NO_DEPARTMENT
 from hotline.sql import lit
-
-OTHER_DEPARTMENTS = "其他单位"
-
-
-def _evidence_sql(month: str) -> str:
-    m = lit(month)[1:-1]  # the month's text inside the quotes below
-    return f"""
-with contacts as (select * from marts.fct_contacts where received_month = '{m}'),
-work_orders as (
-    select * replace (coalesce(lead_department, '{NO_DEPARTMENT}') as lead_department)
-    from marts.fct_work_orders where received_month = '{m}'
-),
-callbacks as (
-    select cb.ticket_id, cb.is_satisfied, coalesce(cb.lead_department, '{NO_DEPARTMENT}') as lead_department
-    from marts.fct_callbacks cb
-    where cb.callback_month = '{m}' and cb.is_counted and cb.is_work_order
-),
-named_departments as (
-    select department_name from marts.mart_department_closure where month = '{m}' and not is_other
-),
-named_satisfaction as (
-    select department_name from marts.mart_department_satisfaction where month = '{m}' and not is_other
-),
-named_demand as (select category_l1 from marts.mart_demand where month = '{m}' and not is_other),
-hotspots as (select hotspot_key, category_l1, category_l2 from marts.mart_hotspots where month = '{m}'),
-rows as (
-    select 'contacts.total' as figure_key, 'count' as role, ticket_id from contacts
-    union all select 'contacts.by_channel.' || channel_group, 'count', ticket_id from contacts
-    union all select 'contacts.work_order_channel_closed', 'count', ticket_id
-        from contacts where channel_group = '工单转办' and is_closed
-    union all select 'contacts.work_order_channel_closure_rate_pct', 'numerator', ticket_id
-        from contacts where channel_group = '工单转办' and is_closed
-    union all select 'contacts.work_order_channel_closure_rate_pct', 'denominator', ticket_id
-        from contacts where channel_group = '工单转办'
-    union all select 'special_lines.total', 'count', ticket_id from contacts where special_line is not null
-    union all select 'special_lines.by_category.' || special_line, 'count', ticket_id
-        from contacts where special_line is not null
-    union all select 'purpose.total', 'count', ticket_id from contacts where source_channel = '电话' and is_valid
-    union all select 'purpose.by_type.' || purpose_group, 'count', ticket_id
-        from contacts where source_channel = '电话' and is_valid
-    union all select 'demand.total', 'count', ticket_id from contacts where is_valid
-    union all select 'demand.by_category.' ||
-            case when category_l1 in (select category_l1 from named_demand) then category_l1 else '其他' end,
-        'count', ticket_id from contacts where is_valid
-    union all select 'work_orders.dispatched', 'count', ticket_id from work_orders
-    union all select 'work_orders.closed', 'count', ticket_id from work_orders where is_closed
-    union all select 'work_orders.closure_rate_pct', 'numerator', ticket_id from work_orders where is_closed
-    union all select 'work_orders.closure_rate_pct', 'denominator', ticket_id from work_orders
-    union all select 'work_orders.overdue', 'count', ticket_id from work_orders where is_overdue
-    union all select 'work_orders.callbacks', 'count', ticket_id from callbacks
-    union all select 'work_orders.satisfied', 'count', ticket_id from callbacks where is_satisfied
-    union all select 'work_orders.satisfaction_pct', 'numerator', ticket_id from callbacks where is_satisfied
-    union all select 'work_orders.satisfaction_pct', 'denominator', ticket_id from callbacks
-    union all select 'departments.' || d || '.work_orders', 'count', ticket_id from (
-        select ticket_id, is_closed, case when lead_department in (select department_name from named_departments)
-            then lead_department else '{OTHER_DEPARTMENTS}' end as d from work_orders)
-    union all select 'departments.' || d || '.closed', 'count', ticket_id from (
-        select ticket_id, is_closed, case when lead_department in (select department_name from named_departments)
-            then lead_department else '{OTHER_DEPARTMENTS}' end as d from work_orders) where is_closed
-    union all select 'satisfaction_by_department.' || d || '.callbacks', 'count', ticket_id from (
-        select ticket_id, case when lead_department in (select department_name from named_satisfaction)
-            then lead_department else '{OTHER_DEPARTMENTS}' end as d from callbacks)
-    union all select 'satisfaction_by_department.' || d || '.satisfied', 'count', ticket_id from (
-        select ticket_id, is_satisfied, case when lead_department in (select department_name from named_satisfaction)
-            then lead_department else '{OTHER_DEPARTMENTS}' end as d from callbacks) where is_satisfied
-    union all select 'hotspots.' || h.hotspot_key || '.count', 'count', c.ticket_id
-        from contacts c join hotspots h
-          on c.category_l1 = h.category_l1 and (h.category_l2 is null or c.category_l2 = h.category_l2)
-        where c.is_valid
-)
-select figure_key, role, ticket_id from rows
-"""
 
 
 def _hotspot_key(h: dict) -> str:
@@ -132,8 +60,8 @@ def collect_evidence(con, month: str) -> None:
     ``_evidence_figures`` numbers the (figure key, role) pairs in their sort order and ``_evidence`` holds
     (figure number, ticket id). A megacity month has ~18 M evidence rows: counting and sorting them by a small
     number instead of by key strings that share long prefixes ("departments.市…") takes half the time."""
-    con.execute(f"create or replace temp table _evidence_rows as select figure_key, role, ticket_id "
-                f"from ({_evidence_sql(month)})")
+    con.execute("create or replace temp table _evidence_rows as select figure_key, role, ticket_id "
+                "from marts.rpt_figure_membership where month = ?", [month])
     con.execute("create or replace temp table _evidence_figures as select cast(row_number() over "
                 "(order by figure_key, role) as integer) as figure_id, figure_key, role "
                 "from (select distinct figure_key, role from temp._evidence_rows)")
