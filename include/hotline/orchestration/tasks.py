@@ -44,10 +44,6 @@ def connect_read_only(warehouse: Path):
         return connect(warehouse)
 
 
-def _days(first: date, last: date) -> list[date]:
-    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
-
-
 def export_days(con) -> list[date]:
     return [r[0] for r in con.execute("select distinct cast(export_date as date) from raw.exports order by 1").fetchall()]
 
@@ -221,35 +217,20 @@ def source_freshness(context) -> dict[str, Any]:
 
 
 def row_level_checks(context) -> dict[str, Any]:
-    """The raw layer's data tests (``dbt test --select source:raw``) and the loader's control totals
-    (``hotline.load.controls``) for every export in force, and no gap: every day from the first export to D is
-    there."""
+    """The raw layer's control checks through D (``hotline.load.controls.raw_layer_checks``: no gap, the
+    loader's control totals for every export in force), then its data tests (``dbt test --select
+    source:raw``)."""
     from hotline.build import run_dbt
-    from hotline.load.controls import control_problems
-    from hotline.quality import accepted_missing_days
+    from hotline.load.controls import raw_layer_checks
 
     run = nightly_run(context)
     con = connect_read_only(run.warehouse)
     try:
-        days = export_days(con)
-        accepted = accepted_missing_days(con)  # an operator's decision in a publication: not news every night
-        problems: list[str] = []
-        if days:
-            missing = [d.isoformat() for d in _days(days[0], date.fromisoformat(run.day))
-                       if d not in set(days) and d.isoformat() not in accepted]
-            if missing:
-                shown = ", ".join(missing[:10]) + (f" (+{len(missing) - 10} more)" if len(missing) > 10 else "")
-                problems.append(f"{len(missing)} export day(s) missing up to {run.day}: {shown}")
-        else:
-            problems.append("raw.exports is empty")
-        for d, found in sorted(control_problems(con).items()):
-            problems += [f"{d or 'no export in force'}: {p}" for p in found]
-        totals = con.execute("select count(*), coalesce(sum(rows_loaded), 0), coalesce(sum(rows_quarantined), 0) "
-                             "from raw.exports").fetchone()
+        raw = raw_layer_checks(con, date.fromisoformat(run.day))
     finally:
         con.close()
-    if problems:
-        raise _fail("raw layer checks failed:\n  " + "\n  ".join(problems[:20]))
+    if raw.problems:
+        raise _fail("raw layer checks failed:\n  " + "\n  ".join(raw.problems[:20]))
 
     result = run_dbt("test", run.warehouse, select="source:raw", raise_on_failure=False)
     failed = result.failures
@@ -257,9 +238,9 @@ def row_level_checks(context) -> dict[str, Any]:
         log.error("dbt test %s: %s %s", r["name"], r["status"], r["message"])
     if failed or not result.success:
         raise _fail(f"{len(failed)} raw-layer data test(s) failed: " + ", ".join(r["name"] for r in failed[:5]))
-    through = contiguous_through(sorted(set(days) | {date.fromisoformat(d) for d in accepted}))
-    return {"day": run.day, "through_day": through.isoformat(), "exports": totals[0], "rows": int(totals[1]),
-            "quarantined": int(totals[2]), "dbt_tests": len(result.results)}
+    through = contiguous_through(sorted(set(raw.days) | {date.fromisoformat(d) for d in raw.accepted}))
+    return {"day": run.day, "through_day": through.isoformat(), "exports": raw.exports, "rows": raw.rows,
+            "quarantined": raw.quarantined, "dbt_tests": len(result.results)}
 
 
 def mark_raw_layer_current(context, checks: dict) -> dict[str, Any]:
