@@ -9,7 +9,6 @@ process) is retried with exponential backoff.
 from __future__ import annotations
 
 import logging
-import os
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -173,25 +172,10 @@ def build_staging_facts(context) -> dict[str, Any]:
     return {"day": run.day, "nodes": len(result.results), "passed": passed, "by_kind": kinds}
 
 
-def _invoke_dbt(args: list[str], warehouse: Path):
-    """dbt in-process against ``warehouse`` (the same environment hotline.build.run_dbt sets up, no secret)."""
-    from dbt.cli.main import dbtRunner
-
-    from hotline.build import HIDDEN_FROM_DBT
-
-    warehouse = Path(warehouse).resolve()
-    saved = {k: os.environ.pop(k) for k in HIDDEN_FROM_DBT if k in os.environ}
-    os.environ["HOTLINE_WAREHOUSE"] = str(warehouse)
-    try:
-        return dbtRunner().invoke(args)
-    finally:
-        os.environ.update(saved)
-
-
 def source_freshness(context) -> dict[str, Any]:
     """``dbt source freshness`` on the raw sources (``loaded_at_field`` / warn / error thresholds are in
     ``dbt_project/models/staging/__sources.yml``), and the data's own freshness: day D is in raw.exports."""
-    from hotline.build import dbt_args
+    from hotline.build import run_dbt
 
     run = nightly_run(context)
     con = connect_read_only(run.warehouse)
@@ -202,11 +186,8 @@ def source_freshness(context) -> dict[str, Any]:
     if latest is None or latest.isoformat() < run.day:
         raise _fail(f"raw.exports reaches {latest}, not {run.day}: the day's export is not in force")
 
-    args = dbt_args("source", run.warehouse, select="source:raw")
-    args.insert(args.index("source") + 1, "freshness")  # `dbt source freshness`: a sub-command
-    res = _invoke_dbt(args, run.warehouse)
-    results = [{"source": getattr(r.node, "unique_id", str(r.node)), "status": str(r.status)}
-               for r in (getattr(res.result, "results", None) or [])]
+    res = run_dbt("source freshness", run.warehouse, select="source:raw", raise_on_failure=False)
+    results = [{"source": r["name"], "status": r["status"]} for r in res.results]
     for r in results:
         log.info("freshness %s: %s", r["source"], r["status"])
     errors = [r for r in results if r["status"] in ("error", "runtime error")]
