@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hotline.errors import HotlineError
 from hotline.paths import DBT_PROJECT_DIR
 from hotline.quality import record_test_results
 
@@ -20,7 +21,7 @@ HIDDEN_FROM_DBT = ("HOTLINE_PII_KEY", "HOTLINE_PII_KEY_OLD", "HOTLINE_PII_KEY_FI
 PERIOD_ENV = {"month": "HOTLINE_MONTH", "as_of": "HOTLINE_AS_OF"}
 
 
-class BuildError(RuntimeError):
+class BuildError(HotlineError, RuntimeError):
     """dbt reported failing models or tests (the message names the failing rows of each failed test)."""
 
     code = 1

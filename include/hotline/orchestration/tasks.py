@@ -4,7 +4,7 @@ calls the warehouse's own functions (``hotline.load``, ``hotline.build``, ``hotl
 
 Failures that a retry cannot fix (a rejected export, a failed gate, a month that is not complete) raise
 ``AirflowFailException`` so the task fails at once; anything else (e.g. the warehouse file locked by another
-process) is retried with exponential backoff.
+process: ``HotlineError.retryable``) is retried with exponential backoff.
 """
 from __future__ import annotations
 
@@ -389,6 +389,8 @@ def gate(plan: dict) -> dict[str, Any]:
         report = run_gate(Path(plan["warehouse"]), plan["month"], plan["as_of"], publish_dir=Path(plan["publish_dir"]),
                           con=con, decisions=decisions)
     except HotlineError as e:  # a decision that matches nothing: the params must change, not be retried
+        if e.retryable:
+            raise
         raise _fail(str(e)) from e
     finally:
         con.close()
@@ -411,7 +413,6 @@ def publish(context, plan: dict) -> dict[str, Any]:
     month is republished only as a restatement (params ``restate`` and ``reason``); a month without its narrative
     is refused unless the param ``allow_missing_narrative`` is set."""
     from hotline.errors import HotlineError
-    from hotline.gate import GateFailed
     from hotline.orchestration.assets import BULLETIN
     from hotline.publish import publish_month
 
@@ -420,7 +421,9 @@ def publish(context, plan: dict) -> dict[str, Any]:
                                decisions=_plan_decisions(plan),
                                restate=(plan.get("reason") or "") if plan.get("restate") else None,
                                allow_missing_narrative=bool(plan.get("allow_missing_narrative")))
-    except (GateFailed, HotlineError) as e:  # a retry cannot fix a failed check or a refusal
+    except HotlineError as e:  # a retry cannot fix a failed check or a refusal
+        if e.retryable:
+            raise
         raise _fail(str(e)) from e
     extra = {"month": plan["month"], "as_of": plan["as_of"], "path": str(result.path),
              "release": result.release_id, "unchanged": result.unchanged}
