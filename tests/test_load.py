@@ -18,7 +18,9 @@ import pytest
 
 from hotline.contract import HEADERS, csv_name, manifest_name
 from hotline.load import LoadError, load_folder
+from hotline.load import batch as batch_mod
 from hotline.load import loader as loader_mod
+from hotline.load import stage as stage_mod
 from hotline.warehouse import WarehouseBusy, connect
 
 RAW_TABLES = ("ticket_rows", "quarantine", "exports", "load_audit")
@@ -256,7 +258,8 @@ def test_unchanged_deliveries_are_not_rehashed_but_a_file_altered_after_loading_
         hashed.append(len(data))
         return real(data, *a, **k)
 
-    monkeypatch.setattr(loader, "hashlib", types.SimpleNamespace(sha256=spy))  # the loader's file hashing only
+    for mod in (loader, stage_mod):  # the loader's file hashing only
+        monkeypatch.setattr(mod, "hashlib", types.SimpleNamespace(sha256=spy))
     again = load_folder(dumps, wh)
     assert statuses(again) == {"hotline_20241101.csv": "unchanged", "hotline_20241102.csv": "unchanged"}
     assert hashed == []
@@ -495,8 +498,9 @@ def test_python_path_matches_duckdb_fast_path(tmp_path, monkeypatch, case):
         dumps, wh = tmp_path / str(fast) / "dumps", tmp_path / str(fast) / "w.duckdb"
         write_export(dumps, "2024-11-01", data)
         used = []  # each sample check's verdict: True = DuckDB's rows were taken (with its batch or on its own)
-        real = loader_mod._sample_agrees
-        monkeypatch.setattr(loader_mod, "_sample_agrees", lambda *a, **k: used.append(real(*a, **k)) or used[-1])
+        real = stage_mod.sample_agrees
+        for mod in (stage_mod, batch_mod):  # a file read on its own, and a batch's files
+            monkeypatch.setattr(mod, "sample_agrees", lambda *a, **k: used.append(real(*a, **k)) or used[-1])
         if not fast:
             monkeypatch.setattr(readers.CsvExport, "fast_path_ok", property(lambda self: False))
         if case == "duckdb_disagrees" and fast:  # the sample check must send the file down the Python path
@@ -523,7 +527,7 @@ def test_failure_in_the_middle_of_a_load_leaves_the_warehouse_as_before(tmp_path
     def boom(*a, **k):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(loader_mod, "_insert_quarantine", boom)  # after the day's rows were deleted and inserted
+    monkeypatch.setattr(batch_mod, "_insert_quarantine", boom)  # after the day's rows were deleted and inserted
     with pytest.raises(RuntimeError, match="disk on fire"):
         load_folder(dumps, wh)
     assert snapshot(wh) == before
@@ -539,14 +543,14 @@ def test_a_row_number_twice_in_raw_fails_the_batch(tmp_path, monkeypatch):
     load_folder(dumps, wh)
     before = snapshot(wh)
     write_export(dumps, "2024-11-01", csv_bytes([good(5), good(6)]), exported_at="2024-11-03T00:00:00+08:00")
-    real = loader_mod._insert_quarantine
+    real = batch_mod._insert_quarantine
 
     def renumber(con, meta, rows):  # a bug that gives two rows the same number, the counts still right
         con.execute("UPDATE raw.ticket_rows SET _row_number = 1 WHERE _export_date = ? AND _row_number = 2",
                     [meta[0]])
         real(con, meta, rows)
 
-    monkeypatch.setattr(loader_mod, "_insert_quarantine", renumber)
+    monkeypatch.setattr(batch_mod, "_insert_quarantine", renumber)
     with pytest.raises(RuntimeError, match="row numbers occur twice"):
         load_folder(dumps, wh)
     assert snapshot(wh) == before

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hotline.errors import HotlineError
 from hotline.paths import DBT_PROJECT_DIR
 from hotline.quality import record_test_results
 
@@ -20,7 +21,7 @@ HIDDEN_FROM_DBT = ("HOTLINE_PII_KEY", "HOTLINE_PII_KEY_OLD", "HOTLINE_PII_KEY_FI
 PERIOD_ENV = {"month": "HOTLINE_MONTH", "as_of": "HOTLINE_AS_OF"}
 
 
-class BuildError(RuntimeError):
+class BuildError(HotlineError, RuntimeError):
     """dbt reported failing models or tests (the message names the failing rows of each failed test)."""
 
     code = 1
@@ -31,6 +32,7 @@ class BuildResult:
     command: str
     success: bool
     results: list[dict] = field(default_factory=list)
+    exception: BaseException | None = None  # what dbt raised when it could not run the command at all
 
     @property
     def failures(self) -> list[dict]:
@@ -68,14 +70,15 @@ def dbt_log_file(warehouse: Path) -> Path:
 
 def dbt_args(command: str, warehouse: Path, dbt_vars: dict | None = None, select: str | None = None,
              extra: list[str] | None = None, quiet: bool = False) -> list[str]:
+    """dbt's arguments for ``command`` (a sub-command too: ``"source freshness"``) against ``warehouse``."""
     work = dbt_work_dir(warehouse)
     # dbt's console log goes to the file only unless the user asked for detail (hotline -v) and no one shows
     # progress (``quiet``: the CLI renders dbt's events itself); failures are reported by run_dbt itself, in
     # one line that names the log file.
     console = "info" if logging.getLogger().isEnabledFor(logging.INFO) and not quiet else "none"
     # --log-level alone would also silence the file log that a failure message points to
-    args = ["--log-level", console, "--log-level-file", "debug", command, "--project-dir", str(DBT_PROJECT_DIR),
-            "--profiles-dir", str(DBT_PROJECT_DIR),
+    args = ["--log-level", console, "--log-level-file", "debug", *command.split(),
+            "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
             "--target-path", str(work / "target"), "--log-path", str(dbt_log_file(warehouse).parent)]
     if dbt_vars:
         args += ["--vars", json.dumps(dbt_vars, ensure_ascii=False)]
@@ -126,7 +129,7 @@ def run_dbt(command: str, warehouse: Path, dbt_vars: dict | None = None, select:
     """``dbt <command>`` against ``warehouse``; the warehouse path reaches profiles.yml through the
     environment. ``progress(done, total, node_name, status)`` is called once per finished node (dbt's own
     console log then stays off)."""
-    from dbt.cli.main import dbtRunner  # imported late: dbt's import costs ~2 s
+    from dbt.cli.main import dbtRunner  # imported late: dbt is slow to import and most commands never run it
 
     warehouse = Path(warehouse).resolve()
     warehouse.parent.mkdir(parents=True, exist_ok=True)
@@ -157,7 +160,7 @@ def run_dbt(command: str, warehouse: Path, dbt_vars: dict | None = None, select:
     for r in raw_results:
         results.append({"name": getattr(r.node, "unique_id", str(r.node)), "status": str(r.status),
                         "message": r.message or ""})
-    out = BuildResult(command=command, success=bool(res.success), results=results)
+    out = BuildResult(command=command, success=bool(res.success), results=results, exception=res.exception)
     # the data tests' outcomes, with the rows they found, are kept in the warehouse for the gate
     bad = record_test_results(warehouse, period.get(PERIOD_ENV["month"]), period.get(PERIOD_ENV["as_of"]),
                               raw_results) if command in ("build", "test") else []

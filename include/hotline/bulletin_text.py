@@ -29,6 +29,7 @@ from itertools import pairwise
 from pathlib import Path
 
 from hotline.contract import SPECIAL_LINES
+from hotline.errors import HotlineError
 from hotline.departments import (
     as_alias_map,
     canonical_name,
@@ -72,7 +73,7 @@ _NUM = r"(\d+(?:\.\d+)?)"
 _CN_DIGITS = "一二三四五六七八九十"
 
 
-class BulletinParseError(ValueError):
+class BulletinParseError(HotlineError, ValueError):
     """A required figure could not be found; the message names the section."""
 
 

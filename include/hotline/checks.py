@@ -19,6 +19,8 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 
+from hotline.errors import HotlineError
+
 SEVERITIES = ("fail", "warn")
 STATUSES = ("pass", "fail", "warn", "skipped")
 #: how many items of a subject are listed (the count is always given)
@@ -207,7 +209,7 @@ class GateReport:
                 "checks": [c.to_json() for c in self.checks]}
 
 
-class GateFailed(RuntimeError):
+class GateFailed(HotlineError, RuntimeError):
     """At least one check with severity ``fail`` failed: nothing is published."""
 
     code = 1

@@ -11,7 +11,6 @@ import sys
 import traceback
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -21,6 +20,7 @@ from rich.table import Column
 from typer.core import TyperGroup
 
 from hotline import paths
+from hotline.errors import HotlineError
 
 #: the exit statuses of every command (README.md's CLI section has the same table)
 EXIT_STATUS = {
@@ -80,7 +80,7 @@ WarehouseOpt = typer.Option(None, "--warehouse", help="DuckDB file (default data
 OutOpt = typer.Option(None, "--out", help="Publication folder (default publish/ or $HOTLINE_PUBLISH).")
 
 
-def _month_value(value: Optional[str]) -> Optional[str]:
+def _month_value(value: str | None) -> str | None:
     """--month: a month of the calendar (0001-01 … 9999-11: its successor must exist too), ASCII digits."""
     if value is None:
         return value
@@ -112,7 +112,7 @@ AllowMissingNarrativeOpt = typer.Option(
     "bulletin then carries the figures only, with a warning on its first page (default: refused).")
 
 
-def _decisions(days: Optional[list[str]], departments: Optional[list[str]], reason: Optional[str]):
+def _decisions(days: list[str] | None, departments: list[str] | None, reason: str | None):
     from hotline.checks import Decisions
     from hotline.periods import parse_day
 
@@ -120,34 +120,22 @@ def _decisions(days: Optional[list[str]], departments: Optional[list[str]], reas
                      unknown_departments=tuple(sorted(set(departments or []))), reason=(reason or "").strip())
 
 
-class UserError(Exception):
-    """Printed as one line, exit status ``code``."""
-
-    def __init__(self, message: str, code: int = 2):
-        super().__init__(message)
-        self.code = code
+class UserError(HotlineError):
+    """An error a command finds itself (a bad option value, a missing file, rejected exports): one line, exit
+    status ``code`` (default 2)."""
 
 
-def _user_errors() -> tuple[type[BaseException], ...]:
-    """Exception types that mean the user (or their data) must act, not the developers."""
-    from hotline.periods import BadPeriod
-    from hotline.workdays import OutsideCalendar
+def _exit_status(e: Exception) -> int | None:
+    """The exit status of an error the user (or their data) must act on; None for a bug."""
+    if isinstance(e, HotlineError):
+        return e.code
+    import duckdb
 
-    from hotline.errors import HotlineError
-
-    # OSError: a path that is a file instead of a folder or the reverse, no permission, a full disk
-    kinds: list[type[BaseException]] = [UserError, HotlineError, BadPeriod, OutsideCalendar, OSError]
-    for mod, name in [("hotline.generate", "SpecError"), ("hotline.load", "LoadError"),
-                      ("hotline.warehouse", "WarehouseBusy"), ("hotline.build", "BuildError"),
-                      ("hotline.gate", "GateFailed"), ("hotline.publish", "PublishError"),
-                      ("hotline.bulletin_text", "BulletinParseError"),
-                      # a warehouse path that is a folder or not a DuckDB file
-                      ("duckdb", "IOException")]:
-        try:
-            kinds.append(getattr(__import__(mod, fromlist=[name]), name))
-        except (ImportError, AttributeError):
-            pass
-    return tuple(kinds)
+    # not ours to derive from HotlineError: a path that is a file instead of a folder or the reverse, no
+    # permission, a full disk (OSError); a warehouse path that is a folder or not a DuckDB file (IOException)
+    if isinstance(e, (OSError, duckdb.IOException)):
+        return 2
+    return None
 
 
 @contextmanager
@@ -157,9 +145,12 @@ def friendly_errors():
     except KeyboardInterrupt:
         err.print("interrupted")
         raise typer.Exit(130)
-    except _user_errors() as e:  # noqa: B030 - computed tuple of exception types
+    except Exception as e:  # noqa: BLE001 - anything else (a bug, typer's own exits) propagates as it is
+        code = _exit_status(e)
+        if code is None:
+            raise
         _error_line(str(e))
-        raise typer.Exit(getattr(e, "code", 2) if isinstance(getattr(e, "code", None), int) else 2)
+        raise typer.Exit(code)
 
 
 def _progress() -> Progress:
@@ -198,15 +189,15 @@ def _fail_if_rejected(report, then: str) -> None:
                         f"{then}", code=1)
 
 
-def _dumps(d: Optional[Path]) -> Path:
+def _dumps(d: Path | None) -> Path:
     return d or paths.default_dumps_dir()
 
 
-def _warehouse(w: Optional[Path]) -> Path:
+def _warehouse(w: Path | None) -> Path:
     return w or paths.default_warehouse()
 
 
-def _out(o: Optional[Path]) -> Path:
+def _out(o: Path | None) -> Path:
     """The publication folder; an interrupted publication there is completed or rolled back first (every
     command that reads or changes the folder resolves it here, before doing anything else)."""
     folder = o or paths.default_publish_dir()
@@ -241,11 +232,11 @@ MAX_SCALE = 10_000
 
 @app.command()
 def generate(
-    dumps: Optional[Path] = DumpsOpt,
-    spec: Optional[Path] = typer.Option(None, "--spec", help="Target specification YAML (default: Golmud, 2024-11)."),
-    seed: Optional[int] = typer.Option(None, "--seed", min=0, help="Random seed (default: the spec's)."),
-    scale: Optional[float] = typer.Option(None, "--scale", help="Volume multiplier (about 430 gives a megacity's 60,000 contacts a day)."),
-    fault: Optional[list[str]] = typer.Option(
+    dumps: Path | None = DumpsOpt,
+    spec: Path | None = typer.Option(None, "--spec", help="Target specification YAML (default: Golmud, 2024-11)."),
+    seed: int | None = typer.Option(None, "--seed", min=0, help="Random seed (default: the spec's)."),
+    scale: float | None = typer.Option(None, "--scale", help="Volume multiplier (about 430 gives a megacity's 60,000 contacts a day)."),
+    fault: list[str] | None = typer.Option(
         None, "--fault", metavar="NAME[=VALUE]",
         help="Reproduce a reported defect on the written exports (repeatable, applied in order): missing-day=DAY, "
              "padded-enums=N, future-updated=N, future-received=N, inverted-timestamps=N, late-redelivery=DAY, "
@@ -282,8 +273,8 @@ def _summary_text(summary) -> str:
 
 
 @app.command()
-def load(dumps: Optional[Path] = DumpsOpt, warehouse: Optional[Path] = WarehouseOpt,
-         out_dir: Optional[Path] = OutOpt) -> None:
+def load(dumps: Path | None = DumpsOpt, warehouse: Path | None = WarehouseOpt,
+         out_dir: Path | None = OutOpt) -> None:
     """Load every new or re-delivered export from --dumps into the warehouse's raw layer (and warn when a
     re-delivery touches a month published in --out). Exit status 1 when an export was rejected (the others are
     loaded)."""
@@ -308,7 +299,7 @@ def _warn_touched(warehouse: Path, out_dir: Path) -> None:
                   f"with `hotline publish --month {t['month']} --restate --reason \"...\"`", highlight=False)
 
 
-def _load(dumps: Path, warehouse: Path, out_dir: Optional[Path] = None):
+def _load(dumps: Path, warehouse: Path, out_dir: Path | None = None):
     from hotline.load import load_folder
 
     with _progress() as bar:
@@ -332,7 +323,7 @@ def _load(dumps: Path, warehouse: Path, out_dir: Optional[Path] = None):
 
 
 @app.command()
-def build(warehouse: Optional[Path] = WarehouseOpt, month: str = MonthOpt, as_of: Optional[str] = AsOfOpt,
+def build(warehouse: Path | None = WarehouseOpt, month: str = MonthOpt, as_of: str | None = AsOfOpt,
           full_refresh: bool = typer.Option(False, "--full-refresh",
                                             help="Rebuild the incremental models from raw (after an upgrade that "
                                                  "changed a model's columns, a new HOTLINE_PII_KEY or new "
@@ -345,7 +336,7 @@ def build(warehouse: Optional[Path] = WarehouseOpt, month: str = MonthOpt, as_of
         _build(_warehouse(warehouse), month, as_of, full_refresh=full_refresh, unit_tests=unit_tests)
 
 
-def _build(warehouse: Path, month: str, as_of: Optional[str], full_refresh: bool = False, unit_tests: bool = False):
+def _build(warehouse: Path, month: str, as_of: str | None, full_refresh: bool = False, unit_tests: bool = False):
     from hotline.build import build_month
     from hotline.periods import resolve
 
@@ -361,10 +352,10 @@ def _build(warehouse: Path, month: str, as_of: Optional[str], full_refresh: bool
 
 
 @app.command()
-def nightly(dumps: Optional[Path] = DumpsOpt, warehouse: Optional[Path] = WarehouseOpt,
-            out_dir: Optional[Path] = OutOpt,
-            day: Optional[str] = typer.Option(None, "--day", help="Export day YYYY-MM-DD that must be in force "
-                                              "after loading (default: the newest export day in force).")) -> None:
+def nightly(dumps: Path | None = DumpsOpt, warehouse: Path | None = WarehouseOpt,
+            out_dir: Path | None = OutOpt,
+            day: str | None = typer.Option(None, "--day", help="Export day YYYY-MM-DD that must be in force "
+                                           "after loading (default: the newest export day in force).")) -> None:
     """The nightly increment (what the hotline_nightly DAG does): load every new or re-delivered export, then
     add their ticket versions to the history (staging and int_ticket_versions, with their data tests; the facts
     and marts as of a cut-off are the month's build). Exit status 1 at the end when an export was rejected (the
@@ -402,10 +393,10 @@ def _export_days_in_force(warehouse: Path) -> list[str]:
 
 
 @app.command()
-def validate(warehouse: Optional[Path] = WarehouseOpt, month: str = MonthOpt, as_of: Optional[str] = AsOfOpt,
-             out_dir: Optional[Path] = OutOpt, accept_missing_day: Optional[list[str]] = AcceptDayOpt,
-             accept_unknown_department: Optional[list[str]] = AcceptDepartmentOpt,
-             reason: Optional[str] = ReasonOpt) -> None:
+def validate(warehouse: Path | None = WarehouseOpt, month: str = MonthOpt, as_of: str | None = AsOfOpt,
+             out_dir: Path | None = OutOpt, accept_missing_day: list[str] | None = AcceptDayOpt,
+             accept_unknown_department: list[str] | None = AcceptDepartmentOpt,
+             reason: str | None = ReasonOpt) -> None:
     """Run the publication gate on the built month (no publication): every check with its severity, status and
     subject. A month whose marts are not built (for this cut-off) is refused in one line."""
     with friendly_errors():
@@ -438,14 +429,14 @@ def _print_gate(report) -> None:
 
 
 @app.command()
-def publish(warehouse: Optional[Path] = WarehouseOpt, month: str = MonthOpt, as_of: Optional[str] = AsOfOpt,
-            out_dir: Optional[Path] = OutOpt, dumps: Optional[Path] = DumpsOpt,
-            accept_missing_day: Optional[list[str]] = AcceptDayOpt,
-            accept_unknown_department: Optional[list[str]] = AcceptDepartmentOpt,
+def publish(warehouse: Path | None = WarehouseOpt, month: str = MonthOpt, as_of: str | None = AsOfOpt,
+            out_dir: Path | None = OutOpt, dumps: Path | None = DumpsOpt,
+            accept_missing_day: list[str] | None = AcceptDayOpt,
+            accept_unknown_department: list[str] | None = AcceptDepartmentOpt,
             restate: bool = typer.Option(False, "--restate", help="Replace a published month's release (its inputs "
                                          "or figures changed) with a new one; the old one is kept and every figure "
                                          "old → new is published with --reason."),
-            reason: Optional[str] = ReasonOpt,
+            reason: str | None = ReasonOpt,
             allow_missing_narrative: bool = AllowMissingNarrativeOpt) -> None:
     """Validate the built month in an audit area and, only if no check fails, publish it atomically. A published
     month is immutable: publishing it again changes nothing, unless it is restated (--restate --reason)."""
@@ -455,8 +446,8 @@ def publish(warehouse: Optional[Path] = WarehouseOpt, month: str = MonthOpt, as_
                  allow_missing_narrative=allow_missing_narrative)
 
 
-def _publish(warehouse: Path, month: str, as_of: Optional[str], out_dir: Path, decisions=None,
-             restate: Optional[str] = None, allow_missing_narrative: bool = False):
+def _publish(warehouse: Path, month: str, as_of: str | None, out_dir: Path, decisions=None,
+             restate: str | None = None, allow_missing_narrative: bool = False):
     from hotline.gate import GateFailed
     from hotline.periods import resolve
     from hotline.publish import publish_month
@@ -484,11 +475,11 @@ def _publish(warehouse: Path, month: str, as_of: Optional[str], out_dir: Path, d
 
 
 @app.command()
-def run(dumps: Optional[Path] = DumpsOpt, warehouse: Optional[Path] = WarehouseOpt, month: str = MonthOpt,
-        as_of: Optional[str] = AsOfOpt, out_dir: Optional[Path] = OutOpt,
-        accept_missing_day: Optional[list[str]] = AcceptDayOpt,
-        accept_unknown_department: Optional[list[str]] = AcceptDepartmentOpt,
-        reason: Optional[str] = ReasonOpt, allow_missing_narrative: bool = AllowMissingNarrativeOpt) -> None:
+def run(dumps: Path | None = DumpsOpt, warehouse: Path | None = WarehouseOpt, month: str = MonthOpt,
+        as_of: str | None = AsOfOpt, out_dir: Path | None = OutOpt,
+        accept_missing_day: list[str] | None = AcceptDayOpt,
+        accept_unknown_department: list[str] | None = AcceptDepartmentOpt,
+        reason: str | None = ReasonOpt, allow_missing_narrative: bool = AllowMissingNarrativeOpt) -> None:
     """load → build → validate → publish in one go. Exit status 1 at the end when an export was rejected (the
     others are loaded, and the month is built and published without it)."""
     with friendly_errors():
@@ -510,7 +501,7 @@ def run(dumps: Optional[Path] = DumpsOpt, warehouse: Optional[Path] = WarehouseO
 @app.command()
 def explain(figure_key: str = typer.Argument(..., help="Figure key, e.g. work_orders.closure_rate_pct or "
                                              "departments.市公安局.closed"),
-            month: str = MonthOpt, out_dir: Optional[Path] = OutOpt,
+            month: str = MonthOpt, out_dir: Path | None = OutOpt,
             limit: int = typer.Option(20, "--limit", min=0, help="Ticket ids to print per role (0 = all).")) -> None:
     """Print the ticket ids behind a published figure's numerator and denominator. An unknown figure key is a
     usage error (exit 2, with the keys close to it); a month that is not published is refused (exit 1)."""
@@ -530,7 +521,7 @@ def explain(figure_key: str = typer.Argument(..., help="Figure key, e.g. work_or
 @app.command("audit-bulletin")
 def audit_bulletin(file: Path = typer.Argument(..., help="A bulletin: .md/.txt in the reference's text format or "
                                               "the project's bulletin.md, bulletin.html or bulletin.docx."),
-                   month: str = MonthOpt, out_dir: Optional[Path] = OutOpt) -> None:
+                   month: str = MonthOpt, out_dir: Path | None = OutOpt) -> None:
     """List every figure of a bulletin (hand-made, or the project's own in Markdown, HTML or Word, also after an
     editor changed it) that disagrees with its own arithmetic or with the warehouse's published figures for the
     month."""
@@ -582,8 +573,8 @@ def calendar(write_seed: bool = typer.Option(False, "--write-seed", help="Regene
 @app.command()
 def unpublish(month: str = typer.Option(..., "--month", metavar="YYYY-MM", callback=_month_value, show_default=False,
                                         help="The published month to withdraw, YYYY-MM."),
-              out_dir: Optional[Path] = OutOpt,
-              reason: Optional[str] = typer.Option(None, "--reason", help="Why (required; recorded).")) -> None:
+              out_dir: Path | None = OutOpt,
+              reason: str | None = typer.Option(None, "--reason", help="Why (required; recorded).")) -> None:
     """Withdraw a mistaken publication: the month's link goes (its releases stay for the auditors), the BI file
     no longer holds it, and the withdrawal is logged with its reason."""
     with friendly_errors():
@@ -596,7 +587,7 @@ def unpublish(month: str = typer.Option(..., "--month", metavar="YYYY-MM", callb
 
 
 @app.command()
-def rekey(warehouse: Optional[Path] = WarehouseOpt) -> None:
+def rekey(warehouse: Path | None = WarehouseOpt) -> None:
     """Rotate the phone pseudonymization key: every pseudonym of the raw layer is recomputed with the new key
     (HOTLINE_PII_KEY), given the current one (HOTLINE_PII_KEY_OLD). Then run `hotline build --month YYYY-MM --full-refresh`."""
     with friendly_errors():

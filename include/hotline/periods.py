@@ -4,13 +4,15 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
+from hotline.errors import HotlineError
+
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 #: The hotline office publishes month M on the 12th of M+1 at 10:00 (Asia/Shanghai) by default.
 DEFAULT_CUTOFF_DAY, DEFAULT_CUTOFF_HOUR = 12, 10
 
 
-class BadPeriod(ValueError):
+class BadPeriod(HotlineError, ValueError):
     """A month or cut-off the user typed that cannot be understood."""
 
 

@@ -12,14 +12,18 @@ from pathlib import Path
 
 import duckdb
 
+from hotline.errors import HotlineError
+
 __all__ = ["WarehouseBusy", "connect"]
 
 _LOCK_MARKERS = ("could not set lock on file", "conflicting lock")
 _PID_RE = re.compile(r"\bPID (\d+)", re.IGNORECASE)
 
 
-class WarehouseBusy(RuntimeError):
+class WarehouseBusy(HotlineError, RuntimeError):
     """The warehouse file is locked by another process (DuckDB allows one writer at a time)."""
+
+    retryable = True
 
     def __init__(self, path: Path | str, pid: int | None = None):
         self.path = Path(path)

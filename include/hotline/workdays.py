@@ -29,6 +29,7 @@ from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
+from hotline.errors import HotlineError
 from hotline.paths import SEEDS_DIR
 from hotline.seeds import read_seed
 
@@ -46,7 +47,7 @@ _FULL_NAMES = {"清明": "清明节", "端午": "端午节", "中秋": "中秋�
 Row = tuple[date, bool, str, str]  # (date, is_working_day, day_type, holiday_name or "")
 
 
-class OutsideCalendar(ValueError):
+class OutsideCalendar(HotlineError, ValueError):
     """A date outside the years the calendar covers: guessing would give wrong due dates. ``.date`` is the date."""
 
     date: date | None = None

@@ -27,6 +27,7 @@ import yaml
 
 from hotline import contract, workdays
 from hotline.departments import AliasMap, split_departments as _split_departments
+from hotline.errors import HotlineError
 from hotline.periods import BadPeriod, month_bounds, parse_as_of, parse_month, previous_month
 
 DEFAULT_SPEC = Path(__file__).resolve().parents[1] / "specs" / "golmud-2024-11.yaml"
@@ -36,7 +37,7 @@ TRANSFER_CHANNELS = contract.TRANSFER_CHANNELS
 PHONE_HANDLINGS = contract.HANDLINGS  # 直接答复, 工单转办, 无效
 
 
-class SpecError(ValueError):
+class SpecError(HotlineError, ValueError):
     """The spec file is invalid; the message names the field."""
 
 

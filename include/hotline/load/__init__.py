@@ -1,6 +1,7 @@
-"""Idempotent loading of the daily exports into the warehouse's raw layer (see ``loader`` for the rules,
-``rows`` for the row checks, ``schema`` for the tables)."""
+"""Idempotent loading of the daily exports into the warehouse's raw layer (see ``loader`` for the rules and how
+its modules divide the work, ``rows`` for the row checks, ``schema`` for the tables)."""
+from hotline.load.audit import FileResult, LoadReport
 from hotline.load.errors import LoadError, RejectedFile
-from hotline.load.loader import FileResult, LoadReport, load_folder
+from hotline.load.loader import load_folder
 
 __all__ = ["FileResult", "LoadError", "LoadReport", "RejectedFile", "load_folder"]

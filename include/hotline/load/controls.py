@@ -1,4 +1,5 @@
-"""The raw layer's control totals, per export day: used by the nightly's checks and by the monthly gate.
+"""The raw layer's control checks, one implementation for the loader (``row_totals``, before a batch commits),
+the nightly (``raw_layer_checks``) and the monthly gate (``control_problems``, through ``hotline.coverage``).
 
 For every export in force (``raw.exports``):
 
@@ -9,16 +10,31 @@ For every export in force (``raw.exports``):
 """
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from hotline.quality import accepted_missing_days
+from hotline.sql import lit
 
 
-def _day_filter(column: str, days: list[date] | None) -> str:
-    """``and <column> in (DATE '…', …)``: literals, so DuckDB skips the row groups of other days."""
+def _day_filter(column: str, days: Sequence[date | str] | None) -> str:
+    """``and <column> in (DATE '…', …)``: literals, so DuckDB skips the row groups of other days by their min/max
+    instead of probing every row of the raw layer."""
     if days is None:
         return ""
     if not days:
         return " and false"
-    return f" and {column} in (" + ", ".join(f"DATE '{d.isoformat()}'" for d in days) + ")"
+    return f" and {column} in (" + ", ".join(f"DATE {lit(str(d))}" for d in days) + ")"
+
+
+def row_totals(con, days: Sequence[date | str]) -> dict[tuple[str, str], tuple[int, int]]:
+    """``{(table, day): (rows, distinct row numbers)}`` of raw.ticket_rows and raw.quarantine on ``days``
+    (YYYY-MM-DD): the loader checks a batch against what it read before committing it. raw.ticket_rows has no
+    primary key (schema.py), so its row numbers are counted too."""
+    return {(table, d): (n, nd) for table in ("ticket_rows", "quarantine") for d, n, nd in con.execute(
+        f"SELECT CAST(_export_date AS VARCHAR), count(*), count(DISTINCT _row_number) FROM raw.{table} "
+        f"WHERE true {_day_filter('_export_date', days)} GROUP BY 1").fetchall()}
 
 
 def control_problems(con, days: list[date] | None = None) -> dict[str, list[str]]:
@@ -59,3 +75,43 @@ def control_problems(con, days: list[date] | None = None) -> dict[str, list[str]
     for d, n in orphans:
         problems.setdefault(d, []).append(f"{n} raw.ticket_rows rows belong to no export in force")
     return problems
+
+
+def _days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+@dataclass
+class RawLayerState:
+    """The raw layer through an export day, as the nightly checks it."""
+    days: list[date]      # export days in force
+    accepted: set[str]    # days an operator accepted as missing in a publication
+    problems: list[str]   # empty when every check passed
+    exports: int
+    rows: int
+    quarantined: int
+
+
+def raw_layer_checks(con, through: date) -> RawLayerState:
+    """No gap (every day from the first export through ``through`` is in force, or was accepted as missing in a
+    publication: an operator's decision, not news every night) and the control totals of every export in force
+    (``control_problems``)."""
+    days = [d for (d,) in con.execute("select distinct cast(export_date as date) from raw.exports "
+                                      "order by 1").fetchall()]
+    accepted = accepted_missing_days(con)
+    problems: list[str] = []
+    if days:
+        in_force = set(days)
+        missing = [d.isoformat() for d in _days(days[0], through)
+                   if d not in in_force and d.isoformat() not in accepted]
+        if missing:
+            shown = ", ".join(missing[:10]) + (f" (+{len(missing) - 10} more)" if len(missing) > 10 else "")
+            problems.append(f"{len(missing)} export day(s) missing up to {through.isoformat()}: {shown}")
+    else:
+        problems.append("raw.exports is empty")
+    for d, found in sorted(control_problems(con).items()):
+        problems += [f"{d or 'no export in force'}: {p}" for p in found]
+    exports, rows, quarantined = con.execute(
+        "select count(*), coalesce(sum(rows_loaded), 0), coalesce(sum(rows_quarantined), 0) "
+        "from raw.exports").fetchone()
+    return RawLayerState(days, accepted, problems, exports, int(rows), int(quarantined))

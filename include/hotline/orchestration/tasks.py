@@ -4,12 +4,11 @@ calls the warehouse's own functions (``hotline.load``, ``hotline.build``, ``hotl
 
 Failures that a retry cannot fix (a rejected export, a failed gate, a month that is not complete) raise
 ``AirflowFailException`` so the task fails at once; anything else (e.g. the warehouse file locked by another
-process) is retried with exponential backoff.
+process: ``HotlineError.retryable``) is retried with exponential backoff.
 """
 from __future__ import annotations
 
 import logging
-import os
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -42,10 +41,6 @@ def connect_read_only(warehouse: Path):
         if "different configuration" not in str(e):
             raise
         return connect(warehouse)
-
-
-def _days(first: date, last: date) -> list[date]:
-    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
 def export_days(con) -> list[date]:
@@ -177,25 +172,10 @@ def build_staging_facts(context) -> dict[str, Any]:
     return {"day": run.day, "nodes": len(result.results), "passed": passed, "by_kind": kinds}
 
 
-def _invoke_dbt(args: list[str], warehouse: Path):
-    """dbt in-process against ``warehouse`` (the same environment hotline.build.run_dbt sets up, no secret)."""
-    from dbt.cli.main import dbtRunner
-
-    from hotline.build import HIDDEN_FROM_DBT
-
-    warehouse = Path(warehouse).resolve()
-    saved = {k: os.environ.pop(k) for k in HIDDEN_FROM_DBT if k in os.environ}
-    os.environ["HOTLINE_WAREHOUSE"] = str(warehouse)
-    try:
-        return dbtRunner().invoke(args)
-    finally:
-        os.environ.update(saved)
-
-
 def source_freshness(context) -> dict[str, Any]:
     """``dbt source freshness`` on the raw sources (``loaded_at_field`` / warn / error thresholds are in
     ``dbt_project/models/staging/__sources.yml``), and the data's own freshness: day D is in raw.exports."""
-    from hotline.build import dbt_args
+    from hotline.build import run_dbt
 
     run = nightly_run(context)
     con = connect_read_only(run.warehouse)
@@ -206,11 +186,8 @@ def source_freshness(context) -> dict[str, Any]:
     if latest is None or latest.isoformat() < run.day:
         raise _fail(f"raw.exports reaches {latest}, not {run.day}: the day's export is not in force")
 
-    args = dbt_args("source", run.warehouse, select="source:raw")
-    args.insert(args.index("source") + 1, "freshness")  # `dbt source freshness`: a sub-command
-    res = _invoke_dbt(args, run.warehouse)
-    results = [{"source": getattr(r.node, "unique_id", str(r.node)), "status": str(r.status)}
-               for r in (getattr(res.result, "results", None) or [])]
+    res = run_dbt("source freshness", run.warehouse, select="source:raw", raise_on_failure=False)
+    results = [{"source": r["name"], "status": r["status"]} for r in res.results]
     for r in results:
         log.info("freshness %s: %s", r["source"], r["status"])
     errors = [r for r in results if r["status"] in ("error", "runtime error")]
@@ -221,35 +198,20 @@ def source_freshness(context) -> dict[str, Any]:
 
 
 def row_level_checks(context) -> dict[str, Any]:
-    """The raw layer's data tests (``dbt test --select source:raw``) and the loader's control totals
-    (``hotline.load.controls``) for every export in force, and no gap: every day from the first export to D is
-    there."""
+    """The raw layer's control checks through D (``hotline.load.controls.raw_layer_checks``: no gap, the
+    loader's control totals for every export in force), then its data tests (``dbt test --select
+    source:raw``)."""
     from hotline.build import run_dbt
-    from hotline.load.controls import control_problems
-    from hotline.quality import accepted_missing_days
+    from hotline.load.controls import raw_layer_checks
 
     run = nightly_run(context)
     con = connect_read_only(run.warehouse)
     try:
-        days = export_days(con)
-        accepted = accepted_missing_days(con)  # an operator's decision in a publication: not news every night
-        problems: list[str] = []
-        if days:
-            missing = [d.isoformat() for d in _days(days[0], date.fromisoformat(run.day))
-                       if d not in set(days) and d.isoformat() not in accepted]
-            if missing:
-                shown = ", ".join(missing[:10]) + (f" (+{len(missing) - 10} more)" if len(missing) > 10 else "")
-                problems.append(f"{len(missing)} export day(s) missing up to {run.day}: {shown}")
-        else:
-            problems.append("raw.exports is empty")
-        for d, found in sorted(control_problems(con).items()):
-            problems += [f"{d or 'no export in force'}: {p}" for p in found]
-        totals = con.execute("select count(*), coalesce(sum(rows_loaded), 0), coalesce(sum(rows_quarantined), 0) "
-                             "from raw.exports").fetchone()
+        raw = raw_layer_checks(con, date.fromisoformat(run.day))
     finally:
         con.close()
-    if problems:
-        raise _fail("raw layer checks failed:\n  " + "\n  ".join(problems[:20]))
+    if raw.problems:
+        raise _fail("raw layer checks failed:\n  " + "\n  ".join(raw.problems[:20]))
 
     result = run_dbt("test", run.warehouse, select="source:raw", raise_on_failure=False)
     failed = result.failures
@@ -257,9 +219,9 @@ def row_level_checks(context) -> dict[str, Any]:
         log.error("dbt test %s: %s %s", r["name"], r["status"], r["message"])
     if failed or not result.success:
         raise _fail(f"{len(failed)} raw-layer data test(s) failed: " + ", ".join(r["name"] for r in failed[:5]))
-    through = contiguous_through(sorted(set(days) | {date.fromisoformat(d) for d in accepted}))
-    return {"day": run.day, "through_day": through.isoformat(), "exports": totals[0], "rows": int(totals[1]),
-            "quarantined": int(totals[2]), "dbt_tests": len(result.results)}
+    through = contiguous_through(sorted(set(raw.days) | {date.fromisoformat(d) for d in raw.accepted}))
+    return {"day": run.day, "through_day": through.isoformat(), "exports": raw.exports, "rows": raw.rows,
+            "quarantined": raw.quarantined, "dbt_tests": len(result.results)}
 
 
 def mark_raw_layer_current(context, checks: dict) -> dict[str, Any]:
@@ -427,6 +389,8 @@ def gate(plan: dict) -> dict[str, Any]:
         report = run_gate(Path(plan["warehouse"]), plan["month"], plan["as_of"], publish_dir=Path(plan["publish_dir"]),
                           con=con, decisions=decisions)
     except HotlineError as e:  # a decision that matches nothing: the params must change, not be retried
+        if e.retryable:
+            raise
         raise _fail(str(e)) from e
     finally:
         con.close()
@@ -449,7 +413,6 @@ def publish(context, plan: dict) -> dict[str, Any]:
     month is republished only as a restatement (params ``restate`` and ``reason``); a month without its narrative
     is refused unless the param ``allow_missing_narrative`` is set."""
     from hotline.errors import HotlineError
-    from hotline.gate import GateFailed
     from hotline.orchestration.assets import BULLETIN
     from hotline.publish import publish_month
 
@@ -458,7 +421,9 @@ def publish(context, plan: dict) -> dict[str, Any]:
                                decisions=_plan_decisions(plan),
                                restate=(plan.get("reason") or "") if plan.get("restate") else None,
                                allow_missing_narrative=bool(plan.get("allow_missing_narrative")))
-    except (GateFailed, HotlineError) as e:  # a retry cannot fix a failed check or a refusal
+    except HotlineError as e:  # a retry cannot fix a failed check or a refusal
+        if e.retryable:
+            raise
         raise _fail(str(e)) from e
     extra = {"month": plan["month"], "as_of": plan["as_of"], "path": str(result.path),
              "release": result.release_id, "unchanged": result.unchanged}

@@ -33,6 +33,7 @@ import shutil
 import signal
 from pathlib import Path
 
+from hotline.errors import HotlineError
 from hotline.sql import lit
 
 RELEASES = ".releases"
@@ -44,10 +45,11 @@ BI_FILE = "hotline.duckdb"
 FAULT_ENV = "HOTLINE_PUBLISH_FAULT"
 
 
-class PublishError(RuntimeError):
+class PublishError(HotlineError, RuntimeError):
     """Publication could not be completed; the previous publication is untouched."""
 
     code = 1
+    retryable = True  # LibreOffice may time out or fail once: the Airflow tasks retry a publication
 
 
 def fault_point(step: str) -> None:
