@@ -9,6 +9,7 @@ select
     dispatch_date,
     calendar_gap_date
 from {{ ref('fct_work_orders') }}
-where received_month = {{ month_literal() }}
+where
+    received_month = {{ month_literal() }}
     and dispatched_at <= {{ as_of_ts() }}
     and (rule_due_date is null or calendar_gap_date is not null)

@@ -10,14 +10,21 @@ with
 
 base as (
 
-    select calendar_date, is_working_day, day_type, nullif(holiday_name, '') as holiday_name
+    select
+        calendar_date,
+        is_working_day,
+        day_type,
+        nullif(holiday_name, '') as holiday_name
     from {{ ref('cn_calendar_days') }}
 
 ),
 
 overrides as (
 
-    select calendar_date, is_working_day, nullif(trim(holiday_name), '') as holiday_name
+    select
+        calendar_date,
+        is_working_day,
+        nullif(trim(holiday_name), '') as holiday_name
     from {{ ref('calendar_overrides') }}
 
 ),
@@ -39,12 +46,14 @@ override_only_days as (
         case when isodow(d) <= 5 then 'workday' else 'weekend' end as day_type,
         cast(null as varchar) as holiday_name
     from (
-        select unnest(generate_series(
-            cast(make_date(calendar_year, 1, 1) as timestamp),
-            cast(make_date(calendar_year, 12, 31) as timestamp),
-            interval 1 day)) as d
+        select
+            unnest(generate_series(
+                cast(make_date(calendar_year, 1, 1) as timestamp),
+                cast(make_date(calendar_year, 12, 31) as timestamp),
+                interval 1 day
+            )) as d
         from override_only_years
-    )
+    ) as override_year_days
 
 ),
 
@@ -74,7 +83,7 @@ applied as (
         end as holiday_name,
         overrides.calendar_date is not null as is_overridden
     from days
-    left join overrides on overrides.calendar_date = days.calendar_date
+    left join overrides on days.calendar_date = overrides.calendar_date
 
 ),
 
@@ -87,7 +96,8 @@ indexed as (
         holiday_name,
         -- working days on or before this date
         cast(sum(case when is_working_day then 1 else 0 end)
-            over (order by calendar_date rows between unbounded preceding and current row) as integer)
+            over (order by calendar_date rows between unbounded preceding and current row)
+        as integer)
             as working_day_index,
         is_overridden,
         -- constant along a stretch of consecutive days: one value per covered stretch

@@ -11,7 +11,9 @@ tickets as (
 
 leads as (
 
-    select ticket_id, department_name
+    select
+        ticket_id,
+        department_name
     from {{ ref('int_work_order_departments') }}
     where is_lead
 

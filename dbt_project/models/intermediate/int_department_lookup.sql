@@ -12,16 +12,25 @@ canonical_names as (
 
 aliases as (
 
-    select alias, {{ collapse_ws('canonical_name') }} as canonical_name from {{ ref('department_aliases') }}
+    select
+        alias,
+        {{ collapse_ws('canonical_name') }} as canonical_name
+    from {{ ref('department_aliases') }}
 
 ),
 
 names as (
 
-    select {{ ws_free('canonical_name') }} as lookup_key, canonical_name, 'canonical' as name_kind
+    select
+        {{ ws_free('canonical_name') }} as lookup_key,
+        canonical_name,
+        'canonical' as name_kind
     from canonical_names
     union
-    select {{ ws_free('alias') }} as lookup_key, canonical_name, 'alias' as name_kind
+    select
+        {{ ws_free('alias') }} as lookup_key,
+        canonical_name,
+        'alias' as name_kind
     from aliases
 
 ),
@@ -29,7 +38,10 @@ names as (
 final as (
 
     -- a key that is both a canonical name and an alias of the same department appears once
-    select lookup_key, canonical_name, min(name_kind) as name_kind
+    select
+        lookup_key,
+        canonical_name,
+        min(name_kind) as name_kind
     from names
     where lookup_key <> ''
     group by lookup_key, canonical_name

@@ -13,29 +13,29 @@
 with
 
 {% if is_incremental() -%}
-changed_days as (
+    changed_days as (
 
-    {{ changed_export_dates(this) }}
+        {{ changed_export_dates(this) }}
 
-),
+    ),
 
--- tickets with a row on a changed day, in the new delivery or in the one it replaced
-touched as (
+    -- tickets with a row on a changed day, in the new delivery or in the one it replaced
+    touched as (
 
-    select ticket_id from {{ ref('stg_hotline__ticket_rows') }}
-    where export_date in (select export_date from changed_days)
-    union
-    select ticket_id from {{ this }}
-    where export_date in (select export_date from changed_days)
+        select ticket_id from {{ ref('stg_hotline__ticket_rows') }}
+        where export_date in (select export_date from changed_days)
+        union
+        select ticket_id from {{ this }}
+        where export_date in (select export_date from changed_days)
 
-),
+    ),
 
 {% endif -%}
 staged as (
 
     select * from {{ ref('stg_hotline__ticket_rows') }}
     {%- if is_incremental() %}
-    where ticket_id in (select ticket_id from touched)
+        where ticket_id in (select ticket_id from touched)
     {%- endif %}
 
 ),
@@ -44,8 +44,8 @@ versions as (
 
     select
         staged.*,
-        updated_at as valid_from,
-        lead(updated_at) over by_ticket as valid_to,
+        staged.updated_at as valid_from,
+        lead(staged.updated_at) over by_ticket as valid_to,
         cast(row_number() over by_ticket as integer) as version_number
     from staged
     window by_ticket as (partition by ticket_id order by updated_at, export_date, row_number)

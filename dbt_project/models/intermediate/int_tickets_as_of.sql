@@ -8,7 +8,8 @@ with
 in_force as (
 
     select * from {{ ref('int_ticket_versions') }}
-    where valid_from <= {{ as_of_ts() }}
+    where
+        valid_from <= {{ as_of_ts() }}
         and (valid_to is null or valid_to > {{ as_of_ts() }})
 
 ),

@@ -17,16 +17,20 @@ with
 
 work_orders as (
 
-    select ticket_id, departments_raw
+    select
+        ticket_id,
+        departments_raw
     from {{ ref('int_tickets_as_of') }}
     where is_work_order and departments_raw is not null
-   
 
 ),
 
 lookup as (
 
-    select lookup_key, canonical_name from {{ ref('int_department_lookup') }}
+    select
+        lookup_key,
+        canonical_name
+    from {{ ref('int_department_lookup') }}
 
 ),
 
@@ -60,7 +64,7 @@ whole_parts as (
         parts.part_clean,
         lookup.canonical_name
     from parts
-    left join lookup on lookup.lookup_key = parts.part_key
+    left join lookup on parts.part_key = lookup.lookup_key
     where parts.part_key <> ''
 
 ),
@@ -88,7 +92,7 @@ pieces as (
         lookup.canonical_name,
         lookup.canonical_name is not null as is_anchor
     from split_pieces
-    left join lookup on lookup.lookup_key = split_pieces.piece_text
+    left join lookup on split_pieces.piece_text = lookup.lookup_key
     where split_pieces.piece_text <> ''
 
 ),
@@ -106,7 +110,7 @@ piece_runs as (
             *,
             lag(is_anchor) over (partition by ticket_id, part_index order by piece_index) as prev_is_anchor
         from pieces
-    )
+    ) as pieces_after_anchors
 
 ),
 
@@ -127,7 +131,12 @@ runs as (
 
 named as (
 
-    select ticket_id, part_index, 1 as piece_index, part_clean as department_text, canonical_name,
+    select
+        ticket_id,
+        part_index,
+        1 as piece_index,
+        part_clean as department_text,
+        canonical_name,
         true as is_known
     from whole_parts
     where canonical_name is not null
@@ -141,7 +150,7 @@ named as (
             as canonical_name,
         runs.is_anchor or lookup.canonical_name is not null as is_known
     from runs
-    left join lookup on lookup.lookup_key = runs.run_key and not runs.is_anchor
+    left join lookup on runs.run_key = lookup.lookup_key and not runs.is_anchor
 
 ),
 

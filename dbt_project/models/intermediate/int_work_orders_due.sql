@@ -23,14 +23,23 @@ work_orders as (
 
 calendar as (
 
-    select calendar_date, is_working_day, working_day_index, next_working_day_index, covered_until
+    select
+        calendar_date,
+        is_working_day,
+        working_day_index,
+        next_working_day_index,
+        covered_until
     from {{ ref('int_calendar_working_days') }}
 
 ),
 
 working_days as (
 
-    select calendar_date, working_day_index from calendar where is_working_day
+    select
+        calendar_date,
+        working_day_index
+    from calendar
+    where is_working_day
 
 ),
 
@@ -44,8 +53,8 @@ indexed as (
         dispatch_day.covered_until as dispatch_covered_until,
         reply_day.working_day_index as reply_day_index
     from work_orders
-    left join calendar as dispatch_day on dispatch_day.calendar_date = work_orders.dispatch_date
-    left join calendar as reply_day on reply_day.calendar_date = work_orders.replied_date
+    left join calendar as dispatch_day on work_orders.dispatch_date = dispatch_day.calendar_date
+    left join calendar as reply_day on work_orders.replied_date = reply_day.calendar_date
 
 ),
 
@@ -63,8 +72,9 @@ with_rule as (
         end as calendar_gap_date
     from indexed
     left join working_days as due_day
-        on due_day.working_day_index = indexed.dispatch_start_index + 7
-        and due_day.calendar_date <= indexed.dispatch_covered_until
+        on
+            due_day.working_day_index = indexed.dispatch_start_index + 7
+            and indexed.dispatch_covered_until >= due_day.calendar_date
 
 ),
 

@@ -2,7 +2,9 @@ with
 
 categories as (
 
-    select distinct category_l1, category_l2
+    select distinct
+        category_l1,
+        category_l2
     from {{ ref('int_tickets_as_of') }}
 
 ),
@@ -25,7 +27,7 @@ final as (
             else coalesce(categories.category_l1, '') || ' / ' || coalesce(categories.category_l2, '')
         end as hotspot_key
     from categories
-    left join rollups on rollups.category_l1 = categories.category_l1
+    left join rollups on categories.category_l1 = rollups.category_l1
 
 )
 

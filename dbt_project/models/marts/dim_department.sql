@@ -24,7 +24,9 @@ known as (
 
 alias_counts as (
 
-    select canonical_name as department_name, cast(count(*) as integer) as alias_count
+    select
+        canonical_name as department_name,
+        cast(count(*) as integer) as alias_count
     from lookup
     where name_kind = 'alias'
     group by canonical_name
@@ -41,9 +43,15 @@ unknown as (
 
 all_departments as (
 
-    select department_name, true as is_known from known
+    select
+        department_name,
+        true as is_known
+    from known
     union all
-    select department_name, false as is_known from unknown
+    select
+        department_name,
+        false as is_known
+    from unknown
     where department_name not in (select department_name from known)
 
 ),

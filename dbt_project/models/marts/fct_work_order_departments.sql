@@ -8,7 +8,13 @@ departments as (
 
 work_orders as (
 
-    select ticket_id, received_month, is_closed, is_overdue, as_of from {{ ref('fct_work_orders') }}
+    select
+        ticket_id,
+        received_month,
+        is_closed,
+        is_overdue,
+        as_of
+    from {{ ref('fct_work_orders') }}
 
 ),
 

@@ -12,12 +12,12 @@ contacts as (
 channels (display_order, channel, is_work_order_channel) as (
 
     values
-        (1, '中国政府网转办', true),
-        (2, '省州系统转办', true),
-        (3, '微信端转办', true),
-        (4, '直接答复', false),
-        (5, '工单转办', true),
-        (6, '其他', false)
+    (1, '中国政府网转办', true),
+    (2, '省州系统转办', true),
+    (3, '微信端转办', true),
+    (4, '直接答复', false),
+    (5, '工单转办', true),
+    (6, '其他', false)
 
 ),
 
@@ -51,15 +51,17 @@ final as (
         cast(coalesce(counts.contacts, 0) as integer) as contacts,
         {{ rate_pct('coalesce(counts.contacts, 0)', 'totals.month_total') }} as share_pct,
         cast(case when channels.is_work_order_channel then coalesce(counts.closed, 0) end as integer) as closed,
-        case when channels.is_work_order_channel
-            then {{ rate_pct('coalesce(counts.closed, 0)', 'coalesce(counts.contacts, 0)') }} end
+        case
+            when channels.is_work_order_channel
+                then {{ rate_pct('coalesce(counts.closed, 0)', 'coalesce(counts.contacts, 0)') }}
+        end
             as closure_rate_pct,
         cast(totals.month_total as integer) as month_total,
         cast(totals.previous_month_total as integer) as previous_month_total,
         {{ change_pct('totals.month_total', 'totals.previous_month_total') }} as mom_change_pct
     from channels
     cross join totals
-    left join counts on counts.channel = channels.channel
+    left join counts on channels.channel = counts.channel
 
 )
 

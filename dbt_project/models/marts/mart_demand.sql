@@ -5,14 +5,17 @@ with
 contacts as (
 
     select * from {{ ref('fct_contacts') }}
-    where received_month = {{ month_literal() }}
-      and is_valid
+    where
+        received_month = {{ month_literal() }}
+        and is_valid
 
 ),
 
 by_category as (
 
-    select category_l1, count(*) as contacts
+    select
+        category_l1,
+        count(*) as contacts
     from contacts
     group by category_l1
 
@@ -23,7 +26,7 @@ ranked as (
     select
         category_l1,
         contacts,
-        row_number() over (order by contacts desc, category_l1) as category_rank
+        row_number() over (order by contacts desc, category_l1 asc) as category_rank
     from by_category
     where category_l1 is not null and category_l1 <> '其他'
 
@@ -31,7 +34,11 @@ ranked as (
 
 named as (
 
-    select category_rank as display_order, category_l1, contacts, false as is_other
+    select
+        category_rank as display_order,
+        category_l1,
+        contacts,
+        false as is_other
     from ranked
     where category_rank <= 6
 
@@ -57,13 +64,17 @@ final as (
 
     select
         {{ period_columns() }},
-        cast(rows.display_order as integer) as display_order,
-        cast(rows.category_l1 as varchar) as category_l1,
-        cast(rows.contacts as integer) as contacts,
-        {{ rate_pct('rows.contacts', 'totals.demand_total') }} as share_pct,
-        rows.is_other,
+        cast(table_rows.display_order as integer) as display_order,
+        cast(table_rows.category_l1 as varchar) as category_l1,
+        cast(table_rows.contacts as integer) as contacts,
+        {{ rate_pct('table_rows.contacts', 'totals.demand_total') }} as share_pct,
+        table_rows.is_other,
         cast(totals.demand_total as integer) as demand_total
-    from (select * from named union all select * from other) as rows
+    from (
+        select * from named
+        union all
+        select * from other
+    ) as table_rows
     cross join totals
 
 )

@@ -26,14 +26,19 @@ ranked as (
 
     select
         *,
-        row_number() over (order by work_orders desc, department_name) as department_rank
+        row_number() over (order by work_orders desc, department_name asc) as department_rank
     from by_department
 
 ),
 
 top_departments as (
 
-    select department_rank as rank, department_name, work_orders, closed, false as is_other
+    select
+        department_rank as rank,
+        department_name,
+        work_orders,
+        closed,
+        false as is_other
     from ranked
     where department_rank <= {{ top_n }}
 
@@ -62,7 +67,11 @@ final as (
         cast(closed as integer) as closed,
         {{ rate_pct('closed', 'work_orders') }} as closure_rate_pct,
         is_other
-    from (select * from top_departments union all select * from other_departments) as rows
+    from (
+        select * from top_departments
+        union all
+        select * from other_departments
+    ) as table_rows
 
 )
 

@@ -7,14 +7,17 @@ with
 
 work_orders as (
 
-    select *, coalesce(lead_department, '未指定承办单位') as department_name
+    select
+        *,
+        coalesce(lead_department, '未指定承办单位') as department_name
     from {{ ref('fct_work_orders') }}
 
 ),
 
 month_work_orders as (
 
-    select * from work_orders where received_month = {{ month_literal() }}
+    select * from work_orders
+    where received_month = {{ month_literal() }}
 
 ),
 
@@ -38,20 +41,26 @@ cohort as (
 
 backlog as (
 
-    select department_name, count(*) as open_backlog_month_end
+    select
+        department_name,
+        count(*) as open_backlog_month_end
     from work_orders
-    where received_at < {{ next_month_start() }}
-      and (closed_at is null or closed_at >= {{ next_month_start() }})
+    where
+        received_at < {{ next_month_start() }}
+        and (closed_at is null or closed_at >= {{ next_month_start() }})
     group by department_name
 
 ),
 
 co_handled as (
 
-    select department_name, count(*) as co_handled_work_orders
+    select
+        department_name,
+        count(*) as co_handled_work_orders
     from {{ ref('fct_work_order_departments') }}
-    where received_month = {{ month_literal() }}
-      and not is_lead
+    where
+        received_month = {{ month_literal() }}
+        and not is_lead
     group by department_name
 
 ),
@@ -91,4 +100,4 @@ final as (
 )
 
 select * from final
-order by work_orders desc, department_name
+order by work_orders desc, department_name asc

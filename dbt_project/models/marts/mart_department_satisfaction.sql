@@ -8,8 +8,9 @@ with
 callbacks as (
 
     select * from {{ ref('fct_callbacks') }}
-    where callback_month = {{ month_literal() }}
-      and is_counted
+    where
+        callback_month = {{ month_literal() }}
+        and is_counted
 
 ),
 
@@ -28,14 +29,19 @@ ranked as (
 
     select
         *,
-        row_number() over (order by callbacks desc, department_name) as department_rank
+        row_number() over (order by callbacks desc, department_name asc) as department_rank
     from by_department
 
 ),
 
 top_departments as (
 
-    select department_rank as rank, department_name, callbacks, satisfied, false as is_other
+    select
+        department_rank as rank,
+        department_name,
+        callbacks,
+        satisfied,
+        false as is_other
     from ranked
     where department_rank <= {{ top_n }}
 
@@ -65,7 +71,11 @@ final as (
         cast(satisfied as integer) as satisfied,
         {{ rate_pct('satisfied', 'callbacks') }} as satisfaction_pct,
         is_other
-    from (select * from top_departments union all select * from other_departments) as rows
+    from (
+        select * from top_departments
+        union all
+        select * from other_departments
+    ) as table_rows
 
 )
 

@@ -12,9 +12,10 @@ contacts as (
         case when rollups.category_l1 is null then fct_contacts.category_l2 end as category_l2
     from {{ ref('fct_contacts') }} as fct_contacts
     left join {{ ref('hotspot_rollups') }} as rollups
-        on rollups.category_l1 = fct_contacts.category_l1
-    where fct_contacts.received_month in ({{ month_literal() }}, {{ previous_month_literal() }})
-      and fct_contacts.is_valid
+        on fct_contacts.category_l1 = rollups.category_l1
+    where
+        fct_contacts.received_month in ({{ month_literal() }}, {{ previous_month_literal() }})
+        and fct_contacts.is_valid
 
 ),
 

@@ -4,7 +4,9 @@ with
 
 figures as (
 
-    select figure_key, count(*) as tickets
+    select
+        figure_key,
+        count(*) as tickets
     from {{ ref('rpt_figure_membership') }}
     where role = 'count'
     group by figure_key
@@ -15,7 +17,9 @@ contact_figures as (
 
     select
         coalesce(sum(tickets) filter (where figure_key = 'contacts.total'), 0) as contacts_total,
-        (select count(*) from {{ ref('fct_contacts') }} where received_month = {{ previous_month_literal() }})
+        (
+            select count(*) from {{ ref('fct_contacts') }}
+            where received_month = {{ previous_month_literal() }})
             as contacts_previous_total,
         coalesce(sum(tickets) filter (where figure_key = 'contacts.by_channel.中国政府网转办'), 0) as contacts_gov_portal,
         coalesce(sum(tickets) filter (where figure_key = 'contacts.by_channel.省州系统转办'), 0)
@@ -53,8 +57,10 @@ work_order_figures as (
         coalesce(sum(tickets) filter (where figure_key = 'work_orders.closed'), 0) as work_orders_closed,
         coalesce(sum(tickets) filter (where figure_key = 'work_orders.overdue'), 0) as work_orders_overdue,
         -- a data-quality figure, not a bulletin one (hotline.quality names these work orders)
-        (select count(*) from {{ ref('fct_work_orders') }}
-         where received_month = {{ month_literal() }} and has_unknown_department) as work_orders_unknown_department
+        (
+            select count(*) from {{ ref('fct_work_orders') }}
+            where received_month = {{ month_literal() }} and has_unknown_department
+        ) as work_orders_unknown_department
     from figures
 
 ),

@@ -5,8 +5,9 @@ with
 work_orders as (
 
     select * from {{ ref('fct_work_orders') }}
-    where received_month = {{ month_literal() }}
-      and is_overdue
+    where
+        received_month = {{ month_literal() }}
+        and is_overdue
 
 ),
 

@@ -4,9 +4,10 @@ with
 contacts as (
 
     select * from {{ ref('fct_contacts') }}
-    where received_month = {{ month_literal() }}
-      and source_channel = '电话'
-      and is_valid
+    where
+        received_month = {{ month_literal() }}
+        and source_channel = '电话'
+        and is_valid
 
 ),
 
@@ -18,7 +19,11 @@ purposes (display_order, purpose) as (
 
 counts as (
 
-    select purpose_group as purpose, count(*) as contacts from contacts group by purpose_group
+    select
+        purpose_group as purpose,
+        count(*) as contacts
+    from contacts
+    group by purpose_group
 
 ),
 

@@ -4,8 +4,9 @@ with
 contacts as (
 
     select * from {{ ref('fct_contacts') }}
-    where received_month = {{ month_literal() }}
-      and special_line is not null
+    where
+        received_month = {{ month_literal() }}
+        and special_line is not null
 
 ),
 
@@ -17,7 +18,11 @@ lines (display_order, special_line) as (
 
 counts as (
 
-    select special_line, count(*) as contacts from contacts group by special_line
+    select
+        special_line,
+        count(*) as contacts
+    from contacts
+    group by special_line
 
 ),
 

@@ -14,7 +14,11 @@ contacts as (
 
 work_orders as (
 
-    select ticket_id, is_closed, is_overdue, coalesce(lead_department, '未指定承办单位') as department_name
+    select
+        ticket_id,
+        is_closed,
+        is_overdue,
+        coalesce(lead_department, '未指定承办单位') as department_name
     from {{ ref('fct_work_orders') }}
     where received_month = {{ month_literal() }}
 
@@ -23,7 +27,10 @@ work_orders as (
 -- the bulletin counts callbacks of work orders with a result (int_callbacks.is_counted), by callback month
 callbacks as (
 
-    select ticket_id, is_satisfied, coalesce(lead_department, '未指定承办单位') as department_name
+    select
+        ticket_id,
+        is_satisfied,
+        coalesce(lead_department, '未指定承办单位') as department_name
     from {{ ref('fct_callbacks') }}
     where callback_month = {{ month_literal() }} and is_counted
 
@@ -52,7 +59,11 @@ named_demand as (
 
 hotspots as (
 
-    select hotspot_key, category_l1, category_l2 from {{ ref('mart_hotspots') }}
+    select
+        hotspot_key,
+        category_l1,
+        category_l2
+    from {{ ref('mart_hotspots') }}
     where month = {{ month_literal() }}
 
 ),
@@ -61,8 +72,11 @@ work_order_rows as (
 
     select
         *,
-        case when department_name in (select department_name from named_closure)
-            then department_name else '其他单位' end as table_department
+        case
+            when department_name in (select department_name from named_closure)
+                then department_name
+            else '其他单位'
+        end as table_department
     from work_orders
 
 ),
@@ -71,78 +85,187 @@ callback_rows as (
 
     select
         *,
-        case when department_name in (select department_name from named_satisfaction)
-            then department_name else '其他单位' end as table_department
+        case
+            when department_name in (select department_name from named_satisfaction)
+                then department_name
+            else '其他单位'
+        end as table_department
     from callbacks
 
 ),
 
 members as (
 
-    select 'contacts.total' as figure_key, 'count' as role, ticket_id from contacts
+    select
+        'contacts.total' as figure_key,
+        'count' as role,
+        ticket_id
+    from contacts
     union all
-    select 'contacts.by_channel.' || channel_group, 'count', ticket_id from contacts
+    select
+        'contacts.by_channel.' || channel_group,
+        'count',
+        ticket_id
+    from contacts
     union all
-    select 'contacts.work_order_channel_closed', 'count', ticket_id
-    from contacts where channel_group = '工单转办' and is_closed
+    select
+        'contacts.work_order_channel_closed',
+        'count',
+        ticket_id
+    from contacts
+    where channel_group = '工单转办' and is_closed
     union all
-    select 'contacts.work_order_channel_closure_rate_pct', 'numerator', ticket_id
-    from contacts where channel_group = '工单转办' and is_closed
+    select
+        'contacts.work_order_channel_closure_rate_pct',
+        'numerator',
+        ticket_id
+    from contacts
+    where channel_group = '工单转办' and is_closed
     union all
-    select 'contacts.work_order_channel_closure_rate_pct', 'denominator', ticket_id
-    from contacts where channel_group = '工单转办'
+    select
+        'contacts.work_order_channel_closure_rate_pct',
+        'denominator',
+        ticket_id
+    from contacts
+    where channel_group = '工单转办'
     union all
-    select 'special_lines.total', 'count', ticket_id from contacts where special_line is not null
+    select
+        'special_lines.total',
+        'count',
+        ticket_id
+    from contacts
+    where special_line is not null
     union all
-    select 'special_lines.by_category.' || special_line, 'count', ticket_id
-    from contacts where special_line is not null
+    select
+        'special_lines.by_category.' || special_line,
+        'count',
+        ticket_id
+    from contacts
+    where special_line is not null
     union all
-    select 'purpose.total', 'count', ticket_id from contacts where source_channel = '电话' and is_valid
+    select
+        'purpose.total',
+        'count',
+        ticket_id
+    from contacts
+    where source_channel = '电话' and is_valid
     union all
-    select 'purpose.by_type.' || purpose_group, 'count', ticket_id
-    from contacts where source_channel = '电话' and is_valid
+    select
+        'purpose.by_type.' || purpose_group,
+        'count',
+        ticket_id
+    from contacts
+    where source_channel = '电话' and is_valid
     union all
-    select 'demand.total', 'count', ticket_id from contacts where is_valid
+    select
+        'demand.total',
+        'count',
+        ticket_id
+    from contacts
+    where is_valid
     union all
     select
         'demand.by_category.'
         || case when category_l1 in (select category_l1 from named_demand) then category_l1 else '其他' end,
         'count',
         ticket_id
-    from contacts where is_valid
+    from contacts
+    where is_valid
     union all
-    select 'work_orders.dispatched', 'count', ticket_id from work_orders
+    select
+        'work_orders.dispatched',
+        'count',
+        ticket_id
+    from work_orders
     union all
-    select 'work_orders.closed', 'count', ticket_id from work_orders where is_closed
+    select
+        'work_orders.closed',
+        'count',
+        ticket_id
+    from work_orders
+    where is_closed
     union all
-    select 'work_orders.closure_rate_pct', 'numerator', ticket_id from work_orders where is_closed
+    select
+        'work_orders.closure_rate_pct',
+        'numerator',
+        ticket_id
+    from work_orders
+    where is_closed
     union all
-    select 'work_orders.closure_rate_pct', 'denominator', ticket_id from work_orders
+    select
+        'work_orders.closure_rate_pct',
+        'denominator',
+        ticket_id
+    from work_orders
     union all
-    select 'work_orders.overdue', 'count', ticket_id from work_orders where is_overdue
+    select
+        'work_orders.overdue',
+        'count',
+        ticket_id
+    from work_orders
+    where is_overdue
     union all
-    select 'work_orders.callbacks', 'count', ticket_id from callbacks
+    select
+        'work_orders.callbacks',
+        'count',
+        ticket_id
+    from callbacks
     union all
-    select 'work_orders.satisfied', 'count', ticket_id from callbacks where is_satisfied
+    select
+        'work_orders.satisfied',
+        'count',
+        ticket_id
+    from callbacks
+    where is_satisfied
     union all
-    select 'work_orders.satisfaction_pct', 'numerator', ticket_id from callbacks where is_satisfied
+    select
+        'work_orders.satisfaction_pct',
+        'numerator',
+        ticket_id
+    from callbacks
+    where is_satisfied
     union all
-    select 'work_orders.satisfaction_pct', 'denominator', ticket_id from callbacks
+    select
+        'work_orders.satisfaction_pct',
+        'denominator',
+        ticket_id
+    from callbacks
     union all
-    select 'departments.' || table_department || '.work_orders', 'count', ticket_id from work_order_rows
+    select
+        'departments.' || table_department || '.work_orders',
+        'count',
+        ticket_id
+    from work_order_rows
     union all
-    select 'departments.' || table_department || '.closed', 'count', ticket_id from work_order_rows where is_closed
+    select
+        'departments.' || table_department || '.closed',
+        'count',
+        ticket_id
+    from work_order_rows
+    where is_closed
     union all
-    select 'satisfaction_by_department.' || table_department || '.callbacks', 'count', ticket_id from callback_rows
+    select
+        'satisfaction_by_department.' || table_department || '.callbacks',
+        'count',
+        ticket_id
+    from callback_rows
     union all
-    select 'satisfaction_by_department.' || table_department || '.satisfied', 'count', ticket_id
-    from callback_rows where is_satisfied
+    select
+        'satisfaction_by_department.' || table_department || '.satisfied',
+        'count',
+        ticket_id
+    from callback_rows
+    where is_satisfied
     union all
-    select 'hotspots.' || hotspots.hotspot_key || '.count', 'count', contacts.ticket_id
+    select
+        'hotspots.' || hotspots.hotspot_key || '.count',
+        'count',
+        contacts.ticket_id
     from contacts
     inner join hotspots
-        on contacts.category_l1 = hotspots.category_l1
-        and (hotspots.category_l2 is null or contacts.category_l2 = hotspots.category_l2)
+        on
+            contacts.category_l1 = hotspots.category_l1
+            and (hotspots.category_l2 is null or contacts.category_l2 = hotspots.category_l2)
     where contacts.is_valid
 
 ),
