@@ -6,7 +6,7 @@ RUN := $(UV) run --frozen
 MONTH ?= 2024-11
 AS_OF ?= 2024-12-12 10:00
 
-.PHONY: setup system-packages demo demo-cli test test-fast clean
+.PHONY: setup system-packages demo demo-cli test test-all lint format clean
 
 .venv/.synced: pyproject.toml uv.lock
 	$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet "uv>=0.9"
@@ -34,11 +34,23 @@ demo-cli: setup  ## the same pipeline through the hotline CLI alone (no Airflow)
 	$(RUN) hotline run --month 2024-10
 	$(RUN) hotline run --month $(MONTH) --as-of "$(AS_OF)"
 
-test: setup  ## the test suite (what CI runs)
+test: setup  ## the developers' tier: everything but the end-to-end pipeline, Airflow and office-document runs
+	$(RUN) pytest -m "not slow and not airflow"
+
+test-all: setup  ## the whole suite (what CI runs, after make lint)
 	$(RUN) pytest
 
-test-fast: setup  ## the fast tier for developers: everything but the end-to-end Airflow and pipeline runs
-	$(RUN) pytest -m "not slow and not airflow"
+# ruff (lint + format), strict mypy on the package, sqlfluff on the dbt SQL; `make format` applies the fixes
+lint: .venv/.synced
+	$(RUN) ruff check include tests dags benchmarks scripts
+	$(RUN) ruff format --check include tests dags benchmarks scripts
+	$(RUN) mypy
+	cd dbt_project && ../.venv/bin/sqlfluff lint models tests --processes 2
+
+format: .venv/.synced
+	$(RUN) ruff check --fix include tests dags benchmarks scripts
+	$(RUN) ruff format include tests dags benchmarks scripts
+	cd dbt_project && ../.venv/bin/sqlfluff fix models tests --processes 2 -f
 
 clean:
 	rm -rf data publish

@@ -72,14 +72,16 @@ final as (
         e.callback_at,
         e.callback_result,
         strftime(e.callback_at, '%Y-%m') as callback_month,
-        coalesce(e.callback_result in ('满意', '基本满意', '不满意'), false) as is_callback_counted,
-        coalesce(e.callback_result in ('满意', '基本满意'), false) as is_callback_satisfied,
+        coalesce(results.is_counted, false) as is_callback_counted,
+        coalesce(results.is_satisfied, false) as is_callback_satisfied,
         e.overdue_note,
         e.updated_at,
         e.state_export_date,
         e.version_count,
         {{ as_of_ts() }} as as_of
     from events_as_of as e
+    left join {{ ref('callback_results') }} as results
+        on e.callback_result = results.callback_result
 
 )
 

@@ -1,8 +1,6 @@
 {#- Every contact (ticket) received by the cut-off, in its state as of the cut-off, with the bulletin's
-    channel and purpose buckets.
-    A view: one contact is one ticket of int_tickets_as_of, which is already kept up to date ticket by ticket;
-    a second copy of its 21 M rows a year cost 20 s of every full build and the work of every nightly. The
-    marts read one month of it at a time. -#}
+    channel and purpose buckets (seeds bulletin_channels, bulletin_purposes).
+    A view: one contact is one ticket of int_tickets_as_of; the marts read one month of it at a time. -#}
 {{ config(materialized='view') }}
 with
 
@@ -12,39 +10,75 @@ tickets as (
 
 ),
 
+-- a transfer channel is its own bucket whatever the handling; a phone contact is bucketed by its handling
+transfer_buckets as (
+
+    select
+        source_channel,
+        channel_group
+    from {{ ref('bulletin_channels') }}
+    where source_channel is not null
+
+),
+
+handling_buckets as (
+
+    select
+        handling,
+        channel_group
+    from {{ ref('bulletin_channels') }}
+    where source_channel is null and handling is not null
+
+),
+
+other_bucket as (
+
+    select channel_group from {{ ref('bulletin_channels') }}
+    where source_channel is null and handling is null
+
+),
+
+purposes as (
+
+    select
+        purpose,
+        purpose_group
+    from {{ ref('bulletin_purposes') }}
+
+),
+
 final as (
 
     select
-        ticket_id,
-        received_at,
-        received_date,
-        received_month,
-        source_channel,
-        handling,
-        case source_channel
-            when '中国政府网' then '中国政府网转办'
-            when '省州系统' then '省州系统转办'
-            when '微信' then '微信端转办'
-            else case handling
-                when '直接答复' then '直接答复'
-                when '工单转办' then '工单转办'
-                else '其他'
-            end
-        end as channel_group,
-        special_line,
-        purpose,
-        case when purpose in ('咨询', '求助', '投诉', '建议') then purpose else '其他' end as purpose_group,
-        category_l1,
-        category_l2,
-        caller_key,
-        not is_invalid as is_valid,
-        is_work_order,
-        is_transfer,
-        is_closed,
-        status,
-        version_count,
-        as_of
+        tickets.ticket_id,
+        tickets.received_at,
+        tickets.received_date,
+        tickets.received_month,
+        tickets.source_channel,
+        tickets.handling,
+        coalesce(
+            transfer_buckets.channel_group,
+            handling_buckets.channel_group,
+            (select other_bucket.channel_group from other_bucket)
+        ) as channel_group,
+        tickets.special_line,
+        tickets.purpose,
+        -- 诉求目的 is required and one of the contract's values (the loader quarantines others)
+        purposes.purpose_group,
+        tickets.category_l1,
+        tickets.category_l2,
+        tickets.caller_key,
+        not tickets.is_invalid as is_valid,
+        tickets.is_work_order,
+        tickets.is_transfer,
+        tickets.is_closed,
+        tickets.status,
+        tickets.version_count,
+        tickets.as_of
     from tickets
+    left join transfer_buckets on tickets.source_channel = transfer_buckets.source_channel
+    left join handling_buckets on tickets.handling = handling_buckets.handling
+    left join purposes on tickets.purpose = purposes.purpose
 
 )
 

@@ -9,15 +9,13 @@ contacts as (
 
 ),
 
-channels (display_order, channel, is_work_order_channel) as (
+channels as (
 
-    values
-    (1, '中国政府网转办', true),
-    (2, '省州系统转办', true),
-    (3, '微信端转办', true),
-    (4, '直接答复', false),
-    (5, '工单转办', true),
-    (6, '其他', false)
+    select
+        display_order,
+        channel_group as channel,
+        is_work_order_channel
+    from {{ ref('bulletin_channels') }}
 
 ),
 

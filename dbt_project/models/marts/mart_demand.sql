@@ -1,5 +1,6 @@
 {#- 诉求分类 of var('month'): all contacts that are not 无效, by 一级分类; the six largest are named (count desc,
     ties by name), everything else (including a category literally called 其他, and missing ones) is 其他. -#}
+{%- set top_n = var('demand_top_n') | int -%}
 with
 
 contacts as (
@@ -40,7 +41,7 @@ named as (
         contacts,
         false as is_other
     from ranked
-    where category_rank <= 6
+    where category_rank <= {{ top_n }}
 
 ),
 

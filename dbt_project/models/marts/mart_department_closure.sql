@@ -1,7 +1,7 @@
 {#- 各单位工单办结率排序表 for var('month'): work orders received in the month, each once under its lead
     department (canonical name; 未指定承办单位 when none is named); the 30 largest are ranked (count desc, ties
     by name), the rest summed as 其他单位, always present (rank 31, or n + 1 with fewer departments). -#}
-{%- set top_n = 30 -%}
+{%- set top_n = var('department_top_n') | int -%}
 with
 
 work_orders as (

@@ -2,7 +2,7 @@
     under the lead department of the work order called back (a work order of the previous month can be called
     back this month); the 30 largest ranked by callbacks (ties by name), + 其他单位 only when more than 30
     departments had callbacks. -#}
-{%- set top_n = 30 -%}
+{%- set top_n = var('department_top_n') | int -%}
 with
 
 callbacks as (

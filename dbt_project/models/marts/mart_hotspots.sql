@@ -1,7 +1,7 @@
 {#- 主要热点 for var('month'): contacts that are not 无效, by 二级分类 (a level-1 category listed in
     hotspot_rollups counts as one hot spot, category_l2 NULL), the top var('hotspot_top_n', 10) by count (ties by
     name), with the month-over-month change. -#}
-{%- set top_n = var('hotspot_top_n', 10) | int -%}
+{%- set top_n = var('hotspot_top_n') | int -%}
 with
 
 contacts as (

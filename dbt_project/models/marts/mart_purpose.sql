@@ -11,9 +11,13 @@ contacts as (
 
 ),
 
-purposes (display_order, purpose) as (
+purposes as (
 
-    values (1, '咨询'), (2, '求助'), (3, '投诉'), (4, '建议'), (5, '其他')
+    select
+        purpose_group as purpose,
+        min(display_order) as display_order
+    from {{ ref('bulletin_purposes') }}
+    group by purpose_group
 
 ),
 

@@ -10,9 +10,12 @@ contacts as (
 
 ),
 
-lines (display_order, special_line) as (
+lines as (
 
-    values (1, '环境保护'), (2, '营商环境'), (3, '安全生产'), (4, '办不成事')
+    select
+        display_order,
+        special_line
+    from {{ ref('special_lines') }}
 
 ),
 
