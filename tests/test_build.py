@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from hotline.build import dbt_log_file, dbt_work_dir, run_dbt
 
 
@@ -9,6 +11,7 @@ def _last_invocation(log_file) -> str:
     return log_file.read_text(encoding="utf-8").rsplit("running dbt with arguments", 1)[-1]
 
 
+@pytest.mark.slow
 def test_two_warehouses_in_one_folder_keep_their_own_parse_and_results(tmp_path, monkeypatch):
     """dbt re-parses the whole project when the profile (the warehouse path) differs from the last parse in its
     target (seconds per run at megacity size, and a scratch copy beside the warehouse would cause it every

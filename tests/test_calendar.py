@@ -276,6 +276,7 @@ def test_sql_calendar_agrees_with_python_with_overrides(tmp_path, monkeypatch):
                                                   date(2028, 1, 3), date(2028, 2, 12)}
 
 
+@pytest.mark.slow
 def test_build_fails_naming_the_dates_a_due_date_needs_outside_the_calendar(tmp_path, monkeypatch):
     """The hand-made raw layer of test_dbt_project, with a calendar that ends on Fri 2024-11-22: the work orders
     of the month whose rule runs past it fail the build (assert_due_dates_within_calendar), naming the dates;

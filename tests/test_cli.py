@@ -116,6 +116,7 @@ def test_generate_and_load_a_users_own_folders(runner, tmp_path):
     assert con.execute("select count(*) from raw.exports").fetchone()[0] == n_files
 
 
+@pytest.mark.slow
 def test_a_warehouse_built_by_an_older_model_needs_full_refresh_and_gets_it(runner, warehouse_copy):
     """The stored ticket history has a column the model no longer makes (as when a release drops one): the
     incremental build fails with a one-line error naming the remedy, and `hotline build --full-refresh`
@@ -146,6 +147,7 @@ def _first_days(src, dst, n):
     return dst
 
 
+@pytest.mark.slow
 def test_nightly_loads_and_extends_the_ticket_history(runner, tmp_path, default_dumps):
     dumps, wh = _first_days(default_dumps, tmp_path / "dumps", 3), tmp_path / "w.duckdb"
     args = ["nightly", "--dumps", str(dumps), "--warehouse", str(wh)]
@@ -171,6 +173,7 @@ def test_nightly_loads_and_extends_the_ticket_history(runner, tmp_path, default_
     assert last.startswith("error: the export of 2024-10-09 is not in force") and "newest: 2024-10-03" in last
 
 
+@pytest.mark.slow
 def test_build_runs_unit_tests_only_when_asked(runner, warehouse_copy):
     """Production builds leave dbt's unit tests to CI; --unit-tests runs them beside the data tests."""
     results = dbt_work_dir(warehouse_copy) / "target" / "run_results.json"

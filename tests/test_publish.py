@@ -198,6 +198,7 @@ def _published_text(publication: Path) -> str:
     return "\n".join(parts)
 
 
+@pytest.mark.slow
 def test_no_personal_data_in_anything_published(publication, default_dumps):
     text = _published_text(publication)
     personal = _personal_values(default_dumps)
@@ -253,6 +254,7 @@ def test_marts_agree_with_the_independent_recomputation(figures, default_dumps):
         [(h["category_l1"], h["category_l2"], h["count"], h["mom_change_pct"]) for h in py["hotspots"]]
 
 
+@pytest.mark.slow
 def test_rebuilding_changes_nothing(warehouse_copy):
     """Re-running the build for the same month and cut-off is a no-op on every mart."""
     from hotline.build import build_month
