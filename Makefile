@@ -11,7 +11,7 @@ AS_OF ?= 2024-12-12 10:00
 .venv/.synced: pyproject.toml uv.lock
 	$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet "uv>=0.9"
 	# bytecode compiled once at install: with PYTHONDONTWRITEBYTECODE set (as on our machines) every process
-	# would otherwise compile dbt, Airflow and GX from source again (~5 s a start)
+	# would otherwise compile dbt, Airflow and GX from source again at every start
 	$(UV) sync --frozen --python 3.11 --compile-bytecode
 	.venv/bin/python -m compileall -q include dags
 	touch $@

@@ -15,7 +15,7 @@ data interval (manual runs: the `day` param, else yesterday).
    `hotline nightly`); the facts and marts as of a cut-off are filters on that history, built monthly.
    `HOTLINE_NIGHTLY_DBT_TASKS=per_model` renders it instead as an astronomer-cosmos task group from
    `manifest.json` (`python -m hotline.orchestration.dbt manifest` makes it; no dbt parsing at import): one
-   task per seed and model, its tests right after it, at ~1 s of overhead per task.
+   task per seed and model, its tests right after it, at one dbt start-up per task.
 4. **source_freshness** (`dbt source freshness` + day D in force) and **row_level_checks** (raw-layer dbt
    tests, control totals against the manifests, no gaps up to D, nothing left from replaced deliveries).
 5. **mark_raw_layer_current**: emits the asset `hotline_raw_layer` with `extra.through_day`, which

@@ -2,7 +2,7 @@
 
     Each comes from --vars (dbt's own interface; unit tests override it) or, when no var is given, from the
     environment (HOTLINE_MONTH, HOTLINE_AS_OF), read at execution time only. hotline.build passes the
-    environment: --vars that change every run make dbt re-parse the whole project (~3 s a run), environment
+    environment: --vars that change every run make dbt re-parse the whole project on every run, environment
     variables read only while executing do not. At parse time a placeholder stands in. -#}
 {% macro period_setting(name, env_name, placeholder) -%}
     {%- set value = var(name, none) -%}

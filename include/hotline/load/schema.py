@@ -91,7 +91,7 @@ TABLES: dict[str, list[tuple[str, str]]] = {
 CONSTRAINTS: dict[str, list[str]] = {
     # raw.ticket_rows has no PRIMARY KEY: (_export_date, _row_number) is unique by construction (one delivery per
     # date, one row per row number), checked by the loader's control totals in every batch and by the data test
-    # of stg_hotline__ticket_rows; DuckDB's index over a year's 35 M rows cost ~30 s of a load from empty
+    # of stg_hotline__ticket_rows; an index over a year's rows made a load from empty markedly slower
     # (benchmarks/README.md). A warehouse created with the key keeps it (harmless).
     "quarantine": ["PRIMARY KEY (_export_date, _row_number)"],
     "exports": ["PRIMARY KEY (export_date)"],

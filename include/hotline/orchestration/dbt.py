@@ -5,15 +5,15 @@ The nightly builds staging and the ticket history with the versions of the days 
 facts and marts as of a cut-off are filters on that history, built with the month.
 ``HOTLINE_NIGHTLY_DBT_TASKS`` chooses how it appears in Airflow:
 
-- ``single`` (default): one task, one ``dbt build`` of the whole selection. Every dbt invocation costs a few
-  seconds of start-up, parsing and on-run hooks; one per night keeps the nightly of a megacity day within
-  a minute. Each node's outcome is in the task's log and in dbt's ``run_results.json``.
+- ``single`` (default): one task, one ``dbt build`` of the whole selection. Every dbt invocation pays dbt's
+  start-up and parsing; one per night keeps that cost once. Each node's outcome is in the task's log and in
+  dbt's ``run_results.json``.
 - ``per_model``: a cosmos ``DbtTaskGroup``, one task per seed/model (``TestBehavior.BUILD``: the model's tests
   run right after it, in the same task; ``HOTLINE_DBT_TEST_BEHAVIOR=after_each`` for separate test tasks),
-  with ``TestIndirectSelection.BUILDABLE``. Each model's state and log in Airflow's grid, at ~1 s of
-  overhead per task (benchmarks/README.md).
+  with ``TestIndirectSelection.BUILDABLE``. Each model's state and log in Airflow's grid, at one dbt
+  start-up per task (benchmarks/README.md).
 
-Cosmos renders the task group from ``manifest.json`` (``LoadMode.DBT_MANIFEST``: reading a file, < 1 s; dbt is
+Cosmos renders the task group from ``manifest.json`` (``LoadMode.DBT_MANIFEST``: reading a file; dbt is
 never parsed while a DAG file is imported). The manifest is produced by a build step::
 
     python -m hotline.orchestration.dbt manifest        # → dbt_project/target/manifest.json
