@@ -118,8 +118,14 @@ def exports() -> tuple[Path, list[Path]]:
     folder.mkdir(parents=True)
     for c in csvs:
         for f in (c, c.with_name(c.stem + ".manifest.json")):
-            (folder / f.name).symlink_to(f.resolve())
+            link(f, folder / f.name)
     return folder, [folder / c.name for c in csvs]
+
+
+def link(src: Path, dst: Path) -> None:
+    """``dst`` as a hard link to the export ``src`` (no copy of its bytes): the loader does not follow symbolic
+    links out of a dumps folder, by design."""
+    os.link(src.resolve(), dst)
 
 
 def day_of(csv: Path) -> dt.date:
@@ -235,7 +241,7 @@ def main() -> None:
             prev_folder.mkdir()
             for c in csvs[:-1]:
                 for f in (c, c.with_name(c.stem + ".manifest.json")):
-                    (prev_folder / f.name).symlink_to(f.resolve())
+                    link(f, prev_folder / f.name)
             # built at the measured runs' path: dbt's partial parse (per warehouse path) is then that of the
             # night before, as in production, not a first parse
             copy_db(DATA / "nonexistent", wh)
@@ -244,7 +250,7 @@ def main() -> None:
         shutil.rmtree(day, ignore_errors=True)
         day.mkdir()
         for f in (csvs[-1], csvs[-1].with_name(csvs[-1].stem + ".manifest.json")):
-            (day / f.name).symlink_to(f.resolve())
+            link(f, day / f.name)
 
         def nightly_run():
             copy_db(before, wh)
