@@ -1,8 +1,9 @@
--- Floor of the full year from an empty warehouse: every export's CSV into raw.ticket_rows, cleaned into
--- staging, then the monthly figures (monthly.sql) — what DuckDB alone needs for the same load + build.
+-- Floor of the full year from an empty warehouse: every export's CSV into raw.ticket_rows, cleaned into a typed
+-- copy (baseline.ticket_rows), then the monthly figures (monthly.sql) — what DuckDB alone needs for the same load +
+-- build.
 ${include:macros.sql}
 create schema if not exists raw;
-create schema if not exists staging;
+create schema if not exists baseline;
 create or replace table raw.ticket_rows as
 select cast(regexp_extract(filename, '(\d{8})\.csv$', 1)[1:4] || '-' || regexp_extract(filename, '(\d{8})\.csv$', 1)[5:6]
             || '-' || regexp_extract(filename, '(\d{8})\.csv$', 1)[7:8] as date) as _export_date,
@@ -10,6 +11,6 @@ select cast(regexp_extract(filename, '(\d{8})\.csv$', 1)[1:4] || '-' || regexp_e
        columns(* exclude (filename))
 from read_csv('${dumps}/hotline_*.csv', header = true, all_varchar = true, delim = ',', quote = '"', escape = '"',
               filename = true);
-create or replace table staging.stg_hotline__ticket_rows as
+create or replace table baseline.ticket_rows as
 ${include:staging_select.sql};
 ${include:monthly.sql}

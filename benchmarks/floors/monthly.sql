@@ -1,11 +1,11 @@
--- Floor of the monthly publication: the month's figures as of the cut-off, computed by hand from the staging
--- rows (all history) in one script: ticket state as of the cut-off, then the bulletin's aggregates.
+-- Floor of the monthly publication: the month's figures as of the cut-off, computed by hand from the typed rows
+-- (baseline.ticket_rows, all history) in one script: ticket state as of the cut-off, then the bulletin's aggregates.
 create or replace temp table s as
 select ticket_id, unnest(r) from (
     select ticket_id, arg_max(struct_pack(received_at, source_channel, handling, special_line, purpose, category_l1,
                category_l2, closed_at, callback_at, callback_result, replied_at, reply_due_date, departments_raw),
            struct_pack(u := updated_at, e := export_date, n := row_number)) as r
-    from staging.stg_hotline__ticket_rows where updated_at <= timestamp '${as_of}' group by ticket_id);
+    from baseline.ticket_rows where updated_at <= timestamp '${as_of}' group by ticket_id);
 create or replace temp table c as
 select ticket_id, strftime(received_at, '%Y-%m') as m, source_channel, handling, special_line, purpose,
        category_l1, category_l2, handling <> '无效' as valid, handling = '工单转办' as wo,
