@@ -277,15 +277,17 @@ def main() -> None:
         results["steps"]["airflow"] = repeat("nightly increment through Airflow", airflow_run, nightly_floor)
         write(results)
 
-    # 2. monthly publication on the year's history (the warehouse as the last nightly left it)
+    # 2. the month on the year's history (the warehouse as the last nightly left it): build and gate. Not the
+    #    publication itself: at megacity scale LibreOffice does not print the Word bulletin (its overdue list
+    #    runs to thousands of rows) within the publisher's limit (benchmarks/README.md)
     monthly_state = DATA / "state-monthly.duckdb"
     if "monthly" in ONLY or ("gate" in ONLY and not monthly_state.exists()):
         def monthly_run():
             copy_db(full_state, wh)
             shutil.rmtree(pub, ignore_errors=True)
             return steps([build(wh, month, as_of),
-                          [HOTLINE, "publish", "--warehouse", str(wh), "--month", month, "--as-of", as_of,
-                           "--out", str(pub), "--allow-missing-narrative"]])
+                          [HOTLINE, "validate", "--warehouse", str(wh), "--month", month, "--as-of", as_of,
+                           "--out", str(DATA / "no-publication")]])
 
         def monthly_floor():
             copy_db(full_state, fl)
@@ -335,9 +337,9 @@ def airflow_setup() -> list[str]:
     return [airflow, "dags", "test"]
 
 
-LABELS = {"nightly": "1. nightly increment (`hotline nightly`: load 1 day + incremental build of staging and facts)",
+LABELS = {"nightly": "1. nightly increment (`hotline nightly`: load 1 day + the dbt increment)",
           "airflow": "1b. nightly increment through Airflow (`airflow dags test hotline_nightly`)",
-          "monthly": "2. monthly publication (build month + gate + publish)",
+          "monthly": "2. the month on a warehouse's history (build month + gate; no office documents)",
           "full": "3. full history from an empty warehouse (load all + build)",
           "gate": "4. gate alone (GE) vs the same checks in SQL"}
 
