@@ -9,9 +9,10 @@ import sys
 
 import duckdb
 import pytest
+from typer.testing import CliRunner
+
 from hotline.build import dbt_work_dir
 from hotline.cli import app
-from typer.testing import CliRunner
 
 COMMANDS = ["generate", "load", "nightly", "build", "validate", "publish", "run", "explain", "audit-bulletin"]
 

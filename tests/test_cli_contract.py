@@ -21,11 +21,11 @@ from pathlib import Path
 import duckdb
 import pytest
 import typer.main
-from hotline.build import build_month, dbt_work_dir
-from hotline.cli import app
 from typer.testing import CliRunner
 
 from conftest import AS_OF, MONTH
+from hotline.build import build_month, dbt_work_dir
+from hotline.cli import app
 
 pytestmark = pytest.mark.slow  # end to end: `make test` runs it, `make test-fast` does not
 

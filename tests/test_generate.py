@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from hotline import contract, workdays
 from hotline.generate import DEFAULT_SPEC, SpecError, generate, load_spec
 

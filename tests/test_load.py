@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import os
-import types
 import io
 import json
+import os
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import duckdb
@@ -717,7 +717,7 @@ def test_values_are_normalized_with_the_whitespace_class_dbt_splits_names_on():
 
     macro = (Path(__file__).parents[1] / "dbt_project" / "macros" / "text.sql").read_text(encoding="utf-8")
     assert f"{{% macro ws_class() -%}} {WS_CLASS} {{%- endmacro %}}" in macro
-    assert WS_CHARS == "".join(chr(i) for i in range(0x110000) if chr(i).isspace())
+    assert "".join(chr(i) for i in range(0x110000) if chr(i).isspace()) == WS_CHARS
     con = duckdb.connect()
     everything = "".join(chr(i) for i in range(1, 0x3100))
     assert con.execute(f"select regexp_replace(?, '[^{WS_CLASS[1:-1]}]', '', 'g')", [everything]).fetchone()[0] \

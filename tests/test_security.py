@@ -10,8 +10,6 @@
 """
 from __future__ import annotations
 
-import pytest
-
 import csv
 import hashlib
 import json
@@ -24,11 +22,13 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pytest
+from typer.testing import CliRunner
+
 from conftest import AS_OF, MONTH
 from hotline.cli import app
 from hotline.publish.release import FAULT_ENV, LOG, PENDING, STAGING, published_months
 from scan import derived_forms, find
-from typer.testing import CliRunner
 
 pytestmark = pytest.mark.slow  # end to end: `make test` runs it, `make test-fast` does not
 

@@ -16,12 +16,13 @@ import duckdb
 import openpyxl
 import pytest
 import yaml
+from typer.testing import CliRunner
+
 from conftest import AS_OF, MONTH
 from hotline.errors import Refused
 from hotline.paths import DBT_PROJECT_DIR, PROJECT_DIR, SEEDS_DIR
 from hotline.publish import bulletin, publish_month
 from hotline.publish.xlsx import NOTE, render_xlsx
-from typer.testing import CliRunner
 
 SHEETS = ["说明", "总体情况", "来电渠道构成", "专线来电情况", "12345热线目的分类一览表", "12345热线诉求分类一览表",
           "各单位工单办结率排序表", "各单位回访满意度排序表", "12345热线超期工单一览表", "主要热点",

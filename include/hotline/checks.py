@@ -151,12 +151,12 @@ class Check:
 
     @classmethod
     def judged(cls, suite: str, name: str, description: str, expected, actual, passed: bool,
-               severity: str = "fail", subject: Subject | None = None) -> "Check":
+               severity: str = "fail", subject: Subject | None = None) -> Check:
         """A check whose status follows from ``passed`` and its severity."""
         status = "pass" if passed else ("fail" if severity == "fail" else "warn")
         return cls(suite, name, description, expected, actual, status, severity, None if passed else subject)
 
-    def accept(self, decisions: list[Decision]) -> "Check":
+    def accept(self, decisions: list[Decision]) -> Check:
         """The operator accepted what this failing check is about: published, shown as a warning."""
         if self.status == "fail" and decisions:
             self.status = "warn"

@@ -244,7 +244,8 @@ def generate(
 ) -> None:
     """Write calibrated synthetic daily exports (csv + manifest.json) into --dumps."""
     with friendly_errors():
-        from hotline.generate import DEFAULT_SPEC, generate as gen
+        from hotline.generate import DEFAULT_SPEC
+        from hotline.generate import generate as gen
         from hotline.generate.faults import parse_fault
 
         if scale is not None and not (math.isfinite(scale) and 0 < scale <= MAX_SCALE):

@@ -190,7 +190,7 @@ def record_test_results(warehouse, month: str | None, as_of: str | None, results
     if not tests:
         return []
     invocation = str(uuid.uuid4())
-    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     bad: list[dict] = []
     con = connect(warehouse)
     try:

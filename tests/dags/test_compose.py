@@ -15,7 +15,6 @@ import subprocess
 
 import pytest
 import yaml
-
 from airflow_support import REPO
 
 COMPOSE = REPO / "docker-compose.yml"

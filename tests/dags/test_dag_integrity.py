@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from airflow_support import airflow_env, shared_manifest
 
 pytestmark = pytest.mark.airflow  # Airflow in a subprocess: `make test` runs it, `make test-fast` does not

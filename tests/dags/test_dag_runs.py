@@ -18,9 +18,15 @@ import time
 from pathlib import Path
 
 import pytest
-
 from airflow_support import (
-    LAST_DAY, N_EXPORTS, REPO, airflow_env, asset_events, copy_dumps, init_airflow_home, shared_manifest,
+    LAST_DAY,
+    N_EXPORTS,
+    REPO,
+    airflow_env,
+    asset_events,
+    copy_dumps,
+    init_airflow_home,
+    shared_manifest,
     webhook_receiver,
 )
 

@@ -46,7 +46,8 @@ from pathlib import Path
 from hotline import contract
 from hotline.generate.spec import SpecError
 from hotline.generate.timeline import q
-from hotline.generate.writer import BOM, exported_at as default_exported_at
+from hotline.generate.writer import BOM
+from hotline.generate.writer import exported_at as default_exported_at
 from hotline.periods import month_bounds, previous_month
 
 TS = contract.TIMESTAMP_FORMAT

@@ -26,7 +26,8 @@ from typing import Any
 import yaml
 
 from hotline import contract, workdays
-from hotline.departments import AliasMap, split_departments as _split_departments
+from hotline.departments import AliasMap
+from hotline.departments import split_departments as _split_departments
 from hotline.errors import HotlineError
 from hotline.periods import BadPeriod, month_bounds, parse_as_of, parse_month, previous_month
 

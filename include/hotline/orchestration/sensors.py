@@ -9,7 +9,7 @@ e.g. ``no export for 2024-12-05 yet: hotline_20241205.csv (or .xlsx) is not in /
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
@@ -60,7 +60,7 @@ class ExportSensor(BaseSensorOperator):
             return {**status.to_json(), **run.to_json()}
         from hotline.orchestration.triggers import ExportReadyTrigger
 
-        deadline = datetime.now(timezone.utc) + timedelta(seconds=run.sensor_timeout_s)
+        deadline = datetime.now(UTC) + timedelta(seconds=run.sensor_timeout_s)
         self.log.info("export %s: %s; deferring until %s", run.day, status.reason, deadline.isoformat())
         self.defer(
             trigger=ExportReadyTrigger(dumps_dir=str(run.dumps_dir), day=run.day, deadline=deadline.isoformat(),

@@ -31,15 +31,24 @@ from hotline.checks import Decisions
 from hotline.errors import Refused
 from hotline.gate import GateFailed, GateReport, run_gate
 from hotline.paths import PROJECT_DIR
-from hotline.quality import record_decisions
 from hotline.publish import bulletin, reconciliation
 from hotline.publish.docx import render_docx
 from hotline.publish.evidence import collect_evidence, evidence_checks, write_evidence
 from hotline.publish.figures import MART_TABLES, figures_from_marts
 from hotline.publish.pdf import docx_to_pdf
-from hotline.publish.release import (AUDIT, BI_FILE, PublishError, new_staging_dir, published_months, recover,
-                                     release_of, sha256_file, switch)
+from hotline.publish.release import (
+    AUDIT,
+    BI_FILE,
+    PublishError,
+    new_staging_dir,
+    published_months,
+    recover,
+    release_of,
+    sha256_file,
+    switch,
+)
 from hotline.publish.xlsx import render_xlsx
+from hotline.quality import record_decisions
 from hotline.sql import lit
 
 log = logging.getLogger(__name__)

@@ -11,11 +11,11 @@ headed by its category (category_l2, else category_l1). The heading adds ç±» (æ”
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from html import escape
 from pathlib import Path
-from typing import Mapping
 
 import jinja2
 import markdown

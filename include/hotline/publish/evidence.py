@@ -152,7 +152,7 @@ def explain(publication: Path, figure_key: str) -> Explanation:
     if not rows:
         known = [k for (k,) in con.execute("select distinct figure_key from read_parquet(?) order by 1",
                                            [str(evidence)]).fetchall()]
-        head = figure_key.split(".")[0]
+        head = figure_key.split(".", maxsplit=1)[0]
         near = difflib.get_close_matches(figure_key, known, n=8, cutoff=0.6)
         near += [k for k in known if head and k.startswith(head + ".") and k not in near][:8 - len(near)]
         raise HotlineError(f"no figure {figure_key!r} in the evidence of {publication.name}; "

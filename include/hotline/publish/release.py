@@ -156,7 +156,7 @@ def append_log(out_dir: Path, entry: dict) -> None:
     """Append one publication, restatement or withdrawal to the log (never rewritten)."""
     log_path = out_dir / AUDIT / LOG
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    line = {"at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), **entry}
+    line = {"at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), **entry}
     with open(log_path, "a", encoding="utf-8") as f:
         f.write(json.dumps(line, ensure_ascii=False) + "\n")
         f.flush()
