@@ -9,13 +9,12 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any
 
 import duckdb
 
 from hotline.errors import HotlineError
 
-__all__ = ["WarehouseBusy", "connect", "scalar"]
+__all__ = ["WarehouseBusy", "connect"]
 
 _LOCK_MARKERS = ("could not set lock on file", "conflicting lock")
 _PID_RE = re.compile(r"\bPID (\d+)", re.IGNORECASE)
@@ -58,14 +57,6 @@ def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnect
     # connection config: another connection to the file in this process keeps a compatible configuration.
     con.execute(f"SET memory_limit = '{memory_limit()}'")
     return con
-
-
-def scalar(con: duckdb.DuckDBPyConnection, sql: str, parameters: object = None) -> Any:
-    """The first value of the first row of ``sql``: a query that always returns a row (a count, an aggregate)."""
-    row = con.execute(sql, parameters).fetchone()
-    if row is None:
-        raise RuntimeError(f"query returned no row: {sql.strip()[:80]}")
-    return row[0]
 
 
 def memory_limit() -> str:

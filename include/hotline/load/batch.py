@@ -26,8 +26,7 @@ from hotline.load.discover import ExportDay, StatKey, stat_key, stat_text
 from hotline.load.errors import RejectedFile
 from hotline.load.rows import bad_rows_sql, caller_key_sql, clean_sql, vals_sql
 from hotline.load.stage import HEADER_COLUMNS, READ_CSV_OPTIONS, drop_temps, sample_agrees, stage_file
-from hotline.sql import lit, q
-from hotline.warehouse import scalar
+from hotline.sql import lit, q, scalar
 
 BATCH_ROWS = 500_000  # staged rows (several DuckDB row groups) written per transaction
 CHANGED_WHILE_LOADED = "the file changed while it was being loaded; load again"

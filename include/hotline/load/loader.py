@@ -58,7 +58,8 @@ from hotline.load.discover import (
 from hotline.load.errors import LoadError, RejectedFile
 from hotline.load.schema import ensure_schema, layer_info, set_layer_info
 from hotline.load.stage import Prefetch, drop_temps, stage_file
-from hotline.warehouse import connect, scalar
+from hotline.sql import scalar
+from hotline.warehouse import connect
 
 __all__ = ["FileResult", "LoadReport", "Progress", "load_folder"]
 

@@ -8,7 +8,8 @@ from hotline import secrets
 from hotline.load.errors import LoadError
 from hotline.load.rows import caller_key_sql
 from hotline.load.schema import ensure_schema, layer_info, set_layer_info
-from hotline.warehouse import connect, scalar
+from hotline.sql import scalar
+from hotline.warehouse import connect
 
 
 def rekey(warehouse: Path, old_key: str, new_key: str) -> int:

@@ -8,8 +8,7 @@ import duckdb
 
 from hotline.contract import HEADERS
 from hotline.load.errors import LoadError
-from hotline.sql import lit, q
-from hotline.warehouse import scalar
+from hotline.sql import lit, q, scalar
 
 STATUSES = ("loaded", "replaced", "unchanged", "rejected")
 

@@ -24,8 +24,7 @@ from hotline.contract import HEADERS
 from hotline.load import readers
 from hotline.load.discover import StatKey, stat_key
 from hotline.load.errors import RejectedFile
-from hotline.sql import lit, q
-from hotline.warehouse import scalar
+from hotline.sql import lit, q, scalar
 
 SAMPLE_ROWS = 64  # rows compared between DuckDB's CSV reader and Python's csv module on the fast path
 # files read ahead by the worker (~a batch): it reads the next batch while DuckDB writes this one (with one file
