@@ -34,7 +34,7 @@ def _get(obj, name, default=None):
     return getattr(obj, name, default)
 
 
-def build_alert(context: dict) -> dict[str, Any]:
+def build_alert(context: dict[str, Any]) -> dict[str, Any]:
     ti = _get(context, "ti") or _get(context, "task_instance")
     dag_run = _get(context, "dag_run")
     exc = _get(context, "exception")
@@ -62,7 +62,7 @@ def build_alert(context: dict) -> dict[str, Any]:
     return alert
 
 
-def post_webhook(url: str, alert: dict, fmt: str = "generic", timeout: float = 10.0) -> int:
+def post_webhook(url: str, alert: dict[str, Any], fmt: str = "generic", timeout: float = 10.0) -> int:
     if fmt in ("wecom", "dingtalk"):
         body = {"msgtype": "text", "text": {"content": alert["text"]}}
     else:
@@ -73,7 +73,7 @@ def post_webhook(url: str, alert: dict, fmt: str = "generic", timeout: float = 1
         return resp.status
 
 
-def _smtp_conf() -> dict:
+def _smtp_conf() -> dict[str, Any]:
     from airflow.sdk import conf
 
     def get(key, fallback=None):
@@ -89,7 +89,7 @@ def _smtp_conf() -> dict:
             "timeout": int(get("smtp_timeout", "30") or 30)}
 
 
-def send_mail(to: list[str], alert: dict) -> None:
+def send_mail(to: list[str], alert: dict[str, Any]) -> None:
     c = _smtp_conf()
     msg = EmailMessage()
     msg["Subject"], msg["From"], msg["To"] = alert["subject"], c["mail_from"], ", ".join(to)
@@ -120,7 +120,7 @@ def send_alert(context, subject: str, text: str) -> list[str]:
     return _deliver(alert)
 
 
-def _deliver(alert: dict) -> list[str]:
+def _deliver(alert: dict[str, Any]) -> list[str]:
     sent: list[str] = []
     url = os.environ.get("HOTLINE_ALERT_WEBHOOK", "").strip()
     emails = [a.strip() for a in os.environ.get("HOTLINE_ALERT_EMAIL", "").replace(";", ",").split(",") if a.strip()]

@@ -33,6 +33,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from hotline.paths import DBT_PROJECT_DIR
 
@@ -130,7 +131,7 @@ def _single_task(group_id: str, pool: str):
     from airflow.sdk import task
 
     @task(task_id=group_id, pool=pool)
-    def dbt_build_staging_facts(**context) -> dict:
+    def dbt_build_staging_facts(**context) -> dict[str, Any]:
         from hotline.orchestration import tasks
 
         return tasks.build_staging_facts(context)

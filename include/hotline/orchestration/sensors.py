@@ -70,7 +70,7 @@ class ExportSensor(BaseSensorOperator):
             timeout=timedelta(seconds=run.sensor_timeout_s + max(300.0, run.sensor_poke_s * 2)),
         )
 
-    def execute_complete(self, context, event: dict | None = None) -> dict:
+    def execute_complete(self, context, event: dict[str, Any] | None = None) -> dict[str, Any]:
         run = nightly_run(context)
         event = event or {}
         if event.get("status") != "ready":
