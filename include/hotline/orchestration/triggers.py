@@ -20,7 +20,7 @@ class ExportReadyTrigger(BaseTrigger):
     """Fires ``{"status": "ready", ...ExportStatus}`` or ``{"status": "timeout", "reason": ...}``."""
 
     def __init__(self, dumps_dir: str, day: str, deadline: str, poke_interval: float = 60.0, **kwargs: Any):
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # BaseTrigger.__init__ is unannotated
         self.dumps_dir = str(dumps_dir)
         self.day = day
         self.deadline = deadline  # ISO-8601 UTC
