@@ -500,13 +500,14 @@ def test_python_path_matches_duckdb_fast_path(tmp_path, monkeypatch, case):
         used = []  # each sample check's verdict: True = DuckDB's rows were taken (with its batch or on its own)
         real = stage_mod.sample_agrees
         for mod in (stage_mod, batch_mod):  # a file read on its own, and a batch's files
-            monkeypatch.setattr(mod, "sample_agrees", lambda *a, **k: used.append(real(*a, **k)) or used[-1])
+            monkeypatch.setattr(mod, "sample_agrees",
+                                lambda *a, _used=used, _real=real, **k: _used.append(_real(*a, **k)) or _used[-1])
         if not fast:
             monkeypatch.setattr(readers.CsvExport, "fast_path_ok", property(lambda self: False))
         if case == "duckdb_disagrees" and fast:  # the sample check must send the file down the Python path
             real_parse = readers.CsvExport.parse_rows
             monkeypatch.setattr(readers.CsvExport, "parse_rows",
-                                lambda self, rns: [r[:-1] + ["x"] for r in real_parse(self, rns)])
+                                lambda self, rns, _real=real_parse: [r[:-1] + ["x"] for r in _real(self, rns)])
         load_folder(dumps, wh)
         monkeypatch.undo()
         assert any(used) == (fast and case != "duckdb_disagrees")

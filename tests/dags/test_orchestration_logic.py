@@ -85,7 +85,8 @@ def test_nightly_day_from_param_interval_or_run_after(monkeypatch, tmp_path):
     assert config.nightly_day(_ctx(run_after=datetime(2024, 12, 13, 1, 0, tzinfo=UTC))) == "2024-12-12"
     with pytest.raises(ValueError, match="day must look like"):
         config.nightly_day(_ctx({"day": "12/12/2024"}))
-    run = config.nightly_run(_ctx({"day": "2024-12-12", "sensor_timeout_minutes": 0.5, "warehouse": str(tmp_path / "w.duckdb")}))
+    run = config.nightly_run(_ctx({"day": "2024-12-12", "sensor_timeout_minutes": 0.5,
+                                   "warehouse": str(tmp_path / "w.duckdb")}))
     assert run.sensor_timeout_s == 30 and run.warehouse == tmp_path / "w.duckdb"
 
 
@@ -179,7 +180,10 @@ class _Smtp(socketserver.StreamRequestHandler):
                 w("250 ok")
 
 
-def _context(exc=RuntimeError("boom")):
+_BOOM = RuntimeError("boom")
+
+
+def _context(exc=_BOOM):
     ti = SimpleNamespace(dag_id="hotline_nightly", task_id="load_exports", run_id="manual__1", try_number=3,
                          log_url="http://airflow/log")
     return {"ti": ti, "exception": exc, "params": {"day": "2024-12-12", "warehouse": "/secret/path"}}
@@ -270,7 +274,8 @@ def test_airflow_pieces(tmp_path):
     folder.mkdir()
     env = airflow_env(tmp_path / "home", AIRFLOW__SMTP__SMTP_HOST="mail.example.org", AIRFLOW__SMTP__SMTP_PORT="2525",
                       AIRFLOW__SMTP__SMTP_MAIL_FROM="hotline@example.org")
-    p = subprocess.run([sys.executable, "-c", PIECES, str(folder)], env=env, capture_output=True, text=True, timeout=120)
+    p = subprocess.run([sys.executable, "-c", PIECES, str(folder)], env=env, capture_output=True, text=True,
+                       timeout=120, check=False)
     line = next((ln for ln in p.stdout.splitlines() if ln.startswith("PIECES ")), None)
     assert line, p.stdout[-3000:] + p.stderr[-3000:]
     out = json.loads(line[len("PIECES "):])
