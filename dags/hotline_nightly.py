@@ -51,10 +51,12 @@ S = settings()
     params={
         "day": Param(None, type=["null", "string"], format="date",
                      description="Export day YYYY-MM-DD to wait for (default: the data interval's day)"),
-        "dumps_dir": Param(None, type=["null", "string"], description="Folder of daily exports (default HOTLINE_DUMPS)"),
+        "dumps_dir": Param(None, type=["null", "string"],
+                           description="Folder of daily exports (default HOTLINE_DUMPS)"),
         "warehouse": Param(None, type=["null", "string"], description="DuckDB file (default HOTLINE_WAREHOUSE)"),
         "sensor_timeout_minutes": Param(None, type=["null", "number"], minimum=0,
-                                        description="How long to wait for the export (default HOTLINE_SENSOR_TIMEOUT_MIN)"),
+                                        description="How long to wait for the export "
+                                                    "(default HOTLINE_SENSOR_TIMEOUT_MIN)"),
         "sensor_poke_seconds": Param(None, type=["null", "number"], minimum=0.1,
                                      description="How often to look (default HOTLINE_SENSOR_POKE_S)"),
     },

@@ -26,8 +26,8 @@ def derived_forms(secret: str) -> dict[str, bytes]:
 
 def files_under(*roots: Path) -> list[Path]:
     out: list[Path] = []
-    for root in roots:
-        root = Path(root)
+    for given in roots:
+        root = Path(given)
         if root.is_file():
             out.append(root)
         elif root.is_dir():

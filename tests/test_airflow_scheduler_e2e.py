@@ -17,6 +17,7 @@ AND the CI variable is unset (with CI=true an unreachable PostgreSQL is a failur
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -95,21 +96,15 @@ def _stop(procs: dict[str, subprocess.Popen]) -> None:
     """SIGTERM each component's process group, then SIGKILL whatever is left."""
     for p in procs.values():
         if p.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(p.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
     deadline = time.monotonic() + 30
     for p in procs.values():
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             p.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            pass
     for p in procs.values():
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(p.pid, signal.SIGKILL)  # the group may outlive its leader (task subprocesses)
-        except ProcessLookupError:
-            pass
         p.wait(timeout=10)
 
 
@@ -121,10 +116,8 @@ def _listening(procs: dict[str, subprocess.Popen]) -> dict[tuple[str, int], str]
     groups = {p.pid: c for c, p in procs.items()}
     family: dict[int, str] = {}
     for c, p in procs.items():
-        try:
+        with contextlib.suppress(psutil.NoSuchProcess):
             family.update({q.pid: c for q in [psutil.Process(p.pid), *psutil.Process(p.pid).children(recursive=True)]})
-        except psutil.NoSuchProcess:
-            pass
     for q in psutil.process_iter():
         try:
             if (pgid := os.getpgid(q.pid)) in groups:
@@ -198,8 +191,8 @@ def test_monthly_dag_runs_under_the_real_scheduler(database, default_dumps, tmp_
     try:
         for c in COMPONENTS:
             out = open(logs / f"{c}.log", "w")  # noqa: SIM115 - closed with the process
-            procs[c] = subprocess.Popen([AIRFLOW, c, *COMPONENT_ARGS.get(c, [])], env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
-                                        stdin=subprocess.DEVNULL, start_new_session=True)
+            procs[c] = subprocess.Popen([AIRFLOW, c, *COMPONENT_ARGS.get(c, [])], env=env, cwd=REPO, stdout=out,
+                                        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
         diag = lambda: "\n".join(f"--- {c}\n{_tail(logs / f'{c}.log')}" for c in COMPONENTS)  # noqa: E731
 
         def wait_for(what, probe, timeout):

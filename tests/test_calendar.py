@@ -10,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+
 from hotline import workdays
 from hotline.workdays import OutsideCalendar
 
@@ -72,8 +73,9 @@ def test_committed_seed_is_what_the_installed_package_generates():
     assert committed.decode("utf-8") == workdays.seed_text(), (
         "cn_calendar_days.csv differs from what the installed chinesecalendar generates: "
         "run hotline calendar --write-seed")
-    from hotline.cli import app
     from typer.testing import CliRunner
+
+    from hotline.cli import app
 
     res = CliRunner().invoke(app, ["calendar"])
     assert res.exit_code == 0 and "up to date" in res.output, res.output
@@ -95,9 +97,10 @@ def test_seed_covers_every_year_of_the_package_day_by_day():
 
 
 def test_seed_file_with_a_changed_day_fails_the_check(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
     from hotline import paths
     from hotline.cli import app
-    from typer.testing import CliRunner
 
     seeds = _seeds_dir(tmp_path)
     text = (seeds / workdays.BASE_SEED).read_text(encoding="utf-8")

@@ -9,9 +9,10 @@ import sys
 
 import duckdb
 import pytest
+from typer.testing import CliRunner
+
 from hotline.build import dbt_work_dir
 from hotline.cli import app
-from typer.testing import CliRunner
 
 COMMANDS = ["generate", "load", "nightly", "build", "validate", "publish", "run", "explain", "audit-bulletin"]
 
@@ -34,7 +35,7 @@ def _one_line_error(res, *needles, code=2):
     text = res.output  # stdout and stderr together
     assert res.exit_code == code, text
     assert "Traceback" not in text
-    lines = [l for l in text.splitlines() if l.strip()]
+    lines = [ln for ln in text.splitlines() if ln.strip()]
     assert len(lines) == 1 and lines[0].startswith("error:"), text
     for n in needles:
         assert n in lines[0], text
@@ -91,7 +92,7 @@ def test_busy_warehouse_is_one_line(tmp_path):
         assert holder.stdout.readline().strip() == "ready"
         CliRunner().invoke(app, ["generate", "--dumps", str(dumps)])
         res = subprocess.run([sys.executable, "-m", "hotline.cli", "load", "--dumps", str(dumps),
-                              "--warehouse", str(wh)], capture_output=True, text=True, timeout=120)
+                              "--warehouse", str(wh)], capture_output=True, text=True, timeout=120, check=False)
         assert res.returncode == 2, res.stderr
         assert "Traceback" not in res.stderr
         assert "in use by another process" in res.stderr
@@ -160,7 +161,8 @@ def test_nightly_loads_and_extends_the_ticket_history(runner, tmp_path, default_
     try:
         assert con.execute("select count(*), max(export_date) from intermediate.int_ticket_versions").fetchone() \
             == (con.execute("select count(*) from raw.ticket_rows").fetchone()[0], dt.date(2024, 10, 3))
-        tables = {r[0] for r in con.execute("select table_name from duckdb_tables() where schema_name = 'marts'").fetchall()}
+        tables = {r[0] for r in con.execute("select table_name from duckdb_tables() "
+                                            "where schema_name = 'marts'").fetchall()}
         assert not tables, "facts and marts as of a cut-off are the monthly build's"
     finally:
         con.close()

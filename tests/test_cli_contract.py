@@ -21,11 +21,11 @@ from pathlib import Path
 import duckdb
 import pytest
 import typer.main
-from hotline.build import build_month, dbt_work_dir
-from hotline.cli import app
 from typer.testing import CliRunner
 
 from conftest import AS_OF, MONTH
+from hotline.build import build_month, dbt_work_dir
+from hotline.cli import app
 
 pytestmark = pytest.mark.slow  # end to end: `make test` runs it, `make test-fast` does not
 
@@ -121,7 +121,7 @@ def runner():
 
 
 def _lines(text: str) -> list[str]:
-    return [l for l in text.splitlines() if l.strip()]
+    return [ln for ln in text.splitlines() if ln.strip()]
 
 
 def assert_contract(res, command: str, args: list[str]) -> None:
@@ -134,7 +134,7 @@ def assert_contract(res, command: str, args: list[str]) -> None:
     assert "this is a bug" not in text, f"{where}:\n{text}"
     assert res.exit_code in (0, 1, 2), f"{where}: exit {res.exit_code}\n{text}"
     lines = _lines(text)
-    errors = [l for l in lines if l.startswith("error:")]
+    errors = [ln for ln in lines if ln.startswith("error:")]
     if res.exit_code == 0:
         assert not errors, f"{where}:\n{text}"
     elif command == "audit-bulletin" and res.exit_code == 1 and lines and re.match(r"\d+ findings in ", lines[-1]):
@@ -241,7 +241,7 @@ def test_month_is_required(runner, workdir, tiny, command):
     values.pop("month")
     res = runner.invoke(app, _invocation(command, values))
     assert res.exit_code == 2, res.output
-    assert _lines(res.output) == [l for l in _lines(res.output) if l.startswith("error:")] and "--month" in res.output
+    assert _lines(res.output) == [ln for ln in _lines(res.output) if ln.startswith("error:")], res.output
     assert "--month" in res.output and len(_lines(res.output)) == 1, res.output
 
 
@@ -285,7 +285,7 @@ def test_load_exits_1_with_a_rejected_file_and_loads_the_others(runner, workdir,
     res = runner.invoke(app, ["load", "--dumps", str(dumps), "--warehouse", str(wh)])
     assert res.exit_code == 1, res.output
     lines = _lines(res.output)
-    assert any(l.startswith(f"rejected {bad.name}") for l in lines), res.output
+    assert any(ln.startswith(f"rejected {bad.name}") for ln in lines), res.output
     assert lines[-1].startswith("error: 1 of 3 exports rejected") and bad.name in lines[-1], res.output
     assert "the others are loaded" in lines[-1]
     con = duckdb.connect(str(wh), read_only=True)
@@ -349,7 +349,7 @@ def test_build_verbose_prints_a_line_per_node_and_no_dbt_log(runner, workdir, wa
     res = runner.invoke(app, ["-v", "build", "--month", MONTH, "--as-of", AS_OF[:16], "--warehouse",
                               str(warehouse_copy)])
     assert res.exit_code == 0, res.output
-    nodes = [l for l in res.output.splitlines() if re.match(r"\d+/\d+ \S+ \S+$", l)]
+    nodes = [ln for ln in res.output.splitlines() if re.match(r"\d+/\d+ \S+ \S+$", ln)]
     results = json.loads((dbt_work_dir(warehouse_copy) / "target" / "run_results.json").read_text())["results"]
     n = sum(1 for r in results if not r["unique_id"].startswith("operation."))
     assert len(nodes) == n and nodes[-1].startswith(f"{n}/{n} "), res.output[-2000:]

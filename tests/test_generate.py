@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from hotline import contract, workdays
 from hotline.generate import DEFAULT_SPEC, SpecError, generate, load_spec
 
@@ -57,8 +58,8 @@ def read_exports(folder: Path) -> list[tuple[str, dict]]:
 def split_cell(cell: str, aliases: dict[str, str]) -> list[str]:
     """docs/department-names.md."""
     out = []
-    for part in re.split(r"[、;；,，]", cell):
-        part = " ".join(part.split())
+    for piece in re.split(r"[、;；,，]", cell):
+        part = " ".join(piece.split())
         if not part:
             continue
         pieces = [part] if part.replace(" ", "") in aliases else part.split(" ")
@@ -236,7 +237,7 @@ def test_exports_match_the_contract(golmud):
         assert manifest["exported_at"][:10] == (date.fromisoformat(day) + timedelta(days=1)).isoformat()
         reader = csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""))
         assert next(reader) == contract.HEADERS
-        rows = [dict(zip(contract.HEADERS, r)) for r in reader]
+        rows = [dict(zip(contract.HEADERS, r, strict=True)) for r in reader]
         assert len(rows) == manifest["row_count"]
         ids = [r["工单编号"] for r in rows]
         assert len(ids) == len(set(ids))
@@ -335,7 +336,7 @@ def test_scale_multiplies_volumes(golmud, tmp_path):
     for day, n in base.items():
         assert abs(scaled[day] - n * scale) <= scale + 1
     ids = [r["工单编号"] for d, r in scaled_rows]
-    per_file = Counter(zip([d for d, _ in scaled_rows], ids))
+    per_file = Counter(zip([d for d, _ in scaled_rows], ids, strict=True))
     assert max(per_file.values()) == 1
     channels = Counter(r["办理方式"] for d, r in scaled_rows if r["受理时间"][:10] == d)
     assert channels["工单转办"] > 0.2 * sum(channels.values())

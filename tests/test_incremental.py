@@ -95,7 +95,8 @@ def _full_refresh_copy(wh: Path, tmp: Path, as_of: str) -> Path:
 
 
 def _history(wh: Path) -> tuple:
-    return _fingerprints(wh, [t for t in _tables(wh) if t[1] == "int_ticket_versions"])["intermediate.int_ticket_versions"]
+    versions = [t for t in _tables(wh) if t[1] == "int_ticket_versions"]
+    return _fingerprints(wh, versions)["intermediate.int_ticket_versions"]
 
 
 def _mark(wh: Path, tickets: list[str]) -> list[tuple]:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import os
-import types
 import io
 import json
+import os
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import duckdb
@@ -500,13 +500,14 @@ def test_python_path_matches_duckdb_fast_path(tmp_path, monkeypatch, case):
         used = []  # each sample check's verdict: True = DuckDB's rows were taken (with its batch or on its own)
         real = stage_mod.sample_agrees
         for mod in (stage_mod, batch_mod):  # a file read on its own, and a batch's files
-            monkeypatch.setattr(mod, "sample_agrees", lambda *a, **k: used.append(real(*a, **k)) or used[-1])
+            monkeypatch.setattr(mod, "sample_agrees",
+                                lambda *a, _used=used, _real=real, **k: _used.append(_real(*a, **k)) or _used[-1])
         if not fast:
             monkeypatch.setattr(readers.CsvExport, "fast_path_ok", property(lambda self: False))
         if case == "duckdb_disagrees" and fast:  # the sample check must send the file down the Python path
             real_parse = readers.CsvExport.parse_rows
             monkeypatch.setattr(readers.CsvExport, "parse_rows",
-                                lambda self, rns: [r[:-1] + ["x"] for r in real_parse(self, rns)])
+                                lambda self, rns, _real=real_parse: [r[:-1] + ["x"] for r in _real(self, rns)])
         load_folder(dumps, wh)
         monkeypatch.undo()
         assert any(used) == (fast and case != "duckdb_disagrees")
@@ -717,7 +718,7 @@ def test_values_are_normalized_with_the_whitespace_class_dbt_splits_names_on():
 
     macro = (Path(__file__).parents[1] / "dbt_project" / "macros" / "text.sql").read_text(encoding="utf-8")
     assert f"{{% macro ws_class() -%}} {WS_CLASS} {{%- endmacro %}}" in macro
-    assert WS_CHARS == "".join(chr(i) for i in range(0x110000) if chr(i).isspace())
+    assert "".join(chr(i) for i in range(0x110000) if chr(i).isspace()) == WS_CHARS
     con = duckdb.connect()
     everything = "".join(chr(i) for i in range(1, 0x3100))
     assert con.execute(f"select regexp_replace(?, '[^{WS_CLASS[1:-1]}]', '', 'g')", [everything]).fetchone()[0] \

@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from conftest import AS_OF, MONTH
 from hotline.publish import publish_month
 

@@ -16,12 +16,13 @@ import duckdb
 import openpyxl
 import pytest
 import yaml
+from typer.testing import CliRunner
+
 from conftest import AS_OF, MONTH
 from hotline.errors import Refused
 from hotline.paths import DBT_PROJECT_DIR, PROJECT_DIR, SEEDS_DIR
 from hotline.publish import bulletin, publish_month
 from hotline.publish.xlsx import NOTE, render_xlsx
-from typer.testing import CliRunner
 
 SHEETS = ["说明", "总体情况", "来电渠道构成", "专线来电情况", "12345热线目的分类一览表", "12345热线诉求分类一览表",
           "各单位工单办结率排序表", "各单位回访满意度排序表", "12345热线超期工单一览表", "主要热点",
@@ -140,8 +141,9 @@ def test_channels_special_lines_purpose_demand_equal_figures_json(wb, figures):
     special = rows(wb["专线来电情况"])
     assert special == [[f"{k}类", v] for k, v in figures["special_lines"]["by_category"].items()] + \
         [["合计", figures["special_lines"]["total"]]]
-    for sheet, section, by, by_pct, suffix in (("12345热线目的分类一览表", "purpose", "by_type", "by_type_pct", "类"),
-                                               ("12345热线诉求分类一览表", "demand", "by_category", "by_category_pct", "")):
+    for sheet, section, by, by_pct, suffix in (
+            ("12345热线目的分类一览表", "purpose", "by_type", "by_type_pct", "类"),
+            ("12345热线诉求分类一览表", "demand", "by_category", "by_category_pct", "")):
         ws, fig = wb[sheet], figures[section]
         for i, (k, v) in enumerate(fig[by].items(), start=2):
             assert ws.cell(i, 1).value == f"{k}{suffix}"
@@ -294,7 +296,8 @@ def test_with_its_narrative_no_warning_and_the_city(publication):
 
 # ------------------------------------------------------------------------------------------------ hot-spot labels
 def test_golmud_hot_spots_are_headed_in_the_office_wording(publication, figures, without_narrative):
-    assert (figures["hotspots"][0]["category_l1"], figures["hotspots"][0]["category_l2"]) == ("政务咨询", "联系方式查询")
+    top = figures["hotspots"][0]
+    assert (top["category_l1"], top["category_l2"]) == ("政务咨询", "联系方式查询")
     for pub in (publication, without_narrative):
         md = (pub / "bulletin.md").read_text(encoding="utf-8")
         hot = md.split("### 三、主要热点")[1]

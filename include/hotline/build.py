@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from hotline.errors import HotlineError
 from hotline.paths import DBT_PROJECT_DIR
@@ -31,11 +32,11 @@ class BuildError(HotlineError, RuntimeError):
 class BuildResult:
     command: str
     success: bool
-    results: list[dict] = field(default_factory=list)
+    results: list[dict[str, Any]] = field(default_factory=list)
     exception: BaseException | None = None  # what dbt raised when it could not run the command at all
 
     @property
-    def failures(self) -> list[dict]:
+    def failures(self) -> list[dict[str, Any]]:
         return [r for r in self.results if r["status"] in ("error", "fail", "runtime error")]
 
 
@@ -48,9 +49,10 @@ def release_dbt_connection() -> None:
     except ImportError:  # pragma: no cover - dbt-duckdb is a dependency
         return
     with manager._LOCK:
-        if manager._ENV is not None:
+        env: Any = manager._ENV  # dbt-duckdb declares `_ENV = None`: mypy would take it for always None
+        if env is not None:
             try:
-                manager._ENV.close()
+                env.close()
             finally:
                 manager._ENV = None
 
@@ -68,7 +70,7 @@ def dbt_log_file(warehouse: Path) -> Path:
     return dbt_work_dir(warehouse) / "logs" / "dbt.log"
 
 
-def dbt_args(command: str, warehouse: Path, dbt_vars: dict | None = None, select: str | None = None,
+def dbt_args(command: str, warehouse: Path, dbt_vars: dict[str, Any] | None = None, select: str | None = None,
              extra: list[str] | None = None, quiet: bool = False) -> list[str]:
     """dbt's arguments for ``command`` (a sub-command too: ``"source freshness"``) against ``warehouse``."""
     work = dbt_work_dir(warehouse)
@@ -89,16 +91,16 @@ def dbt_args(command: str, warehouse: Path, dbt_vars: dict | None = None, select
 
 #: ``progress(done, total, node_name, status)``: called once per finished dbt node (model, seed, data or unit test)
 Progress = Callable[[int, int, str, str], None]
-def progress_callback(progress: Progress) -> Callable:
+def progress_callback(progress: Progress) -> Callable[[Any], None]:
     """A dbt event callback (``dbtRunner(callbacks=[...])``) that calls ``progress`` once per finished node
     (``NodeFinished``: models, seeds, data and unit tests; skipped ones too) with the number done so far and the
     run's node count. The count is the one dbt announces (``ConcurrencyLine``), raised when more nodes start:
     ``dbt build`` announces it without the unit tests it runs (and dbt 1.11's per-node totals count those
     twice). dbt fires events from its worker threads; a failing ``progress`` never stops the build."""
     lock = threading.Lock()
-    state = {"announced": 0, "started": set(), "finished": set()}
+    state: dict[str, Any] = {"announced": 0, "started": set(), "finished": set()}
 
-    def on_event(msg) -> None:
+    def on_event(msg: Any) -> None:  # a dbt EventMsg
         name = msg.info.name
         try:
             if name == "ConcurrencyLine":
@@ -123,7 +125,7 @@ def progress_callback(progress: Progress) -> Callable:
     return on_event
 
 
-def run_dbt(command: str, warehouse: Path, dbt_vars: dict | None = None, select: str | None = None,
+def run_dbt(command: str, warehouse: Path, dbt_vars: dict[str, Any] | None = None, select: str | None = None,
             extra: list[str] | None = None, raise_on_failure: bool = True,
             progress: Progress | None = None) -> BuildResult:
     """``dbt <command>`` against ``warehouse``; the warehouse path reaches profiles.yml through the

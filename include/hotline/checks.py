@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from hotline.errors import HotlineError
 
@@ -27,7 +28,7 @@ STATUSES = ("pass", "fail", "warn", "skipped")
 SUBJECT_LIMIT = 20
 
 
-def plain(v):
+def plain(v: object) -> Any:
     """JSON-safe, deterministic rendering of numpy/Decimal/date/tuple values."""
     if isinstance(v, Decimal):
         return float(v)
@@ -47,15 +48,16 @@ class Subject:
     """What a check is about: ``kind`` (days, tickets, rows, departments, values, …), the first items and how
     many there are in all."""
     kind: str
-    items: list = field(default_factory=list)
+    items: list[Any] = field(default_factory=list)
     count: int = 0
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "count": self.count, "items": plain(self.items)}
 
     def text(self, limit: int = 5) -> str:
         shown = ", ".join(_item_text(i) for i in self.items[:limit])
-        more = f" (+{self.count - min(limit, len(self.items))} more)" if self.count > min(limit, len(self.items)) else ""
+        hidden = self.count - min(limit, len(self.items))
+        more = f" (+{hidden} more)" if hidden > 0 else ""
         return f"{self.count} {self.kind}: {shown}{more}" if shown else f"{self.count} {self.kind}"
 
     def text_cn(self, limit: int = 10) -> str:
@@ -71,7 +73,7 @@ KIND_CN = {"days": "个导出日", "tickets": "件工单", "rows": "行", "depar
            "builds": "次构建", "errors": "个错误"}
 
 
-def _item_text(item) -> str:
+def _item_text(item: object) -> str:
     if isinstance(item, dict):
         return " ".join(f"{k}={plain(v)}" for k, v in item.items())
     if isinstance(item, (list, tuple)):
@@ -83,13 +85,13 @@ def _item_text(item) -> str:
 _FIELD_CN = {"row": "第{}行", "reason": "（{}）", "work_orders": "{} 件", "problem": "：{}"}
 
 
-def _item_text_cn(item) -> str:
+def _item_text_cn(item: object) -> str:
     if isinstance(item, dict):
         return " ".join(_FIELD_CN.get(k, "{}").format(plain(v)) for k, v in item.items() if v is not None)
     return _item_text(item)
 
 
-def subject(kind: str, items: Iterable, count: int | None = None, limit: int = SUBJECT_LIMIT) -> Subject:
+def subject(kind: str, items: Iterable[Any], count: int | None = None, limit: int = SUBJECT_LIMIT) -> Subject:
     items = list(items)
     return Subject(kind, items[:limit], len(items) if count is None else int(count))
 
@@ -101,11 +103,12 @@ class Decision:
     value: str    # the day or the department name
     reason: str
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "value": self.value, "reason": self.reason}
 
     def text(self) -> str:
-        what = {"accept_missing_day": "缺少导出日", "accept_unknown_department": "未登记承办单位"}.get(self.kind, self.kind)
+        what = {"accept_missing_day": "缺少导出日",
+                "accept_unknown_department": "未登记承办单位"}.get(self.kind, self.kind)
         return f"{what} {self.value}：{self.reason}"
 
 
@@ -116,7 +119,7 @@ class Decisions:
     unknown_departments: tuple[str, ...] = ()
     reason: str = ""
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if (self.missing_days or self.unknown_departments) and not self.reason.strip():
             from hotline.errors import HotlineError
 
@@ -127,7 +130,7 @@ class Decisions:
         return ([Decision("accept_missing_day", d, self.reason) for d in sorted(self.missing_days)]
                 + [Decision("accept_unknown_department", n, self.reason) for n in sorted(self.unknown_departments)])
 
-    def to_json(self) -> list[dict]:
+    def to_json(self) -> list[dict[str, Any]]:
         return [d.to_json() for d in self.all()]
 
 
@@ -143,27 +146,27 @@ class Check:
     subject: Subject | None = None
     decisions: list[Decision] = field(default_factory=list)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.severity not in SEVERITIES:
             raise ValueError(f"check {self.name!r}: severity must be one of {SEVERITIES}, got {self.severity!r}")
         if self.status not in STATUSES:
             raise ValueError(f"check {self.name!r}: status must be one of {STATUSES}, got {self.status!r}")
 
     @classmethod
-    def judged(cls, suite: str, name: str, description: str, expected, actual, passed: bool,
-               severity: str = "fail", subject: Subject | None = None) -> "Check":
+    def judged(cls, suite: str, name: str, description: str, expected: object, actual: object, passed: bool,
+               severity: str = "fail", subject: Subject | None = None) -> Check:
         """A check whose status follows from ``passed`` and its severity."""
         status = "pass" if passed else ("fail" if severity == "fail" else "warn")
         return cls(suite, name, description, expected, actual, status, severity, None if passed else subject)
 
-    def accept(self, decisions: list[Decision]) -> "Check":
+    def accept(self, decisions: list[Decision]) -> Check:
         """The operator accepted what this failing check is about: published, shown as a warning."""
         if self.status == "fail" and decisions:
             self.status = "warn"
             self.decisions = list(decisions)
         return self
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         doc = {k: plain(v) for k, v in asdict(self).items() if k not in ("subject", "decisions")}
         doc["subject"] = self.subject.to_json() if self.subject else None
         doc["decisions"] = [d.to_json() for d in self.decisions]
@@ -202,7 +205,7 @@ class GateReport:
     def success(self) -> bool:
         return self.failed_count == 0 and bool(self.checks)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"month": self.month, "as_of": self.as_of, "success": self.success,
                 "checks_total": len(self.checks), "checks_failed": self.failed_count,
                 "checks_warned": len(self.warnings), "decisions": [d.to_json() for d in self.decisions],

@@ -9,8 +9,10 @@ import logging
 import math
 import sys
 import traceback
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -21,6 +23,12 @@ from typer.core import TyperGroup
 
 from hotline import paths
 from hotline.errors import HotlineError
+
+if TYPE_CHECKING:
+    from hotline.checks import Decisions, GateReport
+    from hotline.generate import GenerateSummary
+    from hotline.load import LoadReport
+    from hotline.publish import PublishResult
 
 #: the exit statuses of every command (README.md's CLI section has the same table)
 EXIT_STATUS = {
@@ -46,10 +54,11 @@ class HotlineGroup(TyperGroup):
     """The ``hotline`` command group: click's own usage errors (a missing --month, an unknown option, a value
     that is not a number) and unexpected exceptions end with one ``error:`` line and :data:`EXIT_STATUS` too."""
 
-    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, windows_expand_args: bool = True, **extra: Any) -> Any:
         try:
             rv = super().main(args=args, prog_name=prog_name, complete_var=complete_var, standalone_mode=False,
-                              **extra)
+                              windows_expand_args=windows_expand_args, **extra)
             code = rv if isinstance(rv, int) else 0  # typer.Exit(n) and --help return their status
         except typer.TyperException as e:  # click's ClickException, UsageError, BadParameter, …
             code = e.exit_code if isinstance(getattr(e, "exit_code", None), int) else 2
@@ -76,7 +85,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                   epilog="Exit status: " + "; ".join(f"{k} {v}" for k, v in EXIT_STATUS.items()) + ".")
 
 DumpsOpt = typer.Option(None, "--dumps", help="Folder of daily exports (default data/dumps or $HOTLINE_DUMPS).")
-WarehouseOpt = typer.Option(None, "--warehouse", help="DuckDB file (default data/warehouse.duckdb or $HOTLINE_WAREHOUSE).")
+WarehouseOpt = typer.Option(None, "--warehouse",
+                            help="DuckDB file (default data/warehouse.duckdb or $HOTLINE_WAREHOUSE).")
 OutOpt = typer.Option(None, "--out", help="Publication folder (default publish/ or $HOTLINE_PUBLISH).")
 
 
@@ -99,7 +109,8 @@ def _month_value(value: str | None) -> str | None:
 
 MonthOpt = typer.Option(..., "--month", metavar="YYYY-MM", help="Month to report, YYYY-MM (required).",
                         show_default=False, callback=_month_value)
-AsOfOpt = typer.Option(None, "--as-of", help='Cut-off "YYYY-MM-DD HH:MM" Asia/Shanghai (default: the 12th of the next month, 10:00).')
+AsOfOpt = typer.Option(None, "--as-of", help='Cut-off "YYYY-MM-DD HH:MM" Asia/Shanghai (default: the 12th of the '
+                       'next month, 10:00).')
 AcceptDayOpt = typer.Option(None, "--accept-missing-day", metavar="YYYY-MM-DD",
                             help="Publish although this export day is missing (repeatable; needs --reason; recorded "
                                  "in the manifest, the report and the bulletin).")
@@ -112,7 +123,7 @@ AllowMissingNarrativeOpt = typer.Option(
     "bulletin then carries the figures only, with a warning on its first page (default: refused).")
 
 
-def _decisions(days: list[str] | None, departments: list[str] | None, reason: str | None):
+def _decisions(days: list[str] | None, departments: list[str] | None, reason: str | None) -> Decisions:
     from hotline.checks import Decisions
     from hotline.periods import parse_day
 
@@ -139,18 +150,18 @@ def _exit_status(e: Exception) -> int | None:
 
 
 @contextmanager
-def friendly_errors():
+def friendly_errors() -> Iterator[None]:
     try:
         yield
     except KeyboardInterrupt:
         err.print("interrupted")
-        raise typer.Exit(130)
+        raise typer.Exit(130) from None
     except Exception as e:  # noqa: BLE001 - anything else (a bug, typer's own exits) propagates as it is
         code = _exit_status(e)
         if code is None:
             raise
         _error_line(str(e))
-        raise typer.Exit(code)
+        raise typer.Exit(code) from None
 
 
 def _progress() -> Progress:
@@ -159,7 +170,7 @@ def _progress() -> Progress:
 
 
 @contextmanager
-def _dbt_progress(description: str):
+def _dbt_progress(description: str) -> Iterator[Callable[[int, int, str, str], None]]:
     """A dbt build's progress, node by node (models, seeds, tests), on stderr: a bar on a terminal and, with -v,
     one plain line per finished node; never dbt's own log lines. Yields the ``progress`` callback of
     ``hotline.build.run_dbt``."""
@@ -180,7 +191,7 @@ def _dbt_progress(description: str):
         yield progress
 
 
-def _fail_if_rejected(report, then: str) -> None:
+def _fail_if_rejected(report: LoadReport, then: str) -> None:
     """Exit status 1 (after everything else ran) when the load rejected an export: one line naming them."""
     rejected = [f.file_name for f in report.files if f.status == "rejected"]
     if rejected:
@@ -214,7 +225,7 @@ def _version(value: bool) -> None:
         from hotline.publish import code_version
 
         out.print(f"hotline {code_version()}", highlight=False)
-        raise typer.Exit()
+        raise typer.Exit
 
 
 @app.callback()
@@ -223,7 +234,8 @@ def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progre
                                       help="Print the version (and git commit) and exit.")) -> None:
     level = logging.INFO if verbose else logging.WARNING
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger().setLevel(level)  # also when a host process configured logging before (basicConfig is then a no-op)
+    # also when a host process configured logging before (basicConfig is then a no-op)
+    logging.getLogger().setLevel(level)
 
 
 #: generate --scale's upper bound (a megacity is about 430; the bound keeps a typo from filling the disk for hours)
@@ -235,7 +247,8 @@ def generate(
     dumps: Path | None = DumpsOpt,
     spec: Path | None = typer.Option(None, "--spec", help="Target specification YAML (default: Golmud, 2024-11)."),
     seed: int | None = typer.Option(None, "--seed", min=0, help="Random seed (default: the spec's)."),
-    scale: float | None = typer.Option(None, "--scale", help="Volume multiplier (about 430 gives a megacity's 60,000 contacts a day)."),
+    scale: float | None = typer.Option(None, "--scale", help="Volume multiplier (about 430 gives a megacity's "
+                                       "60,000 contacts a day)."),
     fault: list[str] | None = typer.Option(
         None, "--fault", metavar="NAME[=VALUE]",
         help="Reproduce a reported defect on the written exports (repeatable, applied in order): missing-day=DAY, "
@@ -244,7 +257,8 @@ def generate(
 ) -> None:
     """Write calibrated synthetic daily exports (csv + manifest.json) into --dumps."""
     with friendly_errors():
-        from hotline.generate import DEFAULT_SPEC, generate as gen
+        from hotline.generate import DEFAULT_SPEC
+        from hotline.generate import generate as gen
         from hotline.generate.faults import parse_fault
 
         if scale is not None and not (math.isfinite(scale) and 0 < scale <= MAX_SCALE):
@@ -263,7 +277,7 @@ def generate(
             out.print(f"fault {r.kind}: {r.detail} ({counts})", markup=False, highlight=False, soft_wrap=True)
 
 
-def _summary_text(summary) -> str:
+def _summary_text(summary: GenerateSummary | dict[str, Any]) -> str:
     get = summary.get if isinstance(summary, dict) else (lambda k, d=None: getattr(summary, k, d))
     text = f"{get('days')} daily exports, {get('rows')} rows, {get('tickets')} tickets"
     faults = get("faults") or ()
@@ -299,7 +313,7 @@ def _warn_touched(warehouse: Path, out_dir: Path) -> None:
                   f"with `hotline publish --month {t['month']} --restate --reason \"...\"`", highlight=False)
 
 
-def _load(dumps: Path, warehouse: Path, out_dir: Path | None = None):
+def _load(dumps: Path, warehouse: Path, out_dir: Path | None = None) -> LoadReport:
     from hotline.load import load_folder
 
     with _progress() as bar:
@@ -336,7 +350,8 @@ def build(warehouse: Path | None = WarehouseOpt, month: str = MonthOpt, as_of: s
         _build(_warehouse(warehouse), month, as_of, full_refresh=full_refresh, unit_tests=unit_tests)
 
 
-def _build(warehouse: Path, month: str, as_of: str | None, full_refresh: bool = False, unit_tests: bool = False):
+def _build(warehouse: Path, month: str, as_of: str | None, full_refresh: bool = False,
+           unit_tests: bool = False) -> tuple[str, str]:
     from hotline.build import build_month
     from hotline.periods import resolve
 
@@ -419,7 +434,7 @@ def validate(warehouse: Path | None = WarehouseOpt, month: str = MonthOpt, as_of
             raise UserError(f"{report.failed_count} of {len(report.checks)} checks failed for {month}", code=1)
 
 
-def _print_gate(report) -> None:
+def _print_gate(report: GateReport) -> None:
     out.print(f"gate: {len(report.checks) - report.failed_count - len(report.warnings)} of {len(report.checks)} "
               f"checks passed, {len(report.warnings)} warnings, {report.failed_count} failed")
     for c in report.warnings:
@@ -446,8 +461,8 @@ def publish(warehouse: Path | None = WarehouseOpt, month: str = MonthOpt, as_of:
                  allow_missing_narrative=allow_missing_narrative)
 
 
-def _publish(warehouse: Path, month: str, as_of: str | None, out_dir: Path, decisions=None,
-             restate: str | None = None, allow_missing_narrative: bool = False):
+def _publish(warehouse: Path, month: str, as_of: str | None, out_dir: Path, decisions: Decisions | None = None,
+             restate: str | None = None, allow_missing_narrative: bool = False) -> PublishResult:
     from hotline.gate import GateFailed
     from hotline.periods import resolve
     from hotline.publish import publish_month
@@ -589,7 +604,8 @@ def unpublish(month: str = typer.Option(..., "--month", metavar="YYYY-MM", callb
 @app.command()
 def rekey(warehouse: Path | None = WarehouseOpt) -> None:
     """Rotate the phone pseudonymization key: every pseudonym of the raw layer is recomputed with the new key
-    (HOTLINE_PII_KEY), given the current one (HOTLINE_PII_KEY_OLD). Then run `hotline build --month YYYY-MM --full-refresh`."""
+    (HOTLINE_PII_KEY), given the current one (HOTLINE_PII_KEY_OLD). Then run
+    `hotline build --month YYYY-MM --full-refresh`."""
     with friendly_errors():
         from hotline import secrets
         from hotline.load.pseudonyms import rekey as rekey_raw

@@ -15,11 +15,16 @@ rows and rejected re-deliveries of those days are warnings that name their rows.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from hotline.checks import Check, Decision, Decisions, subject
 from hotline.errors import Refused
 from hotline.load.controls import control_problems
 from hotline.periods import month_bounds, previous_month
+from hotline.sql import scalar
+
+if TYPE_CHECKING:
+    import duckdb
 
 SUITE = "completeness"
 
@@ -48,11 +53,11 @@ def input_window(month: str, as_of: str) -> tuple[date, date]:
     return month_bounds(previous_month(month))[0], _as_of_day(as_of)
 
 
-def export_days_in_force(con) -> list[date]:
+def export_days_in_force(con: duckdb.DuckDBPyConnection) -> list[date]:
     return [d for (d,) in con.execute("select export_date from raw.exports order by 1").fetchall()]
 
 
-def preflight(con, month: str, as_of: str) -> None:
+def preflight(con: duckdb.DuckDBPyConnection, month: str, as_of: str) -> None:
     """Refuse up front, with the cause, a month that cannot be built right from the exports in force."""
     from hotline.load.schema import SCHEMA_VERSION
 
@@ -74,15 +79,16 @@ def preflight(con, month: str, as_of: str) -> None:
     if cut_day > newest:
         raise Refused(f"the cut-off {as_of} is after the newest export in force ({newest}): the exports up to "
                       f"{cut_day} are not in yet; load them, or pass an --as-of on or before {newest}")
-    received = con.execute(f"""
+    received = scalar(con, f"""
         select count(distinct "工单编号") from raw.ticket_rows
-        where _export_date between DATE '{start}' and DATE '{cut_day}' and "受理时间" like '{month}-%'""").fetchone()[0]
+        where _export_date between DATE '{start}' and DATE '{cut_day}' and "受理时间" like '{month}-%'""")
     if not received:
         raise Refused(f"{month} has no contacts: the {len(of_month)} export day(s) of {month} in force hold no "
                       f"ticket received in {month}")
 
 
-def completeness_checks(con, month: str, as_of: str, decisions: Decisions | None = None) -> list[Check]:
+def completeness_checks(con: duckdb.DuckDBPyConnection, month: str, as_of: str,
+                        decisions: Decisions | None = None) -> list[Check]:
     """The gate's checks that every export day the month depends on is in force and sound."""
     decisions = decisions or Decisions()
     in_force = set(export_days_in_force(con))
@@ -98,7 +104,8 @@ def completeness_checks(con, month: str, as_of: str, decisions: Decisions | None
     if no_previous_month:
         # the warehouse starts with this month: the bulletin says so (上月无可比数据) instead of a change
         checks.append(Check.judged(
-            SUITE, "previous month has exports", f"上月（{previous_month(month)}）无任何导出：环比显示为“上月无可比数据”",
+            SUITE, "previous month has exports",
+            f"上月（{previous_month(month)}）无任何导出：环比显示为“上月无可比数据”",
             f"{len(previous)} export days", "none", False, severity="warn",
             subject=subject("days", [d.isoformat() for d in previous])))
     else:  # some of it is there (or some of its contacts are): a change from a partial month would be wrong
@@ -145,14 +152,14 @@ def completeness_checks(con, month: str, as_of: str, decisions: Decisions | None
     return checks
 
 
-def _previous_month_contacts(con, month: str, as_of: str) -> int:
+def _previous_month_contacts(con: duckdb.DuckDBPyConnection, month: str, as_of: str) -> int:
     """Contacts received in the previous month found in this month's exports (with no export of that month,
     they would make a month-over-month change out of a few stray tickets)."""
     start = month_bounds(month)[0]
-    return con.execute(f"""
+    return int(scalar(con, f"""
         select count(distinct "工单编号") from raw.ticket_rows
         where _export_date between DATE '{start}' and DATE '{_as_of_day(as_of)}'
-          and "受理时间" like '{previous_month(month)}-%'""").fetchone()[0]
+          and "受理时间" like '{previous_month(month)}-%'"""))
 
 
 def _missing_checks(name: str, description: str, n_days: int, missing: list[date],
@@ -169,7 +176,7 @@ def _missing_checks(name: str, description: str, n_days: int, missing: list[date
     return checks
 
 
-def _missing(con, month: str, as_of: str) -> tuple[list[date], list[date], bool]:
+def _missing(con: duckdb.DuckDBPyConnection, month: str, as_of: str) -> tuple[list[date], list[date], bool]:
     """The required days and the previous month's days that are not in force, and whether the previous month
     is simply absent (no export of it, no contact of it: the warehouse starts with this month)."""
     in_force = set(export_days_in_force(con))
@@ -180,7 +187,7 @@ def _missing(con, month: str, as_of: str) -> tuple[list[date], list[date], bool]
     return missing, prev_missing, absent
 
 
-def missing_days(con, month: str, as_of: str) -> list[str]:
+def missing_days(con: duckdb.DuckDBPyConnection, month: str, as_of: str) -> list[str]:
     """Every export day the month depends on that is not in force (what completeness_checks fails on)."""
     missing, prev_missing, absent = _missing(con, month, as_of)
     return [d.isoformat() for d in missing + ([] if absent else prev_missing)]

@@ -13,11 +13,18 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from hotline.checks import Check, Decision, Decisions, Subject, subject
 from hotline.contract import NO_DEPARTMENT
 from hotline.departments import squeeze
 from hotline.errors import HotlineError
+from hotline.sql import scalar
+
+if TYPE_CHECKING:
+    import duckdb
 
 UNKNOWN_LEAD_MAX_ENV = "HOTLINE_UNKNOWN_LEAD_WORK_ORDERS_MAX"
 DEPARTMENTS_LIMIT = 500
@@ -31,7 +38,7 @@ def unknown_lead_threshold() -> int:
     return int(raw)
 
 
-def department_checks(con, month: str, decisions: Decisions | None = None) -> list[Check]:
+def department_checks(con: duckdb.DuckDBPyConnection, month: str, decisions: Decisions | None = None) -> list[Check]:
     decisions = decisions or Decisions()
     unknown = con.execute("""
         select department_name, bool_or(is_lead) as as_lead, count(*) filter (where is_lead) as lead_work_orders,
@@ -77,7 +84,7 @@ def _departments(rows: list[tuple[str, int]]) -> Subject:
     return subject("departments", [{"name": n, "work_orders": w} for n, w in rows], limit=DEPARTMENTS_LIMIT)
 
 
-def calendar_checks(con, month: str) -> list[Check]:
+def calendar_checks(con: duckdb.DuckDBPyConnection, month: str) -> list[Check]:
     """Due dates that fall in (or start from) a year only the local overrides cover: the 7-working-day rule is
     right only if that year's statutory holidays and make-up days are all listed there. A warning naming them."""
     from hotline.workdays import calendar
@@ -89,7 +96,8 @@ def calendar_checks(con, month: str) -> list[Check]:
                                       (select unnest(?)))
         order by 1""", [month, years, years]).fetchall()
     return [Check.judged("calendar", "due dates within the package's calendar",
-                         f"应回复日期所在年份仅由本地覆盖文件定义（{', '.join(map(str, years)) or '无'}）：请确认其法定节假日与调休均已列出",
+                         f"应回复日期所在年份仅由本地覆盖文件定义（{', '.join(map(str, years)) or '无'}）："
+                         "请确认其法定节假日与调休均已列出",
                          0, len(rows), not rows, severity="warn", subject=subject("tickets", [t for (t,) in rows]))]
 
 
@@ -97,22 +105,22 @@ def calendar_checks(con, month: str) -> list[Check]:
 DECISIONS_TABLE = "audit.decisions"
 
 
-def record_decisions(con, month: str, decisions: Decisions) -> None:
+def record_decisions(con: duckdb.DuckDBPyConnection, month: str, decisions: Decisions) -> None:
     """Keep the decisions a publication was made with in the warehouse too: the nightly's gap check then knows
     that an accepted missing day is not news every night."""
     if not decisions.all():
         return
     con.execute("create schema if not exists audit")
-    con.execute(f"""create table if not exists {DECISIONS_TABLE} (recorded_at timestamp not null, month varchar not null,
-                    kind varchar not null, value varchar not null, reason varchar not null)""")
+    con.execute(f"""create table if not exists {DECISIONS_TABLE} (recorded_at timestamp not null,
+                    month varchar not null, kind varchar not null, value varchar not null, reason varchar not null)""")
     con.executemany(f"insert into {DECISIONS_TABLE} values (now()::timestamp, ?, ?, ?, ?)",
                     [(month, d.kind, d.value, d.reason) for d in decisions.all()])
 
 
-def accepted_missing_days(con) -> set[str]:
+def accepted_missing_days(con: duckdb.DuckDBPyConnection) -> set[str]:
     """Every export day an operator accepted as missing in a publication."""
-    exists = con.execute("select count(*) from duckdb_tables() where schema_name = 'audit' "
-                         "and table_name = 'decisions'").fetchone()[0]
+    exists = scalar(con, "select count(*) from duckdb_tables() where schema_name = 'audit' "
+                         "and table_name = 'decisions'")
     return {v for (v,) in con.execute(f"select distinct value from {DECISIONS_TABLE} "
                                       "where kind = 'accept_missing_day'").fetchall()} if exists else set()
 
@@ -121,7 +129,7 @@ def accepted_missing_days(con) -> set[str]:
 RESULTS_TABLE = "audit.dbt_test_results"
 
 
-def ensure_results_table(con) -> None:
+def ensure_results_table(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("create schema if not exists audit")
     con.execute(f"""create table if not exists {RESULTS_TABLE} (
         invocation_id varchar not null, recorded_at timestamp not null, month varchar, as_of timestamp,
@@ -129,11 +137,11 @@ def ensure_results_table(con) -> None:
         status varchar not null, failures bigint, message varchar, subject varchar)""")
 
 
-def dbt_test_checks(con, month: str, as_of: str) -> list[Check]:
+def dbt_test_checks(con: duckdb.DuckDBPyConnection, month: str, as_of: str) -> list[Check]:
     """One check per data test of the newest dbt build of ``month`` as of ``as_of`` recorded in the warehouse
     (``hotline.build`` records every build's test results with their failing rows)."""
-    exists = con.execute("select count(*) from duckdb_tables() where schema_name = 'audit' "
-                         "and table_name = 'dbt_test_results'").fetchone()[0]
+    exists = scalar(con, "select count(*) from duckdb_tables() where schema_name = 'audit' "
+                         "and table_name = 'dbt_test_results'")
     rows = [] if not exists else con.execute(f"""
         select test_name, severity, status, failures, message, subject from {RESULTS_TABLE}
         where invocation_id = (select invocation_id from {RESULTS_TABLE}
@@ -164,7 +172,7 @@ KEY_COLUMNS = ("ticket_id", "工单编号", "department_name", "export_date", "_
                "_row_number", "calendar_date", "dispatch_date", "calendar_gap_date", "problem", "expected", "actual")
 
 
-def failing_rows_subject(con, sql: str, failures: int | None, limit: int = 20) -> Subject:
+def failing_rows_subject(con: duckdb.DuckDBPyConnection, sql: str, failures: int | None, limit: int = 20) -> Subject:
     """The first rows a failing test returned (identifying columns only, never personal data)."""
     cur = con.execute(f"select * from ({sql}) as failing limit {int(limit)}")
     cols = [d[0] for d in cur.description]
@@ -177,7 +185,8 @@ def failing_rows_subject(con, sql: str, failures: int | None, limit: int = 20) -
     return subject(kind, items, failures if failures is not None else len(rows))
 
 
-def record_test_results(warehouse, month: str | None, as_of: str | None, results) -> list[dict]:
+def record_test_results(warehouse: Path | str, month: str | None, as_of: str | None,
+                        results: Iterable[Any]) -> list[dict[str, Any]]:
     """Store the data tests of one dbt invocation (status, severity, failing rows) in the warehouse, where the
     gate finds them; returns the failing and warning ones as dicts (name, severity, status, subject)."""
     import datetime as dt
@@ -190,8 +199,8 @@ def record_test_results(warehouse, month: str | None, as_of: str | None, results
     if not tests:
         return []
     invocation = str(uuid.uuid4())
-    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-    bad: list[dict] = []
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    bad: list[dict[str, Any]] = []
     con = connect(warehouse)
     try:
         ensure_results_table(con)

@@ -28,6 +28,7 @@ import io
 from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 from hotline.errors import HotlineError
 from hotline.paths import SEEDS_DIR
@@ -65,7 +66,7 @@ def package_years() -> range:
 def _chinese_name(english: str) -> str:
     from chinese_calendar.constants import Holiday
 
-    name = Holiday(english).chinese
+    name: str = Holiday(english).chinese
     return _FULL_NAMES.get(name, name)
 
 
@@ -76,7 +77,7 @@ def base_calendar_rows() -> list[Row]:
     import chinese_calendar
 
     years = package_years()
-    rows: list[list] = []
+    rows: list[list[Any]] = []
     d, end = date(years.start, 1, 1), date(years.stop - 1, 12, 31)
     while d <= end:
         is_holiday, english = chinese_calendar.get_holiday_detail(d)
@@ -224,7 +225,8 @@ class Calendar:
             f"{d} is outside the working-day calendar (it covers {covered}): if a newer chinesecalendar covers "
             f"{d.year}, upgrade it and run `hotline calendar --write-seed`; otherwise list {d.year}'s holidays "
             f"and make-up working days in dbt_project/seeds/{OVERRIDES_SEED} (docs/calendar.md); then rebuild with "
-            "`hotline build --month YYYY-MM --full-refresh` (work orders already built keep the due dates they were built with)")
+            "`hotline build --month YYYY-MM --full-refresh` (work orders already built keep the due dates they were "
+            "built with)")
         err.date = d
         return err
 

@@ -19,7 +19,8 @@ def main() -> None:
     t1 = time.monotonic()
     bag = DagBag(dag_folder=os.environ["AIRFLOW__CORE__DAGS_FOLDER"])
     t_bag = time.monotonic() - t1
-    imported = sorted(m for m in set(sys.modules) - before if m.split(".")[0] in ("duckdb", "dbt", "great_expectations", "pandas"))
+    imported = sorted(m for m in set(sys.modules) - before
+                      if m.split(".")[0] in ("duckdb", "dbt", "great_expectations", "pandas"))
     dags = {}
     for dag_id, dag in bag.dags.items():
         tt = coerce_to_core_timetable(dag.timetable)

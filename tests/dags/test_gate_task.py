@@ -5,6 +5,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
+
 from conftest import AS_OF, MONTH
 from hotline.orchestration import tasks
 

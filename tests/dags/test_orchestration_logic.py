@@ -9,13 +9,13 @@ import socketserver
 import subprocess
 import sys
 import threading
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-
 from airflow_support import REPO, airflow_env, webhook_receiver
+
 from hotline.orchestration import alerts, config, tasks
 from hotline.orchestration.exports import check_export
 
@@ -80,12 +80,13 @@ def test_nightly_day_from_param_interval_or_run_after(monkeypatch, tmp_path):
     monkeypatch.delenv("HOTLINE_WAREHOUSE", raising=False)
     assert config.nightly_day(_ctx({"day": "2024-12-12"})) == "2024-12-12"
     # the 01:30 Asia/Shanghai run of 2024-12-13 covers [12-12 01:30, 12-13 01:30): day 2024-12-12
-    start = datetime(2024, 12, 11, 17, 30, tzinfo=timezone.utc)
+    start = datetime(2024, 12, 11, 17, 30, tzinfo=UTC)
     assert config.nightly_day(_ctx(data_interval_start=start)) == "2024-12-12"
-    assert config.nightly_day(_ctx(run_after=datetime(2024, 12, 13, 1, 0, tzinfo=timezone.utc))) == "2024-12-12"
+    assert config.nightly_day(_ctx(run_after=datetime(2024, 12, 13, 1, 0, tzinfo=UTC))) == "2024-12-12"
     with pytest.raises(ValueError, match="day must look like"):
         config.nightly_day(_ctx({"day": "12/12/2024"}))
-    run = config.nightly_run(_ctx({"day": "2024-12-12", "sensor_timeout_minutes": 0.5, "warehouse": str(tmp_path / "w.duckdb")}))
+    run = config.nightly_run(_ctx({"day": "2024-12-12", "sensor_timeout_minutes": 0.5,
+                                   "warehouse": str(tmp_path / "w.duckdb")}))
     assert run.sensor_timeout_s == 30 and run.warehouse == tmp_path / "w.duckdb"
 
 
@@ -103,7 +104,7 @@ def test_monthly_run_from_params_and_from_the_cutoff_cron(monkeypatch):
     decided = config.monthly_run(_ctx({"month": "2024-11", "accept_missing_days": ["2024-11-15"], "reason": " why ",
                                        "restate": True}))
     assert decided.decisions().missing_days == ("2024-11-15",) and decided.reason == "why" and decided.restate
-    cron = config.monthly_run(_ctx(run_after=datetime(2024, 12, 12, 2, 0, tzinfo=timezone.utc), run_type="scheduled"))
+    cron = config.monthly_run(_ctx(run_after=datetime(2024, 12, 12, 2, 0, tzinfo=UTC), run_type="scheduled"))
     assert (cron.month, cron.as_of, cron.explicit, cron.reference_time) == \
         ("2024-11", "2024-12-12 10:00:00", False, "2024-12-12 10:00:00")
     monkeypatch.setenv("HOTLINE_CUTOFF_DAY", "5")
@@ -179,7 +180,10 @@ class _Smtp(socketserver.StreamRequestHandler):
                 w("250 ok")
 
 
-def _context(exc=RuntimeError("boom")):
+_BOOM = RuntimeError("boom")
+
+
+def _context(exc=_BOOM):
     ti = SimpleNamespace(dag_id="hotline_nightly", task_id="load_exports", run_id="manual__1", try_number=3,
                          log_url="http://airflow/log")
     return {"ti": ti, "exception": exc, "params": {"day": "2024-12-12", "warehouse": "/secret/path"}}
@@ -270,7 +274,8 @@ def test_airflow_pieces(tmp_path):
     folder.mkdir()
     env = airflow_env(tmp_path / "home", AIRFLOW__SMTP__SMTP_HOST="mail.example.org", AIRFLOW__SMTP__SMTP_PORT="2525",
                       AIRFLOW__SMTP__SMTP_MAIL_FROM="hotline@example.org")
-    p = subprocess.run([sys.executable, "-c", PIECES, str(folder)], env=env, capture_output=True, text=True, timeout=120)
+    p = subprocess.run([sys.executable, "-c", PIECES, str(folder)], env=env, capture_output=True, text=True,
+                       timeout=120, check=False)
     line = next((ln for ln in p.stdout.splitlines() if ln.startswith("PIECES ")), None)
     assert line, p.stdout[-3000:] + p.stderr[-3000:]
     out = json.loads(line[len("PIECES "):])

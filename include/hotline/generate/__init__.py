@@ -16,13 +16,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from hotline.generate.faults import FAULTS, FaultRecord, apply_fault, check_fault, parse_fault
 from hotline.generate.plan import Planner
 from hotline.generate.scale import Scaler
 from hotline.generate.spec import DEFAULT_SPEC, Spec, SpecError, load_spec
 from hotline.generate.text import Vocabulary
-from hotline.generate.timeline import Clock, Lifecycle
+from hotline.generate.timeline import Clock, Draft, Lifecycle
 from hotline.generate.writer import write_day
 
 __all__ = ["DEFAULT_SPEC", "FAULTS", "FaultRecord", "GenerateSummary", "Spec", "SpecError", "apply_fault", "generate",
@@ -41,7 +42,7 @@ class GenerateSummary:
     scale: float
     faults: tuple[FaultRecord, ...] = ()  # applied after writing, in order
 
-    def get(self, key, default=None):  # dict-like access for callers that expect a mapping
+    def get(self, key: str, default: object = None) -> Any:  # dict-like access for callers that expect a mapping
         return getattr(self, key, default)
 
 
@@ -72,7 +73,7 @@ def generate(spec_path: Path | str = DEFAULT_SPEC, out_dir: Path | str = Path("d
     planner = Planner(spec, clock, seed)
     plans = planner.plan()
     life = Lifecycle(clock, Vocabulary(spec), planner.cutoff, (planner.t0, planner.t1))
-    scaler = None if calibrated else Scaler(spec, clock, float(scale))
+    scaler = None if calibrated or scale is None else Scaler(spec, clock, float(scale))
 
     n_days = clock.n_days if days is None else max(0, min(int(days), clock.n_days))
     # Only acyclic objects (tuples, strings) pile up in the buckets: the cyclic GC would just scan them again and
@@ -87,10 +88,11 @@ def generate(spec_path: Path | str = DEFAULT_SPEC, out_dir: Path | str = Path("d
     records = tuple(apply_fault(out_dir, name, value, seed=seed) for name, value in faults)
     return GenerateSummary(days=n_days, rows=rows_total, tickets=tickets, out_dir=out_dir,
                            first_day=clock.dates[0], last_day=clock.dates[max(n_days - 1, 0)], seed=seed,
-                           scale=1.0 if calibrated else float(scale), faults=records)
+                           scale=1.0 if calibrated or scale is None else float(scale), faults=records)
 
 
-def _stream(out_dir, clock, plans, life, scaler, seed, n_days, progress) -> tuple[int, int]:
+def _stream(out_dir: Path, clock: Clock, plans: dict[int, list[Draft]], life: Lifecycle, scaler: Scaler | None,
+            seed: int, n_days: int, progress: Callable[[int, int], None] | None) -> tuple[int, int]:
     """Day by day: create the day's contacts, file their versions under the days they happen, write the day.
     Memory holds only the versions still to be written (i.e. tickets still active)."""
     pending: dict[int, list[tuple[str, str]]] = {}

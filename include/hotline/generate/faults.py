@@ -38,15 +38,17 @@ import json
 import os
 import random
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from hotline import contract
 from hotline.generate.spec import SpecError
 from hotline.generate.timeline import q
-from hotline.generate.writer import BOM, exported_at as default_exported_at
+from hotline.generate.writer import BOM
+from hotline.generate.writer import exported_at as default_exported_at
 from hotline.periods import month_bounds, previous_month
 
 TS = contract.TIMESTAMP_FORMAT
@@ -141,7 +143,7 @@ class _Day:
         text = "\r\n".join(records) + ("\r\n" if self.trailing else "")
         data = (BOM if self.bom else b"") + text.encode("utf-8")
         _atomic_write(self.path, data)
-        manifest: dict = {}
+        manifest: dict[str, Any] = {}
         if self.manifest_path.exists():
             try:
                 manifest = json.loads(self.manifest_path.read_text(encoding="utf-8"))
@@ -187,7 +189,7 @@ class _Folder:
             got = self._days[d] = _Day(d, self.paths[d])
         return got
 
-    def all_rows(self):
+    def all_rows(self) -> Iterator[tuple[str, int, list[str]]]:
         """(day, row number, row) over every data row, in day and row order."""
         for d in self.day_list:
             for n, row in enumerate(self.day(d).rows, start=1):
@@ -267,7 +269,7 @@ def _receipt_day(tid: str) -> str | None:
         return None
 
 
-def _record(kind: str, touched: list[tuple[str, int]], tickets, detail: str) -> FaultRecord:
+def _record(kind: str, touched: list[tuple[str, int]], tickets: Iterable[str], detail: str) -> FaultRecord:
     return FaultRecord(kind=kind, days=tuple(sorted({d for d, _ in touched})), ticket_ids=tuple(sorted(set(tickets))),
                        rows=tuple(sorted(set(touched))), detail=detail)
 
@@ -445,8 +447,9 @@ def no_department(folder: _Folder, value: str | None, rng: random.Random) -> Fau
     n = _count("no-department", value)
     tickets = folder.tickets()
     first, last = date.fromisoformat(folder.day_list[0]), date.fromisoformat(folder.day_list[-1])
-    month = previous_month(last.isoformat()[:7])
-    m_start, m_next = month_bounds(month)
+    whole_month = previous_month(last.isoformat()[:7])
+    m_start, m_next = month_bounds(whole_month)
+    month: str | None = whole_month
     if not (first <= m_start and m_next - timedelta(days=1) <= last):
         month = None  # the folder does not cover a whole month before its last one: anywhere
     cands = []

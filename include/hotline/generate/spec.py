@@ -26,7 +26,8 @@ from typing import Any
 import yaml
 
 from hotline import contract, workdays
-from hotline.departments import AliasMap, split_departments as _split_departments
+from hotline.departments import AliasMap
+from hotline.departments import split_departments as _split_departments
 from hotline.errors import HotlineError
 from hotline.periods import BadPeriod, month_bounds, parse_as_of, parse_month, previous_month
 
@@ -111,7 +112,7 @@ class Spec:
     places: Places
     seats: tuple[int, int]
     callback_share_previous: float = 0.08  # share of a department's callbacks made on previous-month tickets
-    raw: dict = field(default_factory=dict, repr=False, compare=False)
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     # ------------------------------------------------------------------ derived figures
     @property
@@ -183,7 +184,7 @@ class _Reader:
     def fail(self, fieldpath: str, msg: str) -> SpecError:
         return SpecError(f"{self.source}: {fieldpath}: {msg}")
 
-    def get(self, m: Any, key: str, path: str, kind: type | tuple = object, default: Any = ...) -> Any:
+    def get(self, m: Any, key: str, path: str, kind: type | tuple[Any, ...] = object, default: Any = ...) -> Any:
         if not isinstance(m, dict):
             raise self.fail(path or "(top level)", "must be a mapping")
         full = f"{path}.{key}" if path else key
@@ -336,7 +337,7 @@ def parse_spec(raw: Any, source: str = "spec", path: Path | None = None) -> Spec
     return spec
 
 
-def _departments(r: _Reader, raw: dict, key: str, other: bool, default: Any = ...) -> list[Department]:
+def _departments(r: _Reader, raw: dict[str, Any], key: str, other: bool, default: Any = ...) -> list[Department]:
     rows = r.get(raw, key, "", list, default)
     out = []
     for i, m in enumerate(rows):
@@ -352,7 +353,7 @@ def _departments(r: _Reader, raw: dict, key: str, other: bool, default: Any = ..
     return out
 
 
-def _overdue(r: _Reader, raw: dict, spec: Spec) -> list[OverdueTicket]:
+def _overdue(r: _Reader, raw: dict[str, Any], spec: Spec) -> list[OverdueTicket]:
     rows = r.get(raw, "overdue", "", list, [])
     amap = spec.alias_map()
     out = []
@@ -377,7 +378,7 @@ def _overdue(r: _Reader, raw: dict, spec: Spec) -> list[OverdueTicket]:
     return out
 
 
-def _hotspots(r: _Reader, raw: dict, spec: Spec) -> list[Hotspot]:
+def _hotspots(r: _Reader, raw: dict[str, Any], spec: Spec) -> list[Hotspot]:
     rows = r.get(raw, "hotspots", "", list, [])
     out = []
     for i, m in enumerate(rows):

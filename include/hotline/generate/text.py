@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import random
 import string
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from hotline.generate.spec import Places, Spec
 
@@ -73,7 +75,7 @@ class Vocabulary:
                 f"{int(r() * 6) + 1}单元{int(r() * 18) + 1}{int(r() * 4) + 1:02d}室")
 
 
-def _pick(r, seq):
+def _pick(r: Callable[[], float], seq: Sequence[str]) -> str:
     return seq[int(r() * len(seq))]
 
 
@@ -272,7 +274,8 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
 PURPOSE_TAILS: dict[str, tuple[str, ...]] = {
     "咨询": ("请予解答。", "", "希望得到答复。"),
     "求助": ("请求帮助解决。", "请相关部门尽快处理。", "来电人情绪较为着急。"),
-    "投诉": ("来电人对此不满，要求给个说法。", "请求相关部门核实处理并回复。", "来电人表示已多次反映，问题一直没有解决。"),
+    "投诉": ("来电人对此不满，要求给个说法。", "请求相关部门核实处理并回复。",
+             "来电人表示已多次反映，问题一直没有解决。"),
     "建议": ("来电人建议相关部门完善措施，方便群众。", "希望相关部门采纳。"),
     "表扬": ("来电人对相关工作人员的热心帮助表示感谢，特来电表扬。",),
     "其他": ("", "来电人未说明具体诉求。"),
@@ -302,15 +305,16 @@ class ContentMaker:
             "p": lambda r: f"{v.plate}{letters[int(r() * 23)]}{int(r() * 9000) + 1000}",
             "city": lambda r: v.city, "dept": lambda r: _pick(r, v.dept_names),
         }
-        self._compiled: dict[tuple[str, str], tuple] = {}
+        # (l1, l2) -> (compiled templates for a question, for the rest)
+        self._compiled: dict[tuple[str, str], tuple[tuple[Any, ...], tuple[Any, ...]]] = {}
 
-    def _compile(self, template: str) -> tuple:
+    def _compile(self, template: str) -> tuple[Any, ...]:
         parts = []
         for literal, name, _, _ in string.Formatter().parse(template):
             parts.append((literal, self.fillers[name] if name is not None else None))
         return tuple(parts)
 
-    def _templates(self, l1: str, l2: str, ask: bool) -> tuple:
+    def _templates(self, l1: str, l2: str, ask: bool) -> tuple[Any, ...]:
         """Compiled templates of a category; questions (咨询) and the rest (反映) when both kinds exist."""
         key = (l1, l2)
         got = self._compiled.get(key)

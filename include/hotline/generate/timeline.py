@@ -9,9 +9,12 @@ from __future__ import annotations
 import random
 import re
 from bisect import bisect_left
+from collections.abc import Iterable
 from datetime import date, timedelta
+from typing import Any
 
 from hotline import workdays
+from hotline.generate.spec import OverdueTicket
 from hotline.generate.text import ContentMaker, Vocabulary, mobile, person_name
 
 DAY = 86400
@@ -24,8 +27,8 @@ ACCEPTED, DISPATCHED, IN_PROGRESS, REPLIED, RETURNED, CLOSED, DISMISSED = (
     "已受理", "已派单", "办理中", "已回复", "退回重办", "已办结", "已关闭")
 
 #: Notes operators write on late work orders (random overdue ones outside the calibrated month).
-OVERDUE_NOTES = ("部门相互推诿导致超期", "承办单位未及时签收导致超期", "工单到期之后退回导致超期", "需多部门协调处理导致超期",
-                 "现场核实时间较长导致超期")
+OVERDUE_NOTES = ("部门相互推诿导致超期", "承办单位未及时签收导致超期", "工单到期之后退回导致超期",
+                 "需多部门协调处理导致超期", "现场核实时间较长导致超期")
 
 
 def q(field: str) -> str:
@@ -121,9 +124,9 @@ class Draft:
         self.dept = ""
         self.dept_raw = ""
         self.disp = -1
-        self.fixed = None
+        self.fixed: OverdueTicket | None = None
         self.role = "free"
-        self.cb = None
+        self.cb: str | None = None
         self.overdue = False
 
     def copy(self) -> Draft:
@@ -141,7 +144,7 @@ _TRANSFER_HOURS = (0.1, 0.05, 0.05, 0.05, 0.05, 0.1, 0.2, 0.5, 3, 6, 6, 5, 2, 2,
                    0.1)
 
 
-def _cum(ws):
+def _cum(ws: Iterable[float]) -> list[float]:
     out, s = [], 0.0
     for w in ws:
         s += w
@@ -207,13 +210,10 @@ class Lifecycle:
 
     # -- all versions: [(day, columns 13-23)]
     def versions(self, t: Draft, rng: random.Random) -> list[tuple[int, str]]:
-        if t.handling == "工单转办":
-            events = self._work_order(t, rng)
-        else:
-            events = self._simple(t, rng)
+        events = self._work_order(t, rng) if t.handling == "工单转办" else self._simple(t, rng)
         return self._render(t, events)
 
-    def _simple(self, t: Draft, rng: random.Random) -> list:
+    def _simple(self, t: Draft, rng: random.Random) -> list[Any]:
         r = rng.random
         if t.handling == "直接答复":
             end = t.recv + 120 + int(r() * 900)
@@ -223,13 +223,13 @@ class Lifecycle:
             status = DISMISSED
         if t.recv <= self.cutoff < end and end // DAY == self.cutoff // DAY:
             end = self.cutoff
-        ev = []
+        ev: list[Any] = []
         if end // DAY != t.recv // DAY:
             ev.append((t.recv, "recv", None))
         ev.append((end, "final", status))
         return ev
 
-    def _work_order(self, t: Draft, rng: random.Random) -> list:
+    def _work_order(self, t: Draft, rng: random.Random) -> list[Any]:
         clock = self.clock
         r = rng.random
         fixed = t.fixed
@@ -274,7 +274,7 @@ class Lifecycle:
             if reply > reply_hi:
                 reply = lo + int(r() * max(0, reply_hi - lo)) if reply_hi > lo else reply_hi
         # ---- returns and acceptance between dispatch and reply
-        ev: list = [(t.recv, "recv", None), (disp, "disp", due)]
+        ev: list[Any] = [(t.recv, "recv", None), (disp, "disp", due)]
         n_ret = 0
         returns: list[int] = []
         remark = ""
@@ -282,7 +282,8 @@ class Lifecycle:
             remark = fixed.remark
             day_hint = _remark_day(remark, clock, t.recv)
             if day_hint is not None and disp < day_hint * DAY + 10 * HOUR < reply - 2 * HOUR:
-                returns.append(day_hint * DAY + 10 * HOUR + int(r() * min(6 * HOUR, reply - 2 * HOUR - (day_hint * DAY + 10 * HOUR))))
+                start = day_hint * DAY + 10 * HOUR
+                returns.append(start + int(r() * min(6 * HOUR, reply - 2 * HOUR - start)))
             elif "推诿" in remark:
                 n_ret = 2
         else:
@@ -358,7 +359,7 @@ class Lifecycle:
             ev = [(ts + DAY if ts > self.cutoff else ts, k, a) for ts, k, a in ev]
         return ev
 
-    def _render(self, t: Draft, ev: list) -> list[tuple[int, str]]:
+    def _render(self, t: Draft, ev: list[Any]) -> list[tuple[int, str]]:
         clock = self.clock
         fmt = clock.fmt
         end = self.end
@@ -403,7 +404,7 @@ class Lifecycle:
         return out
 
 
-def _ts(e):
+def _ts(e: tuple[int, str, object]) -> int:
     return e[0]
 
 

@@ -5,6 +5,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
+
 from hotline.load.errors import RejectedFile
 
 
@@ -48,10 +50,11 @@ class LoadReport:
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
-def insert_audit(con, res: FileResult, load_id: str, when: dt.datetime, replaced_sha: str | None = None) -> None:
+def insert_audit(con: duckdb.DuckDBPyConnection, res: FileResult, load_id: str, when: dt.datetime,
+                 replaced_sha: str | None = None) -> None:
     assert res.rows_read == res.rows_loaded + res.rows_quarantined
     con.execute("INSERT INTO raw.load_audit VALUES (?, ?, ?::DATE, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [load_id, when, res.export_date, res.file_name, res.format, res.encoding, res.status,
@@ -59,7 +62,7 @@ def insert_audit(con, res: FileResult, load_id: str, when: dt.datetime, replaced
                  res.manifest_sha256, res.file_sha256, replaced_sha])
 
 
-def audit_rejected(con, res: FileResult, load_id: str) -> None:
+def audit_rejected(con: duckdb.DuckDBPyConnection, res: FileResult, load_id: str) -> None:
     """Audit a rejection unless the latest audit row of this file is the very same rejection."""
     last = con.execute("SELECT status, message, file_sha256, manifest_sha256 FROM raw.load_audit "
                        "WHERE file_name = ? ORDER BY attempted_at DESC LIMIT 1", [res.file_name]).fetchone()
@@ -68,7 +71,7 @@ def audit_rejected(con, res: FileResult, load_id: str) -> None:
     insert_audit(con, res, load_id, utcnow())
 
 
-def reject(con, res: FileResult, e: RejectedFile, load_id: str) -> None:
+def reject(con: duckdb.DuckDBPyConnection, res: FileResult, e: RejectedFile, load_id: str) -> None:
     res.status, res.message = "rejected", str(e)
     res.rows_read = res.rows_loaded = res.rows_quarantined = 0
     audit_rejected(con, res, load_id)

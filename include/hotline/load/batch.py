@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -21,14 +22,17 @@ from hotline.contract import HEADERS, Manifest
 from hotline.load import readers
 from hotline.load.audit import FileResult, insert_audit, reject, utcnow
 from hotline.load.controls import row_totals
-from hotline.load.discover import ExportDay, stat_key, stat_text
+from hotline.load.discover import ExportDay, StatKey, stat_key, stat_text
 from hotline.load.errors import RejectedFile
 from hotline.load.rows import bad_rows_sql, caller_key_sql, clean_sql, vals_sql
 from hotline.load.stage import HEADER_COLUMNS, READ_CSV_OPTIONS, drop_temps, sample_agrees, stage_file
-from hotline.sql import lit, q
+from hotline.sql import lit, q, scalar
 
 BATCH_ROWS = 500_000  # staged rows (several DuckDB row groups) written per transaction
 CHANGED_WHILE_LOADED = "the file changed while it was being loaded; load again"
+
+QuarantineRow = tuple[int, str, str, str]  # (row number, reason code, reason, raw text)
+InForce = tuple[Any, ...]  # the raw.exports row in force: (file_sha256, exported_at, file_name)
 
 
 @dataclass
@@ -40,28 +44,29 @@ class CheckedFile:
     path: Path
     man: Manifest
     sha: str
-    in_force: tuple | None
+    in_force: InForce | None
     rows_read: int
     staged: int
-    structural: list[tuple]  # rows that could not be staged: (row number, reason code, reason, raw text)
-    export: object           # the decoded file, for the raw text of the rows found bad (released once classified)
+    structural: list[QuarantineRow]  # rows that could not be staged
+    export: readers.Export | None  # the decoded file, for the raw text of the rows found bad (released once classified)
     res: FileResult
-    quarantine: list[tuple] = field(default_factory=list)  # (row number, reason code, reason, raw text)
-    stat: tuple | None = None
+    quarantine: list[QuarantineRow] = field(default_factory=list)
+    stat: StatKey | None = None
     deferred: bool = False   # a well-formed UTF-8 CSV, not staged yet: _stage_batch reads it
     start: int | None = None  # its first row's rowid in temp _batch_csv, once read there
 
     @classmethod
-    def staged_alone(cls, con, t: str, day: ExportDay, path: Path, export, man: Manifest, sha: str,
-                     structural_bad: list[readers.BadRow], in_force, res: FileResult,
-                     stat: tuple | None) -> CheckedFile:
+    def staged_alone(cls, con: duckdb.DuckDBPyConnection, t: str, day: ExportDay, path: Path,
+                     export: readers.Export, man: Manifest, sha: str, structural_bad: list[readers.BadRow],
+                     in_force: InForce | None, res: FileResult, stat: StatKey | None) -> CheckedFile:
         """A file whose rows were staged on their own (``stage_file``)."""
-        staged = con.execute(f"SELECT count(*) FROM _rows{t}").fetchone()[0]
+        staged = scalar(con, f"SELECT count(*) FROM _rows{t}")
         structural = [(b.row_number, b.reason_code, b.reason, b.raw_text) for b in structural_bad]
         return cls(t, day, path, man, sha, in_force, export.rows_read, staged, structural, export, res, stat=stat)
 
 
-def _stage_batch(con, files: list[CheckedFile], tmp_root: Path, load_id: str) -> list[CheckedFile]:
+def _stage_batch(con: duckdb.DuckDBPyConnection, files: list[CheckedFile], tmp_root: Path,
+                 load_id: str) -> list[CheckedFile]:
     """Read the batch's deferred files (well-formed UTF-8 CSVs) with ONE read_csv into temp ``_batch_csv``, file
     after file in rowid order: DuckDB parses them in parallel, and the batch's INSERT then scans whole row
     groups, in order, so each row is written to the warehouse once. (Per-file tables are one row group each: an
@@ -69,7 +74,7 @@ def _stage_batch(con, files: list[CheckedFile], tmp_root: Path, load_id: str) ->
     rewrites.) A file DuckDB does not return exactly (row count, a contiguous rowid range, the sample) is staged
     on its own (``stage_file``); a file modified since it was checked is rejected. Returns the files to write."""
     deferred = [f for f in files if f.deferred]
-    got: dict[str, tuple] = {}
+    got: dict[str, tuple[int, Any, Any]] = {}
     if deferred:
         paths = "[" + ", ".join(lit(str(f.path)) for f in deferred) + "]"
         try:
@@ -79,7 +84,7 @@ def _stage_batch(con, files: list[CheckedFile], tmp_root: Path, load_id: str) ->
                 "SELECT filename, count(*), min(rowid), max(rowid) FROM _batch_csv GROUP BY filename").fetchall()}
         except duckdb.Error:
             con.execute("DROP TABLE IF EXISTS temp._batch_csv")
-    kept = []
+    kept: list[CheckedFile] = []
     for f in files:
         if f.deferred:
             f.deferred = False
@@ -89,19 +94,22 @@ def _stage_batch(con, files: list[CheckedFile], tmp_root: Path, load_id: str) ->
                 if n:
                     con.execute("DELETE FROM _batch_csv WHERE filename = ?", [str(f.path)])
                 continue
-            if n and n == f.rows_read and hi - lo + 1 == n and sample_agrees(con, "_batch_csv", lo, f.export, n):
+            if (n and n == f.rows_read and hi - lo + 1 == n and isinstance(f.export, readers.CsvExport)
+                    and sample_agrees(con, "_batch_csv", lo, f.export, n)):
                 f.start = lo
             else:
                 if n:
                     con.execute("DELETE FROM _batch_csv WHERE filename = ?", [str(f.path)])
+                assert f.export is not None  # released only once classified
                 bad = stage_file(con, f.t, f.export, f.path, tmp_root)
                 f.structural = [(b.row_number, b.reason_code, b.reason, b.raw_text) for b in bad]
-                f.staged = con.execute(f"SELECT count(*) FROM _rows{f.t}").fetchone()[0]
+                f.staged = scalar(con, f"SELECT count(*) FROM _rows{f.t}")
         kept.append(f)
     return kept
 
 
-def _case(files: list[CheckedFile], value: Callable[[CheckedFile], str], only=None) -> str:
+def _case(files: list[CheckedFile], value: Callable[[CheckedFile], str],
+          only: Callable[[CheckedFile], bool] | None = None) -> str:
     """A CASE on ``_file`` (the file's position in the batch) giving each file's ``value`` (SQL)."""
     whens = " ".join(f"WHEN {i} THEN {value(f)}" for i, f in enumerate(files) if only is None or only(f))
     return f"CASE _file {whens} END"
@@ -125,7 +133,7 @@ def _batch_rows(files: list[CheckedFile]) -> str:
     return "(" + " UNION ALL ".join(parts) + ")"
 
 
-def _classify(con, files: list[CheckedFile]) -> None:
+def _classify(con: duckdb.DuckDBPyConnection, files: list[CheckedFile]) -> None:
     """Classify the staged rows of every file of the batch in one query (rows.py) into temp ``_bad_batch``
     (``_file`` = the file's position in the batch), then take the bad rows out of the staged rows."""
     day = _case(files, lambda f: f"DATE {lit(f.day.date)}")
@@ -133,9 +141,11 @@ def _classify(con, files: list[CheckedFile]) -> None:
                 f"{vals_sql(_batch_rows(files), by=('_file',), export_date=day)}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE _bad_batch AS {bad_rows_sql('_vals_batch', by=('_file',))}")
     con.execute("DROP VIEW _vals_batch")
-    bad: dict[int, list[tuple]] = {}
+    bad: dict[int, list[QuarantineRow]] = {}
     for i, rn, code, reason in con.execute("SELECT _file, _row_number, reason_code, reason FROM _bad_batch").fetchall():
-        bad.setdefault(i, []).append((rn, code, reason, files[i].export.raw_text(rn)))
+        export = files[i].export
+        assert export is not None  # released below, once classified
+        bad.setdefault(i, []).append((rn, code, reason, export.raw_text(rn)))
     for i, f in enumerate(files):
         f.quarantine = sorted(f.structural + bad.get(i, []))
         f.export = None
@@ -146,7 +156,7 @@ def _classify(con, files: list[CheckedFile]) -> None:
                     "FROM _bad_batch)")
 
 
-def _unstage(con, t: str, numbers: str) -> None:
+def _unstage(con: duckdb.DuckDBPyConnection, t: str, numbers: str) -> None:
     """Delete the rows ``numbers`` (a query of row numbers) from a file's own staged rows (stage_file): the
     batch's INSERT is then a plain scan, without an anti-join (with one, DuckDB no longer writes the rows in
     order)."""
@@ -164,7 +174,7 @@ class Batch:
     """Checked files waiting to be written (their rows staged in temp tables, or about to be read:
     ``_stage_batch``), written in one transaction."""
 
-    def __init__(self, con, load_id: str, tmp_root: Path, key: str):
+    def __init__(self, con: duckdb.DuckDBPyConnection, load_id: str, tmp_root: Path, key: str) -> None:
         self.con, self.load_id, self.tmp_root, self.key = con, load_id, tmp_root, key
         self.files: list[CheckedFile] = []
         self.failed = False
@@ -209,7 +219,7 @@ class Batch:
         self.files, self.failed = [], False
 
 
-def _insert_quarantine(con, meta: list, rows: list[tuple]) -> None:
+def _insert_quarantine(con: duckdb.DuckDBPyConnection, meta: list[str], rows: list[QuarantineRow]) -> None:
     if not rows:
         return
     frame = pd.DataFrame({
@@ -226,7 +236,7 @@ def _insert_quarantine(con, meta: list, rows: list[tuple]) -> None:
         con.unregister("_quarantine_in")
 
 
-def _write(con, files: list[CheckedFile], now: dt.datetime, load_id: str, key: str) -> None:
+def _write(con: duckdb.DuckDBPyConnection, files: list[CheckedFile], now: dt.datetime, load_id: str, key: str) -> None:
     """The batch's transaction: each date's old rows out, every file's accepted rows in (one INSERT, in staged
     order: see _stage_batch), quarantined rows in, control totals checked, exports and audit rows."""
     dates = [f.day.date for f in files]

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import duckdb
+
 from hotline.quality import accepted_missing_days
 from hotline.sql import lit
 
@@ -28,7 +30,7 @@ def _day_filter(column: str, days: Sequence[date | str] | None) -> str:
     return f" and {column} in (" + ", ".join(f"DATE {lit(str(d))}" for d in days) + ")"
 
 
-def row_totals(con, days: Sequence[date | str]) -> dict[tuple[str, str], tuple[int, int]]:
+def row_totals(con: duckdb.DuckDBPyConnection, days: Sequence[date | str]) -> dict[tuple[str, str], tuple[int, int]]:
     """``{(table, day): (rows, distinct row numbers)}`` of raw.ticket_rows and raw.quarantine on ``days``
     (YYYY-MM-DD): the loader checks a batch against what it read before committing it. raw.ticket_rows has no
     primary key (schema.py), so its row numbers are counted too."""
@@ -37,7 +39,7 @@ def row_totals(con, days: Sequence[date | str]) -> dict[tuple[str, str], tuple[i
         f"WHERE true {_day_filter('_export_date', days)} GROUP BY 1").fetchall()}
 
 
-def control_problems(con, days: list[date] | None = None) -> dict[str, list[str]]:
+def control_problems(con: duckdb.DuckDBPyConnection, days: list[date] | None = None) -> dict[str, list[str]]:
     """``{export day: [problem, …]}`` for the exports in force on ``days`` (all days when None); the key ``""``
     holds problems that belong to no export in force."""
     problems: dict[str, list[str]] = {}
@@ -92,7 +94,7 @@ class RawLayerState:
     quarantined: int
 
 
-def raw_layer_checks(con, through: date) -> RawLayerState:
+def raw_layer_checks(con: duckdb.DuckDBPyConnection, through: date) -> RawLayerState:
     """No gap (every day from the first export through ``through`` is in force, or was accepted as missing in a
     publication: an operator's decision, not news every night) and the control totals of every export in force
     (``control_problems``)."""
@@ -111,7 +113,9 @@ def raw_layer_checks(con, through: date) -> RawLayerState:
         problems.append("raw.exports is empty")
     for d, found in sorted(control_problems(con).items()):
         problems += [f"{d or 'no export in force'}: {p}" for p in found]
-    exports, rows, quarantined = con.execute(
+    totals = con.execute(
         "select count(*), coalesce(sum(rows_loaded), 0), coalesce(sum(rows_quarantined), 0) "
         "from raw.exports").fetchone()
+    assert totals is not None  # an aggregate: always one row
+    exports, rows, quarantined = totals
     return RawLayerState(days, accepted, problems, exports, int(rows), int(quarantined))

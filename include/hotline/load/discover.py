@@ -8,6 +8,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
+
 from hotline.contract import EXPORT_NAME_RE, Manifest, manifest_name
 from hotline.load.audit import FileResult
 from hotline.load.errors import LoadError, RejectedFile
@@ -103,17 +105,20 @@ def exported_at(s: str) -> dt.datetime | None:
 # deliveries already in force
 
 
-def stat_key(path: Path) -> tuple:
+StatKey = tuple[int, int, int, int]  # inode, size, modification and status-change times (ns)
+
+
+def stat_key(path: Path) -> StatKey:
     """The file's identity as the file system keeps it (never following a symbolic link)."""
     st = path.lstat()
     return st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
 
 
-def stat_text(key: tuple | None) -> str | None:
+def stat_text(key: StatKey | None) -> str | None:
     return None if key is None else ":".join(map(str, key))
 
 
-def likely_new(con, items: list) -> list[Path]:
+def likely_new(con: duckdb.DuckDBPyConnection, items: list[tuple[ExportDay, Path | None]]) -> list[Path]:
     """The CSV files worth reading ahead: not the delivery in force under the same name (those are usually
     skipped unread, unchanged_since_load). Only a hint: each file is still judged when its turn comes."""
     in_force = {str(d): n for d, n in con.execute("SELECT export_date, file_name FROM raw.exports").fetchall()}
@@ -121,7 +126,7 @@ def likely_new(con, items: list) -> list[Path]:
             and in_force.get(day.date) != p.name]
 
 
-def unchanged_since_load(con, day: ExportDay, path: Path, res: FileResult) -> bool:
+def unchanged_since_load(con: duckdb.DuckDBPyConnection, day: ExportDay, path: Path, res: FileResult) -> bool:
     """Skip re-hashing a delivery that is already in force: same file name, a manifest naming the same sha256,
     and the file's identity unchanged since it was loaded (inode, size, modification and status-change times:
     rewriting the bytes changes the status-change time even when the modification time is set back). A nightly

@@ -38,15 +38,27 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+import duckdb
+
 from hotline import secrets
 from hotline.load import readers
 from hotline.load.audit import FileResult, LoadReport, audit_rejected, reject
 from hotline.load.batch import BATCH_ROWS, CHANGED_WHILE_LOADED, Batch, CheckedFile
-from hotline.load.discover import (NOT_FOLLOWED, ExportDay, discover, exported_at, likely_new, read_manifest,
-                                   real_date, stat_key, unchanged_since_load)
+from hotline.load.discover import (
+    NOT_FOLLOWED,
+    ExportDay,
+    discover,
+    exported_at,
+    likely_new,
+    read_manifest,
+    real_date,
+    stat_key,
+    unchanged_since_load,
+)
 from hotline.load.errors import LoadError, RejectedFile
 from hotline.load.schema import ensure_schema, layer_info, set_layer_info
 from hotline.load.stage import Prefetch, drop_temps, stage_file
+from hotline.sql import scalar
 from hotline.warehouse import connect
 
 __all__ = ["FileResult", "LoadReport", "Progress", "load_folder"]
@@ -54,7 +66,7 @@ __all__ = ["FileResult", "LoadReport", "Progress", "load_folder"]
 Progress = Callable[[int, int, str], None] | None
 
 
-def _check_key(con, key: str) -> None:
+def _check_key(con: duckdb.DuckDBPyConnection, key: str) -> None:
     """Every pseudonym of the raw layer is made with one key: a load with another key is refused (rotating the
     key is ``hotline rekey``)."""
     check = secrets.key_check(key)
@@ -87,7 +99,11 @@ def load_folder(dumps_dir: Path, warehouse: Path, progress: Progress = None,
         batch = Batch(con, report.load_id, warehouse.parent, key)
         try:
             for i, (day, path) in enumerate(items):
-                name = path.name if path else day.manifest.name
+                if path is not None:
+                    name = path.name
+                else:
+                    assert day.manifest is not None  # a day without a data file was found by its manifest
+                    name = day.manifest.name
                 if progress:
                     progress(i, len(items), name)
                 if day.date in batch.dates:  # the first file's outcome decides what the second is checked against
@@ -109,11 +125,12 @@ def load_folder(dumps_dir: Path, warehouse: Path, progress: Progress = None,
     return report
 
 
-def _load_one(con, batch: Batch, day: ExportDay, path: Path | None, tmp_root: Path,
+def _load_one(con: duckdb.DuckDBPyConnection, batch: Batch, day: ExportDay, path: Path | None, tmp_root: Path,
               prefetch: Prefetch) -> FileResult:
     load_id = batch.load_id
     export_date = real_date(*day.date.split("-"))
     if path is None:
+        assert day.manifest is not None  # a day without a data file was found by its manifest
         res = FileResult(day.manifest.name, export_date, "rejected",
                          message=f"{day.manifest.name}: manifest without a data file "
                                  f"(hotline_{day.date.replace('-', '')}.csv or .xlsx)")
@@ -127,8 +144,8 @@ def _load_one(con, batch: Batch, day: ExportDay, path: Path | None, tmp_root: Pa
     return res
 
 
-def _check_and_load(con, batch: Batch, day: ExportDay, path: Path, tmp_root: Path, res: FileResult,
-                    prefetch: Prefetch) -> None:
+def _check_and_load(con: duckdb.DuckDBPyConnection, batch: Batch, day: ExportDay, path: Path, tmp_root: Path,
+                    res: FileResult, prefetch: Prefetch) -> None:
     name = path.name
     if path.is_symlink():  # it could point anywhere (/etc/passwd): never read
         raise RejectedFile(name, NOT_FOLLOWED)
@@ -140,6 +157,7 @@ def _check_and_load(con, batch: Batch, day: ExportDay, path: Path, tmp_root: Pat
     if isinstance(pre.read_error, OSError):
         raise RejectedFile(name, f"cannot be read: {pre.read_error}") from None
     stat, sha = pre.stat, pre.sha
+    assert sha is not None  # set whenever the file could be read
     res.file_sha256 = sha
     man = read_manifest(name, day.manifest, day.date)
     res.manifest_row_count, res.manifest_sha256 = man.row_count, man.sha256
@@ -157,17 +175,17 @@ def _check_and_load(con, batch: Batch, day: ExportDay, path: Path, tmp_root: Pat
                            [day.date]).fetchone()
     if in_force and in_force[0] == sha:
         res.status, res.message = "unchanged", f"same bytes as the delivery in force ({in_force[2]})"
-        res.encoding = con.execute("SELECT encoding FROM raw.exports WHERE export_date = ?",
-                                   [day.date]).fetchone()[0]
+        res.encoding = scalar(con, "SELECT encoding FROM raw.exports WHERE export_date = ?", [day.date])
         return
-    if in_force and exported_at(man.exported_at) < exported_at(in_force[1]):
-        raise RejectedFile(name, f"older delivery (exported_at {man.exported_at}) than the one in force for "
-                                 f"{day.date} ({in_force[2]}, exported_at {in_force[1]})")
+    if in_force:
+        new_at, old_at = exported_at(man.exported_at), exported_at(in_force[1])
+        assert new_at is not None and old_at is not None  # both passed read_manifest
+        if new_at < old_at:
+            raise RejectedFile(name, f"older delivery (exported_at {man.exported_at}) than the one in force for "
+                                     f"{day.date} ({in_force[2]}, exported_at {in_force[1]})")
 
-    if res.format == "xlsx":
-        export = readers.read_xlsx(name, path)
-    else:
-        export = pre.export()  # raises the decoding/structure rejection found while prefetching, if any
+    # pre.export() raises the decoding/structure rejection found while prefetching, if any
+    export: readers.Export = readers.read_xlsx(name, path) if res.format == "xlsx" else pre.export()
     res.encoding = export.encoding
     readers.check_header(name, export.header)
     if export.rows_read != man.row_count:

@@ -8,6 +8,7 @@ from hotline import secrets
 from hotline.load.errors import LoadError
 from hotline.load.rows import caller_key_sql
 from hotline.load.schema import ensure_schema, layer_info, set_layer_info
+from hotline.sql import scalar
 from hotline.warehouse import connect
 
 
@@ -25,8 +26,8 @@ def rekey(warehouse: Path, old_key: str, new_key: str) -> int:
             raise LoadError(f"{secrets.OLD_KEY_ENV} is not the key this warehouse's pseudonyms were made with")
         con.execute("BEGIN TRANSACTION")
         try:
-            n = con.execute(f'UPDATE raw.ticket_rows SET _caller_key = {caller_key_sql(chr(34) + "联系电话" + chr(34))}',
-                            {"pii_key": new_key}).fetchone()[0]
+            n = scalar(con, "UPDATE raw.ticket_rows SET _caller_key = "
+                            f'{caller_key_sql(chr(34) + "联系电话" + chr(34))}', {"pii_key": new_key})
             set_layer_info(con, "pii_key_check", secrets.key_check(new_key))
             con.execute("COMMIT")
         except BaseException:

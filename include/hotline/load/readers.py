@@ -15,8 +15,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeAlias
 
 import numpy as np
 
@@ -108,9 +110,9 @@ class CsvExport:
         """True when every record is well-formed, so DuckDB's CSV reader sees the same records as we do."""
         return not self.malformed
 
-    def parse_rows(self, row_numbers) -> list[list[str] | None]:
+    def parse_rows(self, row_numbers: Iterable[int]) -> list[list[str] | None]:
         """Fields of the given well-formed rows (None for a malformed one)."""
-        out = []
+        out: list[list[str] | None] = []
         for rn in row_numbers:
             if rn - 1 in self.malformed:
                 out.append(None)
@@ -124,11 +126,12 @@ class CsvExport:
     def python_rows(self) -> tuple[list[int], list[list[str]], list[BadRow]]:
         """Parse every row in Python: (row numbers, 23-field rows, structurally bad rows)."""
         body, starts, ends = self.body, self.starts.tolist(), self.ends.tolist()
-        texts = [body[s:e].decode("utf-8") for s, e in zip(starts, ends)]
+        texts = [body[s:e].decode("utf-8") for s, e in zip(starts, ends, strict=True)]
         numbers: list[int] = []
         rows: list[list[str]] = []
         bad: list[BadRow] = []
         parsed: list[list[str] | None]
+        parsed_ok: list[list[str] | None]
         ok_idx = [i for i in range(len(texts)) if i not in self.malformed]
         try:
             parsed_ok = list(csv.reader([texts[i] for i in ok_idx]))
@@ -137,7 +140,7 @@ class CsvExport:
         except csv.Error:
             parsed_ok = self.parse_rows([i + 1 for i in ok_idx])
         parsed = [None] * len(texts)
-        for i, r in zip(ok_idx, parsed_ok):
+        for i, r in zip(ok_idx, parsed_ok, strict=True):
             parsed[i] = r
         for i, r in enumerate(parsed):
             rn = i + 1
@@ -209,11 +212,11 @@ def scan_csv(name: str, encoding: str, body: bytes) -> CsvExport:
     viol_msg.append("a NUL byte")
 
     malformed_rec: dict[int, str] = {}
-    for vp, msg in zip(viol_pos, viol_msg):
+    for vp, msg in zip(viol_pos, viol_msg, strict=True):
         if len(vp) == 0:
             continue
         recs = np.searchsorted(starts, vp, side="right") - 1
-        for r, p in zip(recs.tolist(), vp.tolist()):
+        for r, p in zip(recs.tolist(), vp.tolist(), strict=True):
             if r not in malformed_rec:
                 malformed_rec[r] = f"malformed CSV: {msg} (byte {p - int(starts[r]) + 1} of the record)"
 
@@ -272,7 +275,7 @@ def check_header(name: str, header: list[str]) -> None:
 # xlsx
 
 
-def _cell_text(v) -> str:
+def _cell_text(v: object) -> str:
     """Cells are text in the contract; typed cells (Excel turned them into numbers/dates) are written back in
     the contract's formats."""
     if v is None:
@@ -317,8 +320,11 @@ class XlsxExport:
         """The row rendered as one CSV line (an xlsx row has no raw text of its own)."""
         return _csv_line(self.texts[row_number])
 
-    def python_rows(self):
+    def python_rows(self) -> tuple[list[int], list[list[str]], list[BadRow]]:
         return self.numbers, self.rows, self.bad
+
+
+Export: TypeAlias = CsvExport | XlsxExport  # a decoded export file, either format
 
 
 def read_xlsx(name: str, path: Path) -> XlsxExport:

@@ -27,10 +27,21 @@ each row and its ticket).
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from itertools import combinations
 
-from hotline.contract import (DATE_COLUMNS, DATE_FORMAT, DATE_RE, ENUMS, REQUIRED_COLUMNS, TICKET_ID_RE,
-                              TIMESTAMP_COLUMNS, TIMESTAMP_FORMAT, TIMESTAMP_RE, TRANSFER_CHANNELS)
+from hotline.contract import (
+    DATE_COLUMNS,
+    DATE_FORMAT,
+    DATE_RE,
+    ENUMS,
+    REQUIRED_COLUMNS,
+    TICKET_ID_RE,
+    TIMESTAMP_COLUMNS,
+    TIMESTAMP_FORMAT,
+    TIMESTAMP_RE,
+    TRANSFER_CHANNELS,
+)
 from hotline.sql import lit, q
 
 INTEGER_COLUMNS = ("退回次数",)
@@ -105,7 +116,7 @@ def _checks() -> list[tuple[str, list[tuple[str, str]]]]:
                                        "' rows of the file (rows ' || array_to_string(_dup_rows, ', ') || ')'")]),
     ]
 
-    def dated(cols, pattern, fmt, human):
+    def dated(cols: Iterable[str], pattern: str, fmt: str, human: str) -> list[tuple[str, str]]:
         conds = []
         for c in cols:
             v = _v(c)

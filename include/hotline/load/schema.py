@@ -2,11 +2,13 @@
 missing and checks that what exists has the expected columns."""
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import duckdb
 
 from hotline.contract import HEADERS
 from hotline.load.errors import LoadError
-from hotline.sql import lit, q
+from hotline.sql import lit, q, scalar
 
 STATUSES = ("loaded", "replaced", "unchanged", "rejected")
 
@@ -39,7 +41,7 @@ META_COLUMNS: list[tuple[str, str]] = [
 ]
 
 
-def _in(values) -> str:
+def _in(values: Iterable[str]) -> str:
     return ", ".join(lit(v) for v in values)
 
 
@@ -122,14 +124,14 @@ class SchemaMismatch(LoadError):
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the raw schema and tables if missing; raise SchemaMismatch if an existing table differs or was
     written by an older loader (``SCHEMA_VERSION``)."""
-    existed = con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'raw' "
-                          "AND table_name = 'exports'").fetchone()[0]
+    existed = scalar(con, "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'raw' "
+                          "AND table_name = 'exports'")
     for stmt in ddl():
         con.execute(stmt)
     con.execute(f"CREATE TABLE IF NOT EXISTS {LAYER_INFO} (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)")
     version = layer_info(con, "schema_version")
     if version is None:
-        if existed and con.execute("SELECT count(*) FROM raw.exports").fetchone()[0]:
+        if existed and scalar(con, "SELECT count(*) FROM raw.exports"):
             version = "1"
         else:
             set_layer_info(con, "schema_version", str(SCHEMA_VERSION))
@@ -148,10 +150,10 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
                                  "another version of the loader; move it away and load again")
 
 
-def layer_info(con, key: str) -> str | None:
+def layer_info(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
     row = con.execute(f"SELECT value FROM {LAYER_INFO} WHERE key = ?", [key]).fetchone()
     return None if row is None else row[0]
 
 
-def set_layer_info(con, key: str, value: str) -> None:
+def set_layer_info(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
     con.execute(f"INSERT OR REPLACE INTO {LAYER_INFO} VALUES (?, ?)", [key, value])

@@ -20,13 +20,14 @@ import os
 import smtplib
 import ssl
 import urllib.request
+from collections.abc import Mapping
 from email.message import EmailMessage
 from typing import Any
 
 log = logging.getLogger(__name__)
 
 
-def _get(obj, name, default=None):
+def _get(obj: object, name: str, default: object = None) -> Any:
     if obj is None:
         return default
     if isinstance(obj, dict):
@@ -34,7 +35,7 @@ def _get(obj, name, default=None):
     return getattr(obj, name, default)
 
 
-def build_alert(context: dict) -> dict[str, Any]:
+def build_alert(context: Mapping[str, Any]) -> dict[str, Any]:
     ti = _get(context, "ti") or _get(context, "task_instance")
     dag_run = _get(context, "dag_run")
     exc = _get(context, "exception")
@@ -62,7 +63,7 @@ def build_alert(context: dict) -> dict[str, Any]:
     return alert
 
 
-def post_webhook(url: str, alert: dict, fmt: str = "generic", timeout: float = 10.0) -> int:
+def post_webhook(url: str, alert: dict[str, Any], fmt: str = "generic", timeout: float = 10.0) -> int:
     if fmt in ("wecom", "dingtalk"):
         body = {"msgtype": "text", "text": {"content": alert["text"]}}
     else:
@@ -70,16 +71,16 @@ def post_webhook(url: str, alert: dict, fmt: str = "generic", timeout: float = 1
     req = urllib.request.Request(url, data=json.dumps(body, ensure_ascii=False, default=str).encode("utf-8"),
                                  headers={"Content-Type": "application/json; charset=utf-8"}, method="POST")
     with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 - user-configured URL
-        return resp.status
+        return int(resp.status)
 
 
-def _smtp_conf() -> dict:
+def _smtp_conf() -> dict[str, Any]:
     from airflow.sdk import conf
 
-    def get(key, fallback=None):
+    def get(key: str, fallback: str | None = None) -> Any:
         return conf.get("smtp", key, fallback=fallback)
 
-    def boolean(key, fallback):
+    def boolean(key: str, fallback: bool) -> bool:
         return str(get(key, str(fallback))).strip().lower() in ("1", "true", "yes", "on")
 
     return {"host": get("smtp_host", "localhost"), "port": int(get("smtp_port", "25") or 25),
@@ -89,7 +90,7 @@ def _smtp_conf() -> dict:
             "timeout": int(get("smtp_timeout", "30") or 30)}
 
 
-def send_mail(to: list[str], alert: dict) -> None:
+def send_mail(to: list[str], alert: dict[str, Any]) -> None:
     c = _smtp_conf()
     msg = EmailMessage()
     msg["Subject"], msg["From"], msg["To"] = alert["subject"], c["mail_from"], ", ".join(to)
@@ -103,7 +104,7 @@ def send_mail(to: list[str], alert: dict) -> None:
         s.send_message(msg)
 
 
-def notify_failure(context) -> list[str]:
+def notify_failure(context: Mapping[str, Any]) -> list[str]:
     """``on_failure_callback``: alert through every configured channel; returns the channels that worked."""
     try:
         alert = build_alert(context)
@@ -113,14 +114,14 @@ def notify_failure(context) -> list[str]:
     return _deliver(alert)
 
 
-def send_alert(context, subject: str, text: str) -> list[str]:
+def send_alert(context: Mapping[str, Any], subject: str, text: str) -> list[str]:
     """An alert that is not a task failure (a re-delivery touched a published month): same channels."""
     alert = build_alert(context)
     alert.update({"subject": subject, "error": text, "text": f"{subject}\n{text}"})
     return _deliver(alert)
 
 
-def _deliver(alert: dict) -> list[str]:
+def _deliver(alert: dict[str, Any]) -> list[str]:
     sent: list[str] = []
     url = os.environ.get("HOTLINE_ALERT_WEBHOOK", "").strip()
     emails = [a.strip() for a in os.environ.get("HOTLINE_ALERT_EMAIL", "").replace(";", ",").split(",") if a.strip()]

@@ -33,8 +33,13 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from hotline.paths import DBT_PROJECT_DIR
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context, XComArg
+    from cosmos import DbtTaskGroup
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +73,8 @@ def nightly_select(manifest_path: Path) -> list[str]:
     if override:
         return [s.strip() for s in override.split(",") if s.strip()]
     selectors = NIGHTLY_SELECT.split()
-    names = {n.get("name") for n in json.loads(Path(manifest_path).read_text(encoding="utf-8")).get("nodes", {}).values()}
+    nodes = json.loads(Path(manifest_path).read_text(encoding="utf-8")).get("nodes", {})
+    names = {n.get("name") for n in nodes.values()}
     missing = [s for s in selectors if not s.startswith("path:") and s.lstrip("+") not in names]
     if missing:
         raise ValueError(f"{manifest_path} has no model {', '.join(missing)}: rebuild it "
@@ -76,7 +82,7 @@ def nightly_select(manifest_path: Path) -> list[str]:
     return selectors
 
 
-def dbt_env_interceptor(context, operator) -> None:
+def dbt_env_interceptor(context: Context, operator: Any) -> None:
     """Cosmos interceptor: point dbt at the run's warehouse and set the nightly vars (dbt needs no secret: the
     loader pseudonymized the phones)."""
     from hotline.build import HIDDEN_FROM_DBT, PERIOD_ENV, nightly_vars
@@ -90,7 +96,8 @@ def dbt_env_interceptor(context, operator) -> None:
     operator.env = {**env, "HOTLINE_WAREHOUSE": str(run.warehouse), **period}
 
 
-def nightly_dbt_group(group_id: str = "dbt_staging_facts", pool: str | None = None, manifest: Path | None = None):
+def nightly_dbt_group(group_id: str = "dbt_staging_facts", pool: str | None = None,
+                      manifest: Path | None = None) -> DbtTaskGroup | XComArg:
     """The nightly's dbt step: one task (``single``) or the cosmos ``DbtTaskGroup`` (``per_model``, when the
     manifest exists). Call inside a DAG context."""
     from hotline.orchestration.config import settings
@@ -126,11 +133,11 @@ def nightly_dbt_group(group_id: str = "dbt_staging_facts", pool: str | None = No
     )
 
 
-def _single_task(group_id: str, pool: str):
+def _single_task(group_id: str, pool: str) -> XComArg:
     from airflow.sdk import task
 
     @task(task_id=group_id, pool=pool)
-    def dbt_build_staging_facts(**context) -> dict:
+    def dbt_build_staging_facts(**context: Any) -> dict[str, Any]:
         from hotline.orchestration import tasks
 
         return tasks.build_staging_facts(context)

@@ -16,6 +16,7 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from hotline.contract import csv_name, manifest_name
 
@@ -30,7 +31,7 @@ class ExportStatus:
     row_count: int | None = None
     sha256: str | None = None
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
 

@@ -9,14 +9,17 @@ e.g. ``no export for 2024-12-05 yet: hotline_20241205.csv (or .xlsx) is not in /
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 from airflow.sdk.exceptions import AirflowSensorTimeout
 
-from hotline.orchestration.config import nightly_run, settings
+from hotline.orchestration.config import NightlyRun, nightly_run, settings
 from hotline.orchestration.exports import check_export
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
 
 
 class ExportSensor(BaseSensorOperator):
@@ -32,20 +35,20 @@ class ExportSensor(BaseSensorOperator):
         self.deferrable = settings().sensor_deferrable if deferrable is None else deferrable
         self._last_reason = ""
 
-    def _configure(self, context):
+    def _configure(self, context: Context) -> NightlyRun:
         run = nightly_run(context)
         self.timeout = run.sensor_timeout_s
         self.poke_interval = run.sensor_poke_s
         return run
 
-    def poke(self, context) -> PokeReturnValue:
+    def poke(self, context: Context) -> PokeReturnValue:
         run = self._configure(context)
         status = check_export(run.dumps_dir, run.day)
         self._last_reason = status.reason
         self.log.info("export %s: %s", run.day, status.reason)
         return PokeReturnValue(is_done=status.ready, xcom_value={**status.to_json(), **run.to_json()})
 
-    def execute(self, context) -> Any:
+    def execute(self, context: Context) -> Any:  # noqa: RET503 - self.defer raises TaskDeferred
         run = self._configure(context)
         self.log.info("waiting for the export of %s in %s (timeout %.0f s, deferrable=%s)", run.day,
                       run.dumps_dir, run.sensor_timeout_s, self.deferrable)
@@ -60,7 +63,7 @@ class ExportSensor(BaseSensorOperator):
             return {**status.to_json(), **run.to_json()}
         from hotline.orchestration.triggers import ExportReadyTrigger
 
-        deadline = datetime.now(timezone.utc) + timedelta(seconds=run.sensor_timeout_s)
+        deadline = datetime.now(UTC) + timedelta(seconds=run.sensor_timeout_s)
         self.log.info("export %s: %s; deferring until %s", run.day, status.reason, deadline.isoformat())
         self.defer(
             trigger=ExportReadyTrigger(dumps_dir=str(run.dumps_dir), day=run.day, deadline=deadline.isoformat(),
@@ -70,7 +73,7 @@ class ExportSensor(BaseSensorOperator):
             timeout=timedelta(seconds=run.sensor_timeout_s + max(300.0, run.sensor_poke_s * 2)),
         )
 
-    def execute_complete(self, context, event: dict | None = None) -> dict:
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
         run = nightly_run(context)
         event = event or {}
         if event.get("status") != "ready":
@@ -83,6 +86,6 @@ class ExportSensor(BaseSensorOperator):
         return {**status.to_json(), **run.to_json()}
 
     @staticmethod
-    def _timeout_message(run, reason: str) -> str:
+    def _timeout_message(run: NightlyRun, reason: str) -> str:
         return (f"the export of {run.day} did not arrive within {run.sensor_timeout_s:.0f} s in {run.dumps_dir}: "
                 f"{reason}. The next run loads it (and every other pending export) once it is delivered.")

@@ -9,22 +9,33 @@ process: ``HotlineError.retryable``) is retried with exponential backoff.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hotline.orchestration.config import monthly_run, nightly_run
+from hotline.orchestration.config import MonthlyRun, NightlyRun, monthly_run, nightly_run
+from hotline.sql import scalar
+
+if TYPE_CHECKING:
+    import duckdb
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from hotline.checks import Decisions
+
+# the Airflow task context (airflow.sdk.Context), as the task bodies read it
+Context = Mapping[str, Any]
 
 log = logging.getLogger(__name__)
 
 
-def _fail(message: str):
+def _fail(message: str) -> AirflowFailException:
     from airflow.sdk.exceptions import AirflowFailException
 
     return AirflowFailException(message)
 
 
-def connect_read_only(warehouse: Path):
+def connect_read_only(warehouse: Path) -> duckdb.DuckDBPyConnection:
     """A read-only connection to the warehouse, or, when this process already holds it read-write (dbt-duckdb
     keeps its in-process connection open: ``airflow dags test`` runs every task in one process), a connection
     sharing that instance."""
@@ -43,8 +54,9 @@ def connect_read_only(warehouse: Path):
         return connect(warehouse)
 
 
-def export_days(con) -> list[date]:
-    return [r[0] for r in con.execute("select distinct cast(export_date as date) from raw.exports order by 1").fetchall()]
+def export_days(con: duckdb.DuckDBPyConnection) -> list[date]:
+    return [r[0] for r in con.execute("select distinct cast(export_date as date) from raw.exports "
+                                      "order by 1").fetchall()]
 
 
 def contiguous_through(days: list[date]) -> date | None:
@@ -60,7 +72,7 @@ def contiguous_through(days: list[date]) -> date | None:
 
 
 # ------------------------------------------------------------------------------------------------ nightly
-def load_exports(context) -> dict[str, Any]:
+def load_exports(context: Context) -> dict[str, Any]:
     """Load every export in the dumps folder that is new or re-delivered (a missed night or a late day is
     caught up here; a re-run finds every file ``unchanged`` and changes nothing)."""
     from hotline.load import LoadError, load_folder
@@ -86,7 +98,8 @@ def load_exports(context) -> dict[str, Any]:
         "files": len(report.files),
         "counts": counts,
         "rows_loaded": sum(int(f.rows_loaded or 0) for f in report.files if f.status in ("loaded", "replaced")),
-        "rows_quarantined": sum(int(f.rows_quarantined or 0) for f in report.files if f.status in ("loaded", "replaced")),
+        "rows_quarantined": sum(int(f.rows_quarantined or 0) for f in report.files
+                                if f.status in ("loaded", "replaced")),
         "changed_days": sorted(str(f.export_date) for f in report.files if f.status in ("loaded", "replaced")),
         "rejected": rejected,
     }
@@ -122,7 +135,7 @@ def _pii_key() -> str:
             raise _fail(str(e)) from None
 
 
-def _alert_touched_publications(context, run) -> list[dict]:
+def _alert_touched_publications(context: Context, run: NightlyRun) -> list[dict[str, Any]]:
     """A re-delivery changed an export day a published month depends on: alert (the publication stays as it
     is until someone restates it)."""
     from hotline.orchestration.alerts import send_alert
@@ -146,13 +159,13 @@ def _alert_touched_publications(context, run) -> list[dict]:
 def _day_in_force(warehouse: Path, day: str) -> bool:
     con = connect_read_only(warehouse)
     try:
-        return bool(con.execute("select count(*) from raw.exports where cast(export_date as date) = cast(? as date)",
-                                [day]).fetchone()[0])
+        return bool(scalar(con, "select count(*) from raw.exports where cast(export_date as date) = cast(? as date)",
+                           [day]))
     finally:
         con.close()
 
 
-def build_staging_facts(context) -> dict[str, Any]:
+def build_staging_facts(context: Context) -> dict[str, Any]:
     """One ``dbt build`` of staging and the facts as of the end of day D (``hotline.build.build_nightly``); a
     failing node fails the task with dbt's message (retried: a locked warehouse clears, a failing test fails
     again and alerts)."""
@@ -172,7 +185,7 @@ def build_staging_facts(context) -> dict[str, Any]:
     return {"day": run.day, "nodes": len(result.results), "passed": passed, "by_kind": kinds}
 
 
-def source_freshness(context) -> dict[str, Any]:
+def source_freshness(context: Context) -> dict[str, Any]:
     """``dbt source freshness`` on the raw sources (``loaded_at_field`` / warn / error thresholds are in
     ``dbt_project/models/staging/__sources.yml``), and the data's own freshness: day D is in raw.exports."""
     from hotline.build import run_dbt
@@ -180,7 +193,7 @@ def source_freshness(context) -> dict[str, Any]:
     run = nightly_run(context)
     con = connect_read_only(run.warehouse)
     try:
-        latest = con.execute("select max(cast(export_date as date)) from raw.exports").fetchone()[0]
+        latest = scalar(con, "select max(cast(export_date as date)) from raw.exports")
     finally:
         con.close()
     if latest is None or latest.isoformat() < run.day:
@@ -197,7 +210,7 @@ def source_freshness(context) -> dict[str, Any]:
     return {"latest_export": latest.isoformat(), "sources": results}
 
 
-def row_level_checks(context) -> dict[str, Any]:
+def row_level_checks(context: Context) -> dict[str, Any]:
     """The raw layer's control checks through D (``hotline.load.controls.raw_layer_checks``: no gap, the
     loader's control totals for every export in force), then its data tests (``dbt test --select
     source:raw``)."""
@@ -220,11 +233,12 @@ def row_level_checks(context) -> dict[str, Any]:
     if failed or not result.success:
         raise _fail(f"{len(failed)} raw-layer data test(s) failed: " + ", ".join(r["name"] for r in failed[:5]))
     through = contiguous_through(sorted(set(raw.days) | {date.fromisoformat(d) for d in raw.accepted}))
+    assert through is not None  # raw.exports is not empty: raw_layer_checks says so otherwise
     return {"day": run.day, "through_day": through.isoformat(), "exports": raw.exports, "rows": raw.rows,
             "quarantined": raw.quarantined, "dbt_tests": len(result.results)}
 
 
-def mark_raw_layer_current(context, checks: dict) -> dict[str, Any]:
+def mark_raw_layer_current(context: Context, checks: dict[str, Any]) -> dict[str, Any]:
     """Record the ``hotline_raw_layer`` asset event: the raw layer is up to date through day D."""
     from hotline.orchestration.assets import RAW_LAYER
 
@@ -242,7 +256,7 @@ def _published(publish_dir: str, month: str) -> bool:
     return p.exists() and any(p.iterdir())
 
 
-def _through_from_events(events) -> str | None:
+def _through_from_events(events: Iterable[Any] | None) -> str | None:
     best = None
     for ev in events or []:
         extra = getattr(ev, "extra", None) or {}
@@ -252,7 +266,7 @@ def _through_from_events(events) -> str | None:
     return best
 
 
-def decide_month(run, published: bool, event_through: str | None,
+def decide_month(run: MonthlyRun, published: bool, event_through: str | None,
                  newest_export: str | None = None) -> tuple[str, str]:
     """``("publish" | "skip" | "fail", reason)`` for a monthly run (pure: no Airflow, no I/O).
 
@@ -285,7 +299,7 @@ def decide_month(run, published: bool, event_through: str | None,
     return "publish", f"{run.month}: the raw layer now reaches {event_through} (catch-up after the cut-off)"
 
 
-def plan_month(context) -> dict | None:
+def plan_month(context: Context) -> dict[str, Any] | None:
     """Which month to publish and whether to publish it now (see :func:`decide_month`). Returns the plan, or
     ``None`` to skip the rest of the run."""
     from hotline.periods import BadPeriod
@@ -311,7 +325,7 @@ def plan_month(context) -> dict | None:
     return run.to_json() if action == "publish" else None
 
 
-def _triggering_events(context) -> list:
+def _triggering_events(context: Context) -> list[Any]:
     from hotline.orchestration.assets import RAW_LAYER
 
     events = context.get("triggering_asset_events") or {}
@@ -321,7 +335,7 @@ def _triggering_events(context) -> list:
         return []
 
 
-def _plan_decisions(plan: dict):
+def _plan_decisions(plan: dict[str, Any]) -> Decisions:
     from hotline.checks import Decisions
     from hotline.errors import HotlineError
 
@@ -333,7 +347,7 @@ def _plan_decisions(plan: dict):
         raise _fail(str(e)) from e
 
 
-def check_raw_coverage(context, plan: dict) -> dict[str, Any]:
+def check_raw_coverage(context: Context, plan: dict[str, Any]) -> dict[str, Any]:
     """Before anything is built: the month can be answered from the exports in force
     (``hotline.coverage.preflight``) and every export day from its first day through the cut-off's day is in
     force, unless the run's params accept a missing day with a reason. The latest ``hotline_raw_layer`` event
@@ -370,7 +384,7 @@ def check_raw_coverage(context, plan: dict) -> dict[str, Any]:
             "export_days": n_days}
 
 
-def build_marts(plan: dict) -> dict[str, Any]:
+def build_marts(plan: dict[str, Any]) -> dict[str, Any]:
     from hotline.build import build_month
 
     result = build_month(Path(plan["warehouse"]), plan["month"], plan["as_of"])
@@ -379,7 +393,7 @@ def build_marts(plan: dict) -> dict[str, Any]:
     return {"nodes": len(result.results), "passed": ok}
 
 
-def gate(plan: dict) -> dict[str, Any]:
+def gate(plan: dict[str, Any]) -> dict[str, Any]:
     from hotline.errors import HotlineError
     from hotline.gate import run_gate
 
@@ -408,7 +422,7 @@ def gate(plan: dict) -> dict[str, Any]:
     return {"checks": len(report.checks), "failed": 0, "warnings": len(report.warnings)}
 
 
-def publish(context, plan: dict) -> dict[str, Any]:
+def publish(context: Context, plan: dict[str, Any]) -> dict[str, Any]:
     """Gate again on the release and swap it in atomically (``hotline.publish.publish_month``); a published
     month is republished only as a restatement (params ``restate`` and ``reason``); a month without its narrative
     is refused unless the param ``allow_missing_narrative`` is set."""

@@ -6,9 +6,10 @@ The triggerer must see the same dumps folder as the workers (docker-compose moun
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timezone
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
@@ -19,7 +20,7 @@ class ExportReadyTrigger(BaseTrigger):
     """Fires ``{"status": "ready", ...ExportStatus}`` or ``{"status": "timeout", "reason": ...}``."""
 
     def __init__(self, dumps_dir: str, day: str, deadline: str, poke_interval: float = 60.0, **kwargs: Any):
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # BaseTrigger.__init__ is unannotated
         self.dumps_dir = str(dumps_dir)
         self.day = day
         self.deadline = deadline  # ISO-8601 UTC
@@ -37,7 +38,7 @@ class ExportReadyTrigger(BaseTrigger):
             if status.ready:
                 yield TriggerEvent({"status": "ready", **status.to_json()})
                 return
-            remaining = (deadline - datetime.now(timezone.utc)).total_seconds()
+            remaining = (deadline - datetime.now(UTC)).total_seconds()
             if remaining <= 0:
                 yield TriggerEvent({"status": "timeout", **status.to_json()})
                 return

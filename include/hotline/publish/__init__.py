@@ -25,22 +25,35 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from hotline import __version__
 from hotline.checks import Decisions
 from hotline.errors import Refused
 from hotline.gate import GateFailed, GateReport, run_gate
 from hotline.paths import PROJECT_DIR
-from hotline.quality import record_decisions
 from hotline.publish import bulletin, reconciliation
 from hotline.publish.docx import render_docx
 from hotline.publish.evidence import collect_evidence, evidence_checks, write_evidence
 from hotline.publish.figures import MART_TABLES, figures_from_marts
 from hotline.publish.pdf import docx_to_pdf
-from hotline.publish.release import (AUDIT, BI_FILE, PublishError, new_staging_dir, published_months, recover,
-                                     release_of, sha256_file, switch)
+from hotline.publish.release import (
+    AUDIT,
+    BI_FILE,
+    PublishError,
+    new_staging_dir,
+    published_months,
+    recover,
+    release_of,
+    sha256_file,
+    switch,
+)
 from hotline.publish.xlsx import render_xlsx
+from hotline.quality import record_decisions
 from hotline.sql import lit
+
+if TYPE_CHECKING:
+    import duckdb
 
 log = logging.getLogger(__name__)
 
@@ -58,14 +71,14 @@ class PublishResult:
     release_id: str
     report: GateReport
     unchanged: bool = False          # the month was published before with the same content: nothing changed
-    restatement: dict | None = None  # what a restatement changed
+    restatement: dict[str, Any] | None = None  # what a restatement changed
 
 
 def code_version() -> str:
     """Package version plus the git commit the code came from, when it runs from a checkout."""
     try:
         rev = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=PROJECT_DIR, capture_output=True,
-                             text=True, timeout=5)
+                             text=True, timeout=5, check=False)
         if rev.returncode == 0 and rev.stdout.strip():
             return f"{__version__}+g{rev.stdout.strip()}"
     except (OSError, subprocess.SubprocessError):
@@ -73,11 +86,11 @@ def code_version() -> str:
     return __version__
 
 
-def _write_json(path: Path, doc) -> None:
+def _write_json(path: Path, doc: object) -> None:
     path.write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
-def _inputs(con, month: str, as_of: str) -> list[dict]:
+def _inputs(con: duckdb.DuckDBPyConnection, month: str, as_of: str) -> list[dict[str, Any]]:
     """The exports in force that the month's figures depend on (``coverage.input_window``)."""
     from hotline.coverage import input_window
 
@@ -88,13 +101,14 @@ def _inputs(con, month: str, as_of: str) -> list[dict]:
     return [{"export_date": d, "file_name": f, "sha256": s, "rows_loaded": n} for d, f, s, n in rows]
 
 
-def published_manifest(out_dir: Path, month: str) -> dict | None:
+def published_manifest(out_dir: Path, month: str) -> dict[str, Any] | None:
     """The manifest of the month's current publication in ``out_dir``, or None."""
     path = Path(out_dir) / month / "manifest.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
 
-def _changed_inputs(old: list[dict], new: list[dict], month: str, as_of: str) -> list[dict]:
+def _changed_inputs(old: list[dict[str, Any]], new: list[dict[str, Any]], month: str,
+                    as_of: str) -> list[dict[str, Any]]:
     """The export days of the month's input window whose delivery differs (a manifest written before the window
     existed lists every export in force: only the window's days count)."""
     from hotline.coverage import input_window
@@ -106,7 +120,7 @@ def _changed_inputs(old: list[dict], new: list[dict], month: str, as_of: str) ->
             for d in sorted(set(before) | set(after)) if before.get(d) != after.get(d)]
 
 
-def _changes_text(as_of_old: str, as_of: str, changed: list[dict]) -> str:
+def _changes_text(as_of_old: str, as_of: str, changed: list[dict[str, Any]]) -> str:
     parts = [] if as_of_old == as_of else [f"cut-off {as_of_old} → {as_of}"]
     for c in changed[:5]:
         what = ("re-delivered" if c["old_sha256"] and c["new_sha256"] else
@@ -122,7 +136,7 @@ def _restate_hint(month: str) -> str:
             f"`hotline publish --month {month} --restate --reason \"...\"` (the old release is kept)")
 
 
-def write_audit_report(out_dir: Path, report: GateReport, extra: dict | None = None) -> Path:
+def write_audit_report(out_dir: Path, report: GateReport, extra: dict[str, Any] | None = None) -> Path:
     d = out_dir / AUDIT / report.month
     d.mkdir(parents=True, exist_ok=True)
     (d / "reconciliation.json").write_text(reconciliation.to_json_text(report, extra), encoding="utf-8")
@@ -171,6 +185,7 @@ def publish_month(warehouse: Path, month: str, as_of: str, out_dir: Path, narrat
         write_audit_report(out_dir, report, {"inputs": inputs})
         if not report.success:
             raise GateFailed(report)
+        assert figures is not None  # read whenever the gate passed
         record_decisions(con, month, decisions)
 
         # a republication keeps the publication's own restatement record: only a change of content counts
@@ -193,6 +208,7 @@ def publish_month(warehouse: Path, month: str, as_of: str, out_dir: Path, narrat
                                   f"again would change {', '.join(differs)} although its inputs did not (a new "
                                   f"version of the code or of the narrative?); " + _restate_hint(month))
             if restate is not None:
+                assert published is not None  # refused above otherwise
                 restatement = _restatement(out_dir, month, published, figures, as_of, changed, restate)
                 narrative = _write_bulletin(staging, figures, report, narratives_dir, restatement)
             release_id = _write_manifest(staging, figures, report, inputs, narrative, restatement)
@@ -245,11 +261,11 @@ def _content_changes(staging: Path, current: Path) -> list[str]:
             or sha256_file(staging / n) != sha256_file(current / n)]
 
 
-def _flatten(figures: dict) -> dict[str, object]:
+def _flatten(figures: dict[str, Any]) -> dict[str, object]:
     """Every figure under its dotted key; table rows under their name (departments) or key (hot spots, tickets)."""
     out: dict[str, object] = {}
 
-    def walk(prefix: str, node) -> None:
+    def walk(prefix: str, node: object) -> None:
         if isinstance(node, dict):
             for k, v in node.items():
                 walk(f"{prefix}.{k}" if prefix else str(k), v)
@@ -267,8 +283,8 @@ def _flatten(figures: dict) -> dict[str, object]:
     return out
 
 
-def _restatement(out_dir: Path, month: str, published: dict, figures: dict, as_of: str, changed: list[dict],
-                 reason: str) -> dict:
+def _restatement(out_dir: Path, month: str, published: dict[str, Any], figures: dict[str, Any], as_of: str,
+                 changed: list[dict[str, Any]], reason: str) -> dict[str, Any]:
     old_figures = json.loads((out_dir / month / "figures.json").read_text(encoding="utf-8"))
     before, after = _flatten(old_figures), _flatten(figures)
     diffs = [{"key": k, "old": before.get(k), "new": after.get(k)}
@@ -277,12 +293,12 @@ def _restatement(out_dir: Path, month: str, published: dict, figures: dict, as_o
             "as_of": published["as_of"]}, "as_of": as_of, "inputs_changed": changed, "figures_changed": diffs}
 
 
-def _published_restatement(out_dir: Path, month: str) -> dict | None:
+def _published_restatement(out_dir: Path, month: str) -> dict[str, Any] | None:
     path = out_dir / month / RESTATEMENT
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
 
-def touched_publications(out_dir: Path, con) -> list[dict]:
+def touched_publications(out_dir: Path, con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     """The published months in ``out_dir`` whose inputs (export days) changed in the warehouse since they were
     published: ``[{"month", "as_of", "days": [...]}]`` (a re-delivery after publication)."""
     out_dir = Path(out_dir)
@@ -302,20 +318,22 @@ def touched_publications(out_dir: Path, con) -> list[dict]:
     return touched
 
 
-def _check_built_for(con, month: str, as_of: str) -> None:
+def _check_built_for(con: duckdb.DuckDBPyConnection, month: str, as_of: str) -> None:
     import duckdb
 
     try:
         row = con.execute("select month, cast(as_of as varchar) from marts.mart_monthly_kpis").fetchone()
     except duckdb.CatalogException:
-        raise PublishError("the marts are not built in this warehouse: run `hotline build --month YYYY-MM` first") from None
+        raise PublishError("the marts are not built in this warehouse: "
+                           "run `hotline build --month YYYY-MM` first") from None
     if row is None or row[0] != month or row[1][:16] != as_of[:16]:
         built = f"{row[0]} as of {row[1]}" if row else "nothing"
         raise PublishError(f"the marts hold {built}, not {month} as of {as_of}: run `hotline build "
                            f"--month {month} --as-of \"{as_of[:16]}\"` first")
 
 
-def _write_content(con, staging: Path, figures: dict, report: GateReport, inputs: list[dict]) -> None:
+def _write_content(con: duckdb.DuckDBPyConnection, staging: Path, figures: dict[str, Any], report: GateReport,
+                   inputs: list[dict[str, Any]]) -> None:
     """Figures, marts, evidence and the reconciliation report of a release."""
     month, as_of = figures["month"], figures["as_of"]
     _write_json(staging / "figures.json", figures)
@@ -330,8 +348,8 @@ def _write_content(con, staging: Path, figures: dict, report: GateReport, inputs
     (staging / "reconciliation.html").write_text(reconciliation.to_html(report, extra), encoding="utf-8")
 
 
-def _write_bulletin(staging: Path, figures: dict, report: GateReport, narratives_dir: Path,
-                    restatement: dict | None) -> bulletin.Narrative:
+def _write_bulletin(staging: Path, figures: dict[str, Any], report: GateReport, narratives_dir: Path,
+                    restatement: dict[str, Any] | None) -> bulletin.Narrative:
     """The bulletin (Markdown, HTML with charts, the Word document in official-document layout and its A4 PDF)
     and, for a restated month, its restatement record: all from one rendering context."""
     month = figures["month"]
@@ -351,8 +369,8 @@ def _write_bulletin(staging: Path, figures: dict, report: GateReport, narratives
     return narrative
 
 
-def _write_manifest(staging: Path, figures: dict, report: GateReport, inputs: list[dict],
-                    narrative: bulletin.Narrative, restatement: dict | None) -> str:
+def _write_manifest(staging: Path, figures: dict[str, Any], report: GateReport, inputs: list[dict[str, Any]],
+                    narrative: bulletin.Narrative, restatement: dict[str, Any] | None) -> str:
     """The release's manifest (cut-off, inputs, decisions, restatement, every file's sha256); returns the
     release id (the manifest's hash)."""
     files = sorted(p for p in staging.rglob("*") if p.is_file())

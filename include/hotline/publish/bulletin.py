@@ -11,16 +11,18 @@ headed by its category (category_l2, else category_l1). The heading adds 类 (�
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from html import escape
 from pathlib import Path
-from typing import Mapping
+from typing import Any
 
 import jinja2
 import markdown
 import yaml
 
+from hotline.checks import GateReport
 from hotline.errors import Refused
 from hotline.paths import PROJECT_DIR, SEEDS_DIR
 from hotline.publish import charts
@@ -37,7 +39,7 @@ NARRATIVE_MISSING_WARNING = "本期通报未附热线办编辑撰写的文字部
 
 @dataclass
 class Narrative:
-    meta: dict = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
     body: str = ""
     source: Path | None = None
 
@@ -49,7 +51,7 @@ def load_narrative(narratives_dir: Path | None, month: str) -> Narrative:
                            for s in PLACEHOLDER_SECTIONS)
         return Narrative(meta={}, body=body, source=None)
     text = path.read_text(encoding="utf-8")
-    meta: dict = {}
+    meta: dict[str, Any] = {}
     if text.startswith("---"):
         _, front, text = text.split("---", 2)
         meta = yaml.safe_load(front) or {}
@@ -57,13 +59,13 @@ def load_narrative(narratives_dir: Path | None, month: str) -> Narrative:
     return Narrative(meta=meta, body=body.strip(), source=path)
 
 
-def pct(v) -> str:
+def pct(v: object) -> str:
     if v is None:
         return "—"
     return f"{Decimal(str(v)).quantize(Decimal('0.01'))}%"
 
 
-def num(v) -> str:
+def num(v: object) -> str:
     return "—" if v is None else f"{Decimal(str(v)).normalize():f}"
 
 
@@ -110,15 +112,15 @@ def load_hotspot_labels(path: Path | None = None) -> dict[tuple[str, str | None]
     return labels
 
 
-def _hotspot_label(h: dict, labels: Mapping[tuple[str, str | None], str]) -> str:
+def _hotspot_label(h: dict[str, Any], labels: Mapping[tuple[str, str | None], str]) -> str:
     return labels.get((h["category_l1"], h["category_l2"] or None)) or h["category_l2"] or h["category_l1"]
 
 
-def _hotspot_key(h: dict) -> str:
+def _hotspot_key(h: dict[str, Any]) -> str:
     return f"{h['category_l1']}/{h['category_l2']}" if h["category_l2"] else h["category_l1"]
 
 
-def render_charts(f: dict) -> dict[str, str]:
+def render_charts(f: dict[str, Any]) -> dict[str, str]:
     channels = list(f["contacts"]["by_channel"].items())
     return {
         "channels.svg": charts.stacked_share("来电渠道构成", channels),
@@ -132,7 +134,7 @@ def render_charts(f: dict) -> dict[str, str]:
     }
 
 
-def quality_annex(report, restatement: dict | None = None) -> dict:
+def quality_annex(report: GateReport, restatement: dict[str, Any] | None = None) -> dict[str, Any]:
     """What the bulletin's data-quality annex says: how many checks passed, every warning (what it is about),
     the operator's decisions, and a restatement (every figure that changed)."""
     warnings = [{"description": c.description or c.name,
@@ -148,8 +150,8 @@ def quality_annex(report, restatement: dict | None = None) -> dict:
             "restatement": restatement, "figures_changed": changed}
 
 
-def context(f: dict, narrative: Narrative, quality: dict | None = None, top_hotspots: int = 3,
-            hotspot_labels: Mapping[tuple[str, str | None], str] | None = None) -> dict:
+def context(f: dict[str, Any], narrative: Narrative, quality: dict[str, Any] | None = None, top_hotspots: int = 3,
+            hotspot_labels: Mapping[tuple[str, str | None], str] | None = None) -> dict[str, Any]:
     """Everything a rendering of the bulletin needs (Markdown, Word): the figures and the words around them,
     worked out once. ``hotspot_labels``: the hot spots' headings (default: :func:`load_hotspot_labels`).
     ``narrative_warning``: the warning to print under the title when the narrative file is missing, else None."""
@@ -173,18 +175,19 @@ def context(f: dict, narrative: Narrative, quality: dict | None = None, top_hots
     # 发文机关标志 (the Word bulletin's red masthead): as the narrative gives it, else the hotline's own
     meta["masthead"] = (narrative.meta.get("masthead")
                         or f"{narrative.meta.get('city') or '本市'}12345政务服务便民热线工作通报")
-    return dict(f=f, c=c, ch=c["by_channel"], chp=c["by_channel_pct"], w=f["work_orders"], y=y, m=m,
-                city=narrative.meta.get("city") or "本市", n=meta, mom_text=mom_text, as_of_cn=as_of_cn,
-                hotspots=hotspots, top_demand=top_demand, narrative_body=narrative.body, q=quality,
-                narrative_warning=NARRATIVE_MISSING_WARNING if narrative.source is None else None)
+    return {"f": f, "c": c, "ch": c["by_channel"], "chp": c["by_channel_pct"], "w": f["work_orders"], "y": y, "m": m,
+            "city": narrative.meta.get("city") or "本市", "n": meta, "mom_text": mom_text, "as_of_cn": as_of_cn,
+            "hotspots": hotspots, "top_demand": top_demand, "narrative_body": narrative.body, "q": quality,
+            "narrative_warning": NARRATIVE_MISSING_WARNING if narrative.source is None else None}
 
 
-def render_markdown(f: dict, narrative: Narrative, top_hotspots: int = 3, quality: dict | None = None,
+def render_markdown(f: dict[str, Any], narrative: Narrative, top_hotspots: int = 3,
+                    quality: dict[str, Any] | None = None,
                     hotspot_labels: Mapping[tuple[str, str | None], str] | None = None) -> str:
     return markdown_from_context(context(f, narrative, quality, top_hotspots, hotspot_labels))
 
 
-def markdown_from_context(ctx: dict) -> str:
+def markdown_from_context(ctx: dict[str, Any]) -> str:
     """The Markdown bulletin of a :func:`context`: the template's words (the Word bulletin reuses them)."""
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), undefined=jinja2.StrictUndefined,
                              keep_trailing_newline=True, autoescape=False)

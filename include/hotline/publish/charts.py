@@ -39,7 +39,7 @@ def stacked_share(title: str, items: list[tuple[str, float]], width: int = 640) 
              f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}">',
              f'<text x="{width // 2}" y="20" text-anchor="middle" font-size="15" {FONT}>{escape(title)}</text>']
     x, inner = 20.0, width - 40
-    for i, (label, value) in enumerate(items):
+    for i, (_label, value) in enumerate(items):
         w = round(inner * value / total, 1)
         if w > 0:
             parts.append(f'<rect x="{round(x, 1)}" y="30" width="{w}" height="22" fill="{PALETTE[i % len(PALETTE)]}"/>')

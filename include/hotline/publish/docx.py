@@ -5,7 +5,8 @@ Layout:
 * A4 (11906 × 16838 twips); margins top 37 mm, bottom 35 mm, binding side 28 mm, outer side 26 mm, i.e. a text
   block of 156 × 225 mm; mirrored margins (the binding side is the left of odd pages and the right of even pages
   when printed on both sides); 22 lines a page (exact line pitch 28.95 pt).
-* 版头: the red 发文机关标志 (``n.masthead``: the narrative's ``masthead``, else ``{city}12345政务服务便民热线工作通报``)
+* 版头: the red 发文机关标志 (``n.masthead``: the narrative's ``masthead``, else
+  ``{city}12345政务服务便民热线工作通报``)
   35 mm below the top of the text block, in a 小标宋-style face, shrunk horizontally to fit one line; the 期数
   line (``n.issue``) two lines below it, centred; the issuer on the left and the issue date on the right; the red
   rule the width of the text block 4 mm under them.
@@ -52,9 +53,11 @@ import re
 import zipfile
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import markdown
 from docx import Document
+from docx.document import Document as DocumentObject
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
@@ -62,8 +65,13 @@ from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Pt, RGBColor, Twips
+from docx.text.paragraph import Paragraph
+from docx.text.parfmt import ParagraphFormat
+from docx.text.run import Run
 from lxml import etree
 from lxml import html as lxml_html
+from lxml.etree import _Element as Element
+from lxml.html import HtmlElement
 
 from hotline.publish import bulletin
 
@@ -125,7 +133,7 @@ _TABLE_TITLE = re.compile(r"表（[^（）]*）$")
 
 
 # ------------------------------------------------------------------------------------------------- API
-def render_docx(ctx: dict, path: Path) -> None:
+def render_docx(ctx: dict[str, Any], path: Path) -> None:
     """Write the bulletin of ``ctx`` (:func:`hotline.publish.bulletin.context`) as a Word document to ``path``."""
     doc = Document()
     _setup(doc)
@@ -182,7 +190,7 @@ _SEQ = {
 }
 
 
-def _put(parent, tag: str, **attrs):
+def _put(parent: Element, tag: str, **attrs: object) -> Element:
     """Replace ``parent``'s ``tag`` child with a new one carrying ``attrs`` (``w:`` names), in schema order."""
     for old in parent.findall(qn(tag)):
         parent.remove(old)
@@ -199,7 +207,7 @@ def _put(parent, tag: str, **attrs):
     return el
 
 
-def _fonts(rPr, face: str) -> None:
+def _fonts(rPr: Element, face: str) -> None:
     """Name ``face`` for every script (python-docx's ``Font.name`` leaves East Asian text to another face)."""
     rFonts = rPr.find(qn("w:rFonts"))
     if rFonts is None:
@@ -211,8 +219,8 @@ def _fonts(rPr, face: str) -> None:
         rFonts.set(qn(f"w:{a}"), face)
 
 
-def _run(p, text: str, face: str, size: float | None = None, bold: bool = False, color: str | None = None,
-         scale: int | None = None):
+def _run(p: Paragraph, text: str, face: str, size: float | None = None, bold: bool = False, color: str | None = None,
+         scale: int | None = None) -> Run:
     r = p.add_run(text)
     rPr = r._r.get_or_add_rPr()
     _fonts(rPr, face)
@@ -227,7 +235,7 @@ def _run(p, text: str, face: str, size: float | None = None, bold: bool = False,
     return r
 
 
-def _border(pPr, **sides) -> None:
+def _border(pPr: Element, **sides: tuple[int, str, int]) -> None:
     """Paragraph borders: side -> (size in eighths of a point, colour, space in points)."""
     pBdr = _put(pPr, "w:pBdr")
     for side in ("top", "left", "bottom", "right"):
@@ -239,7 +247,7 @@ def _border(pPr, **sides) -> None:
             pBdr.append(el)
 
 
-def _right_tab(pPr, pos: int) -> None:
+def _right_tab(pPr: Element, pos: int) -> None:
     tabs = _put(pPr, "w:tabs")
     tab = OxmlElement("w:tab")
     tab.set(qn("w:val"), "right")
@@ -247,7 +255,7 @@ def _right_tab(pPr, pos: int) -> None:
     tabs.append(tab)
 
 
-def _para(doc, style: str, text: str = ""):
+def _para(doc: DocumentObject, style: str, text: str = "") -> Paragraph:
     """A paragraph of ``style`` with one run in the style's face."""
     p = doc.add_paragraph(style=style)
     if text:
@@ -255,8 +263,9 @@ def _para(doc, style: str, text: str = ""):
     return p
 
 
-def _format(pf, *, align=None, first_line: int | None = None, left: int | None = None, right: int | None = None,
-            before: int = 0, after: int = 0, line: int | None = LINE, keep_next: bool = False) -> None:
+def _format(pf: ParagraphFormat, *, align: WD_ALIGN_PARAGRAPH | None = None, first_line: int | None = None,
+            left: int | None = None, right: int | None = None, before: int = 0, after: int = 0,
+            line: int | None = LINE, keep_next: bool = False) -> None:
     if align is not None:
         pf.alignment = align
     pf.space_before, pf.space_after = Twips(before), Twips(after)
@@ -276,7 +285,7 @@ def _format(pf, *, align=None, first_line: int | None = None, left: int | None =
 
 
 # ------------------------------------------------------------------------------------------- the document
-def _setup(doc) -> None:
+def _setup(doc: DocumentObject) -> None:
     """Page, styles (every style names its faces), settings, font table."""
     sec = doc.sections[0]
     sec.page_width, sec.page_height = Twips(PAGE_W), Twips(PAGE_H)
@@ -304,7 +313,7 @@ def _setup(doc) -> None:
         _fonts(st.get_or_add_rPr(), face)
         for rPr in st.iter(qn("w:rPr")):  # also a table style's conditional formats
             _fonts(rPr, face)
-    for name, (face, size, bold) in STYLES.items():
+    for name, (_face, size, bold) in STYLES.items():
         st = styles[name]
         st.font.size = Pt(size)
         st.font.bold = bold
@@ -373,7 +382,7 @@ def _setup(doc) -> None:
             del pkg.rels[rId]
 
 
-def _masthead(doc, ctx: dict) -> None:
+def _masthead(doc: DocumentObject, ctx: dict[str, Any]) -> None:
     """版头: 发文机关标志 (red), 期数, issuer and date, the red rule."""
     n = ctx["n"]
     masthead = tidy(n.get("masthead") or f"{ctx['city']}12345政务服务便民热线工作通报")
@@ -397,7 +406,7 @@ def _masthead(doc, ctx: dict) -> None:
     _border(last._p.get_or_add_pPr(), bottom=(12, RED, 11))  # the red rule, 4 mm under the last line
 
 
-def _main(doc, ctx: dict) -> None:
+def _main(doc: DocumentObject, ctx: dict[str, Any]) -> None:
     """主体: the template's words, block by block (the masthead and imprint lines left to the layout)."""
     n = dict(ctx["n"], issue="", issuer="", issued_on="", printed_on="", cc=[])
     md_text = bulletin.markdown_from_context(dict(ctx, n=n))
@@ -423,19 +432,19 @@ def _main(doc, ctx: dict) -> None:
         after_table = bool(added) and added[-1].tag == qn("w:tbl") or (after_table and not added)
 
 
-def _text(el) -> str:
+def _text(el: HtmlElement) -> str:
     return "".join(el.itertext())
 
 
-def _is_picture(el) -> bool:
+def _is_picture(el: HtmlElement) -> bool:
     return el.tag == "p" and el.find(".//img") is not None and not _text(el).strip()
 
 
-def _pieces(el) -> list[tuple[str, bool]]:
+def _pieces(el: HtmlElement) -> list[tuple[str, bool]]:
     """The inline text of ``el`` as (text, bold) pieces, Chinese spacing applied."""
     out: list[tuple[str, bool]] = []
 
-    def walk(node, bold: bool) -> None:
+    def walk(node: HtmlElement, bold: bool) -> None:
         if node.text:
             out.append((node.text, bold))
         for child in node:
@@ -448,7 +457,7 @@ def _pieces(el) -> list[tuple[str, bool]]:
                 out.append((child.tail, bold))
 
     walk(el, False)
-    merged: list[list] = []
+    merged: list[list[Any]] = []
     for text, bold in out:
         if merged and merged[-1][1] == bold:
             merged[-1][0] += text
@@ -470,7 +479,8 @@ def _pieces(el) -> list[tuple[str, bool]]:
     return [(t, b) for t, b in pieces if t]
 
 
-def _paragraph(doc, style: str, pieces: list[tuple[str, bool]], keep_next: bool = False, run_in: bool = False):
+def _paragraph(doc: DocumentObject, style: str, pieces: list[tuple[str, bool]], keep_next: bool = False,
+               run_in: bool = False) -> Paragraph:
     """A paragraph of ``pieces``; ``run_in``: a leading ``（一）…。`` is an 二级标题 run into the text (楷体)."""
     p = doc.add_paragraph(style=style)
     face = STYLES[style][0]
@@ -486,7 +496,7 @@ def _paragraph(doc, style: str, pieces: list[tuple[str, bool]], keep_next: bool 
     return p
 
 
-def _block(doc, el, nxt) -> None:
+def _block(doc: DocumentObject, el: HtmlElement, nxt: HtmlElement | None) -> None:
     tag = el.tag
     if tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
         text = tidy(_text(el)).strip()
@@ -538,7 +548,7 @@ def _block(doc, el, nxt) -> None:
 
 
 # -------------------------------------------------------------------------------------------------- tables
-def _cell_align(cell) -> WD_ALIGN_PARAGRAPH:
+def _cell_align(cell: HtmlElement) -> WD_ALIGN_PARAGRAPH:
     style = (cell.get("style") or "") + " " + (cell.get("align") or "")
     if "right" in style:
         return WD_ALIGN_PARAGRAPH.RIGHT
@@ -573,15 +583,15 @@ def _layout(rows: list[list[str]]) -> tuple[list[int], float]:
     if sum(want) <= room:
         share = want
     else:
-        spare, extra = room - sum(need), [w - n for w, n in zip(want, need)]
-        share = [n + max(spare, 0) * e / (sum(extra) or 1) for n, e in zip(need, extra)]
+        spare, extra = room - sum(need), [w - n for w, n in zip(want, need, strict=True)]
+        share = [n + max(spare, 0) * e / (sum(extra) or 1) for n, e in zip(need, extra, strict=True)]
     widths = [int(TEXT_W * u / sum(share)) for u in share]
     widths[-1] += TEXT_W - sum(widths)
     return widths, size
 
 
-def _table(doc, el) -> None:
-    trs = [tr for tr in el.iter("tr")]
+def _table(doc: DocumentObject, el: HtmlElement) -> None:
+    trs = list(el.iter("tr"))
     if not trs:
         return
     rows = [[tidy(_text(c)).strip() for c in tr if c.tag in ("th", "td")] for tr in trs]
@@ -605,10 +615,10 @@ def _table(doc, el) -> None:
         m.set(qn("w:w"), str(CELL_MARGIN))
         m.set(qn("w:type"), "dxa")
         margins.append(m)
-    for gc, w in zip(table._tbl.tblGrid.findall(qn("w:gridCol")), widths):
+    for gc, w in zip(table._tbl.tblGrid.findall(qn("w:gridCol")), widths, strict=True):
         gc.set(qn("w:w"), str(w))
     header = any(c.tag == "th" for c in trs[0])
-    for i, (row, cells) in enumerate(zip(table.rows, rows)):
+    for i, (row, cells) in enumerate(zip(table.rows, rows, strict=True)):
         trPr = row._tr.get_or_add_trPr()
         _put(trPr, "w:cantSplit")
         if i == 0 and header:
@@ -625,7 +635,7 @@ def _table(doc, el) -> None:
 
 
 # -------------------------------------------------------------------------------------------------- 版记
-def _imprint(doc, ctx: dict) -> None:
+def _imprint(doc: DocumentObject, ctx: dict[str, Any]) -> None:
     """版记: 抄送 between a thick and a thin rule, then the issuer (one character in) and the 印发 date (one
     character from the right) above a thick rule; the rules are the width of the text block."""
     n = ctx["n"]
@@ -655,7 +665,7 @@ def _imprint(doc, ctx: dict) -> None:
 
 
 # ------------------------------------------------------------------------------------------------- footer
-def _page_number(p, right: bool) -> None:
+def _page_number(p: Paragraph, right: bool) -> None:
     pf = p.paragraph_format
     pf.alignment = WD_ALIGN_PARAGRAPH.RIGHT if right else WD_ALIGN_PARAGRAPH.LEFT
     pf.first_line_indent = Twips(0)
@@ -664,7 +674,7 @@ def _page_number(p, right: bool) -> None:
     else:
         pf.left_indent = Twips(CC_CHAR)
     _run(p, "— ", SONGTI, SIHAO)
-    for kind, text in (("begin", None), ("instr", " PAGE "), ("separate", None), ("result", "1"), ("end", None)):
+    for kind, text in (("begin", ""), ("instr", " PAGE "), ("separate", ""), ("result", "1"), ("end", "")):
         r = _run(p, "", SONGTI, SIHAO)
         if kind == "instr":
             it = OxmlElement("w:instrText")
@@ -680,7 +690,7 @@ def _page_number(p, right: bool) -> None:
     _run(p, " —", SONGTI, SIHAO)
 
 
-def _footers(doc) -> None:
+def _footers(doc: DocumentObject) -> None:
     sec = doc.sections[0]
     for footer, right in ((sec.footer, True), (sec.even_page_footer, False)):
         footer.is_linked_to_previous = False
@@ -692,13 +702,13 @@ def _footers(doc) -> None:
 
 
 # --------------------------------------------------------------------------------------------- properties
-def _cutoff(ctx: dict) -> datetime:
+def _cutoff(ctx: dict[str, Any]) -> datetime:
     """The cut-off (Beijing time, as figures.json gives it) in UTC."""
     as_of = str(ctx["f"]["as_of"])
     return datetime.strptime(as_of[:19], "%Y-%m-%d %H:%M:%S") - timedelta(hours=8)
 
 
-def _properties(doc, ctx: dict) -> None:
+def _properties(doc: DocumentObject, ctx: dict[str, Any]) -> None:
     cp = doc.core_properties
     cutoff = _cutoff(ctx)
     cp.author = cp.last_modified_by = "hotline"

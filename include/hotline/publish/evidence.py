@@ -10,16 +10,20 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from hotline.checks import Check, subject
-from hotline.sql import lit
+from hotline.checks import Check, Subject, subject
+from hotline.sql import lit, scalar
+
+if TYPE_CHECKING:
+    import duckdb
 
 
-def _hotspot_key(h: dict) -> str:
+def _hotspot_key(h: dict[str, Any]) -> str:
     return f"{h['category_l1']} / {h['category_l2']}" if h.get("category_l2") else h["category_l1"]
 
 
-def expected_counts(figures: dict) -> dict[tuple[str, str], int]:
+def expected_counts(figures: dict[str, Any]) -> dict[tuple[str, str], int]:
     """(figure key, role) → the number of tickets the published figure claims."""
     out: dict[tuple[str, str], int] = {}
     c, w = figures["contacts"], figures["work_orders"]
@@ -55,7 +59,7 @@ def expected_counts(figures: dict) -> dict[tuple[str, str], int]:
     return {k: v for k, v in out.items() if v}  # a zero figure has no evidence rows to count
 
 
-def collect_evidence(con, month: str) -> None:
+def collect_evidence(con: duckdb.DuckDBPyConnection, month: str) -> None:
     """Compute the month's evidence once (the checks count it, the release writes it): temp table
     ``_evidence_figures`` numbers the (figure key, role) pairs in their sort order and ``_evidence`` holds
     (figure number, ticket id). A megacity month has ~18 M evidence rows: counting and sorting them by a small
@@ -70,13 +74,13 @@ def collect_evidence(con, month: str) -> None:
     con.execute("drop table temp._evidence_rows")
 
 
-def _ensure_evidence(con, month: str) -> None:
-    if not con.execute("select count(*) from duckdb_tables() where database_name = 'temp' "
-                       "and table_name = '_evidence'").fetchone()[0]:
+def _ensure_evidence(con: duckdb.DuckDBPyConnection, month: str) -> None:
+    if not scalar(con, "select count(*) from duckdb_tables() where database_name = 'temp' "
+                       "and table_name = '_evidence'"):
         collect_evidence(con, month)
 
 
-def evidence_counts(con, month: str) -> dict[tuple[str, str], int]:
+def evidence_counts(con: duckdb.DuckDBPyConnection, month: str) -> dict[tuple[str, str], int]:
     """(figure key, role) → the number of distinct tickets in its evidence."""
     _ensure_evidence(con, month)
     rows = con.execute("""select f.figure_key, f.role, n from (
@@ -85,7 +89,7 @@ def evidence_counts(con, month: str) -> dict[tuple[str, str], int]:
     return {(k, r): n for k, r, n in rows}
 
 
-def evidence_checks(con, figures: dict) -> list[Check]:
+def evidence_checks(con: duckdb.DuckDBPyConnection, figures: dict[str, Any]) -> list[Check]:
     """One check per figure: the published number = the number of distinct tickets behind it."""
     have = evidence_counts(con, figures["month"])
     want = expected_counts(figures)
@@ -98,7 +102,7 @@ def evidence_checks(con, figures: dict) -> list[Check]:
     return checks
 
 
-def _evidence_tickets(con, figure_key: str, role: str):
+def _evidence_tickets(con: duckdb.DuckDBPyConnection, figure_key: str, role: str) -> Subject:
     """The tickets behind a figure whose evidence disagrees with it (the first ones, and how many)."""
     rows = con.execute("""select distinct e.ticket_id from temp._evidence e join temp._evidence_figures f
                           using (figure_id) where f.figure_key = ? and f.role = ? order by 1""",
@@ -106,7 +110,7 @@ def _evidence_tickets(con, figure_key: str, role: str):
     return subject("tickets", [t for (t,) in rows])
 
 
-def write_evidence(con, target: Path, month: str, as_of: str) -> None:
+def write_evidence(con: duckdb.DuckDBPyConnection, target: Path, month: str, as_of: str) -> None:
     _ensure_evidence(con, month)
     # figure ids follow the (figure key, role) order: the file is sorted by all its columns, as before
     con.execute(f"copy (select {lit(month)} as month, f.figure_key, f.role, e.ticket_id from temp._evidence e "
@@ -121,8 +125,8 @@ class Explanation:
     roles: dict[str, list[str]] = field(default_factory=dict)
 
 
-def _figure_value(figures: dict, key: str):
-    node = figures
+def _figure_value(figures: dict[str, Any], key: str) -> object:
+    node: object = figures
     for part in key.split("."):
         if isinstance(node, dict) and part in node:
             node = node[part]
@@ -152,7 +156,7 @@ def explain(publication: Path, figure_key: str) -> Explanation:
     if not rows:
         known = [k for (k,) in con.execute("select distinct figure_key from read_parquet(?) order by 1",
                                            [str(evidence)]).fetchall()]
-        head = figure_key.split(".")[0]
+        head = figure_key.split(".", maxsplit=1)[0]
         near = difflib.get_close_matches(figure_key, known, n=8, cutoff=0.6)
         near += [k for k in known if head and k.startswith(head + ".") and k not in near][:8 - len(near)]
         raise HotlineError(f"no figure {figure_key!r} in the evidence of {publication.name}; "

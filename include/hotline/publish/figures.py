@@ -2,6 +2,10 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import duckdb
 
 #: The marts published for BI tools (Parquet, the ``published`` schema and ``hotline.duckdb``).
 MART_TABLES = [
@@ -11,20 +15,20 @@ MART_TABLES = [
 ]
 
 
-def _num(v):
+def _num(v: object) -> object:
     """DECIMAL → float with its 2 decimals (JSON numbers), ints stay ints."""
     if isinstance(v, Decimal):
         return float(v)
     return v
 
 
-def _records(con, sql: str, params=None) -> list[dict]:
+def _records(con: duckdb.DuckDBPyConnection, sql: str, params: object = None) -> list[dict[str, Any]]:
     cur = con.execute(sql, params or [])
     cols = [d[0] for d in cur.description]
-    return [dict(zip(cols, (_num(v) for v in row))) for row in cur.fetchall()]
+    return [dict(zip(cols, (_num(v) for v in row), strict=True)) for row in cur.fetchall()]
 
 
-def figures_from_marts(con, month: str, as_of: str) -> dict:
+def figures_from_marts(con: duckdb.DuckDBPyConnection, month: str, as_of: str) -> dict[str, Any]:
     kpi = _records(con, "select * from marts.mart_monthly_kpis where month = ?", [month])
     if not kpi:
         raise ValueError(f"mart_monthly_kpis has no row for {month}")

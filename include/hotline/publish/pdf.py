@@ -42,7 +42,7 @@ def docx_to_pdf(docx: Path, pdf: Path, cut_off: str) -> None:
         args = [exe, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore", "--nologo",
                 "--convert-to", "pdf:writer_pdf_Export", "--outdir", tmp, str(docx)]
         try:
-            done = subprocess.run(args, capture_output=True, text=True, timeout=SOFFICE_TIMEOUT_S)
+            done = subprocess.run(args, capture_output=True, text=True, timeout=SOFFICE_TIMEOUT_S, check=False)
         except subprocess.TimeoutExpired:
             raise PublishError(f"LibreOffice did not print {docx.name} within {SOFFICE_TIMEOUT_S} s") from None
         out = Path(tmp) / (docx.stem + ".pdf")
@@ -57,10 +57,10 @@ def _reproducible(data: bytes, cut_off: str) -> bytes:
     the document."""
     local = dt.datetime.fromisoformat(cut_off)
 
-    def stamp(m: re.Match) -> bytes:
+    def stamp(m: re.Match[bytes]) -> bytes:
         # the digits only: the time zone that follows them stays as LibreOffice wrote it
         when = local - dt.timedelta(hours=8) if m.group(3).startswith(b"Z") else local  # Asia/Shanghai → UTC
-        return m.group(1) + f"{when:%Y%m%d%H%M%S}".encode() + m.group(3)
+        return bytes(m.group(1) + f"{when:%Y%m%d%H%M%S}".encode() + m.group(3))
 
     data, n = _CREATED.subn(stamp, data)
     if n != 1:

@@ -4,26 +4,27 @@ from __future__ import annotations
 
 import json
 from html import escape
+from typing import Any
 
 from hotline.checks import GateReport
 
 STATUS_STYLE = {"pass": "#2e7d32", "fail": "#c62828", "warn": "#e65100", "skipped": "#8d6e00"}
 
 
-def to_json_text(report: GateReport, extra: dict | None = None) -> str:
+def to_json_text(report: GateReport, extra: dict[str, Any] | None = None) -> str:
     doc = report.to_json()
     if extra:
         doc.update(extra)
     return json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
 
 
-def _cell(v) -> str:
+def _cell(v: object) -> str:
     if isinstance(v, (dict, list)):
         v = json.dumps(v, ensure_ascii=False)
     return escape("" if v is None else str(v))
 
 
-def to_html(report: GateReport, extra: dict | None = None) -> str:
+def to_html(report: GateReport, extra: dict[str, Any] | None = None) -> str:
     passed = sum(c.status == "pass" for c in report.checks)
     skipped = sum(c.status == "skipped" for c in report.checks)
     warned = len(report.warnings)

@@ -25,6 +25,7 @@ it to check every one.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -32,6 +33,7 @@ import os
 import shutil
 import signal
 from pathlib import Path
+from typing import Any
 
 from hotline.errors import HotlineError
 from hotline.sql import lit
@@ -95,7 +97,7 @@ def release_of(out_dir: Path, month: str) -> str | None:
 
 
 # -------------------------------------------------------------------------------------------------- changes
-def switch(out_dir: Path, month: str, staging: Path | None, release_id: str | None, entry: dict) -> Path:
+def switch(out_dir: Path, month: str, staging: Path | None, release_id: str | None, entry: dict[str, Any]) -> Path:
     """Publish ``staging`` as ``month``'s release ``release_id`` (or, with ``staging`` None and ``release_id``
     None, withdraw the month), journaled (see the module's docstring). ``entry``: what the log records."""
     out_dir = Path(out_dir)
@@ -110,6 +112,7 @@ def switch(out_dir: Path, month: str, staging: Path | None, release_id: str | No
     fault_point("pending")
     if target is not None:
         target.parent.mkdir(parents=True, exist_ok=True)
+        assert staging is not None  # a release is published from its staging folder
         if target.exists():  # the same content was published before: keep that copy, it is identical
             shutil.rmtree(staging)
         else:
@@ -129,7 +132,7 @@ def switch(out_dir: Path, month: str, staging: Path | None, release_id: str | No
     return link
 
 
-def _complete(out_dir: Path, pending: dict) -> None:
+def _complete(out_dir: Path, pending: dict[str, Any]) -> None:
     """Steps 5-7: the BI file, the log, the journal."""
     rebuild_bi_file(out_dir)
     fault_point("bi")
@@ -140,7 +143,7 @@ def _complete(out_dir: Path, pending: dict) -> None:
     (out_dir / PENDING).unlink(missing_ok=True)
 
 
-def _logged(out_dir: Path, entry: dict) -> bool:
+def _logged(out_dir: Path, entry: dict[str, Any]) -> bool:
     """Whether ``entry`` is the log's last line (written before a crash that left the journal behind)."""
     log_path = out_dir / AUDIT / LOG
     if not log_path.is_file():
@@ -152,11 +155,11 @@ def _logged(out_dir: Path, entry: dict) -> bool:
     return all(last.get(k) == entry.get(k) for k in ("month", "release", "action", "as_of", "reason"))
 
 
-def append_log(out_dir: Path, entry: dict) -> None:
+def append_log(out_dir: Path, entry: dict[str, Any]) -> None:
     """Append one publication, restatement or withdrawal to the log (never rewritten)."""
     log_path = out_dir / AUDIT / LOG
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    line = {"at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), **entry}
+    line = {"at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), **entry}
     with open(log_path, "a", encoding="utf-8") as f:
         f.write(json.dumps(line, ensure_ascii=False) + "\n")
         f.flush()
@@ -184,8 +187,8 @@ def rebuild_bi_file(out_dir: Path) -> None:
         con.execute(f"attach {lit(str(tmp))} as bi (storage_version 'v1.4.0')")
         for table in MART_TABLES:
             files = [out_dir / m / "marts" / f"{table}.parquet" for m in months]
-            files = "[" + ", ".join(lit(str(f)) for f in files if f.is_file()) + "]"
-            con.execute(f"create table bi.{table} as select * from read_parquet({files}, union_by_name = true) "
+            listed = "[" + ", ".join(lit(str(f)) for f in files if f.is_file()) + "]"
+            con.execute(f"create table bi.{table} as select * from read_parquet({listed}, union_by_name = true) "
                         "order by all")
         con.execute("detach bi")
     finally:
@@ -248,14 +251,12 @@ def _pid_of(name: str) -> int | None:
 def _leftovers(out_dir: Path) -> list[Path]:
     if not out_dir.is_dir():
         return []
-    found = [p for p in (out_dir / STAGING).iterdir()] if (out_dir / STAGING).is_dir() else []
+    found = list((out_dir / STAGING).iterdir()) if (out_dir / STAGING).is_dir() else []
     found += [p for p in out_dir.iterdir() if p.name.startswith(".") and
               (p.name.endswith(".tmp") or ".link-" in p.name)]
     return [p for p in found if (pid := _pid_of(p.name)) is not None and not _alive(pid)]
 
 
 def _remove_if_empty(folder: Path) -> None:
-    try:
+    with contextlib.suppress(OSError):
         folder.rmdir()
-    except OSError:
-        pass

@@ -15,11 +15,13 @@ import zipfile
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 PERCENT = "0.00%"
@@ -41,7 +43,7 @@ class Pct(float):
     """A rate in percent (figures.json's ``*_pct``): written as the fraction with the format ``0.00%``."""
 
 
-def _pct(v) -> Pct | None:
+def _pct(v: float | None) -> Pct | None:
     return None if v is None else Pct(v)
 
 
@@ -59,7 +61,7 @@ def _as_of(as_of: str) -> datetime:
 
 
 #: the sheets after 说明, in order: (sheet name, headers, rows(figures), total row(figures) or None)
-def _sheets(f: dict) -> list[tuple[str, list[str], list[list], list | None]]:
+def _sheets(f: dict[str, Any]) -> list[tuple[str, list[str], list[list[Any]], list[Any] | None]]:
     c, w = f["contacts"], f["work_orders"]
     return [
         ("总体情况", ["指标", "数值"], [
@@ -115,7 +117,7 @@ def _sheets(f: dict) -> list[tuple[str, list[str], list[list], list | None]]:
     ]
 
 
-def _cell_value(v):
+def _cell_value(v: object) -> tuple[object, str | None]:
     """The value to store and its number format (None: the default)."""
     if isinstance(v, Pct):
         return _fraction(v), PERCENT
@@ -126,7 +128,7 @@ def _cell_value(v):
     return v, None
 
 
-def _display_width(v, fmt: str | None) -> int:
+def _display_width(v: object, fmt: str | None) -> int:
     if v is None:
         return 0
     if fmt == PERCENT:
@@ -137,7 +139,8 @@ def _display_width(v, fmt: str | None) -> int:
     return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)  # CJK characters are two columns wide
 
 
-def _write_table(ws, headers: list[str], rows: list[list], total: list | None, freeze: str = "A2") -> None:
+def _write_table(ws: Worksheet, headers: list[str], rows: list[list[Any]], total: list[Any] | None,
+                 freeze: str = "A2") -> None:
     widths = [0] * len(headers)
     ws.append(headers)
     for i, cell in enumerate(ws[1]):
@@ -159,7 +162,7 @@ def _write_table(ws, headers: list[str], rows: list[list], total: list | None, f
     ws.freeze_panes = freeze
 
 
-def workbook(figures: dict) -> Workbook:
+def workbook(figures: dict[str, Any]) -> Workbook:
     """The workbook of ``figures`` (a ``figures.json`` document), not yet saved."""
     month, as_of = figures["month"], figures["as_of"]
     cutoff = _as_of(as_of)
@@ -198,7 +201,7 @@ def _zip_stamp(as_of: str) -> tuple[int, int, int, int, int, int]:
     return (max(t.year, 1980), t.month, t.day, t.hour, t.minute, t.second - t.second % 2)
 
 
-def render_xlsx(figures: dict, path: Path) -> None:
+def render_xlsx(figures: dict[str, Any], path: Path) -> None:
     """Write ``tables.xlsx`` for ``figures`` (a ``figures.json`` document) to ``path``: byte-identical output for
     the same figures."""
     wb = workbook(figures)
