@@ -68,205 +68,151 @@ hotspots as (
 
 ),
 
-work_order_rows as (
+-- one pass per source: each ticket's figures as a list of (figure key, role), NULL where it does not count
+contact_members as (
 
     select
-        *,
-        case
-            when department_name in (select department_name from named_closure)
-                then department_name
-            else '其他单位'
-        end as table_department
-    from work_orders
+        contacts.ticket_id,
+        unnest([
+            { 'figure_key': 'contacts.total', 'role': 'count' },
+            { 'figure_key': 'contacts.by_channel.' || contacts.channel_group, 'role': 'count' },
+            case
+                when contacts.channel_group = '工单转办' and contacts.is_closed
+                    then
+                        { 'figure_key': 'contacts.work_order_channel_closed', 'role': 'count' }
+            end,
+            case
+                when contacts.channel_group = '工单转办' and contacts.is_closed
+                    then
+                        { 'figure_key': 'contacts.work_order_channel_closure_rate_pct', 'role': 'numerator' }
+            end,
+            case
+                when contacts.channel_group = '工单转办'
+                    then
+                        { 'figure_key': 'contacts.work_order_channel_closure_rate_pct', 'role': 'denominator' }
+            end,
+            case
+                when contacts.special_line is not null
+                    then
+                        { 'figure_key': 'special_lines.total', 'role': 'count' }
+            end,
+            case
+                when contacts.special_line is not null
+                    then
+                        { 'figure_key': 'special_lines.by_category.' || contacts.special_line, 'role': 'count' }
+            end,
+            case
+                when contacts.source_channel = '电话' and contacts.is_valid
+                    then
+                        { 'figure_key': 'purpose.total', 'role': 'count' }
+            end,
+            case
+                when contacts.source_channel = '电话' and contacts.is_valid
+                    then
+                        { 'figure_key': 'purpose.by_type.' || contacts.purpose_group, 'role': 'count' }
+            end,
+            case when contacts.is_valid then { 'figure_key': 'demand.total', 'role': 'count' } end,
+            case
+                when contacts.is_valid
+                    then
+                        {
+                            'figure_key': 'demand.by_category.' || coalesce(named_demand.category_l1, '其他'),
+                            'role': 'count'
+                        }
+            end
+        ]) as member
+    from contacts
+    left join named_demand on contacts.category_l1 = named_demand.category_l1
 
 ),
 
-callback_rows as (
+work_order_members as (
 
     select
-        *,
-        case
-            when department_name in (select department_name from named_satisfaction)
-                then department_name
-            else '其他单位'
-        end as table_department
-    from callbacks
+        work_orders.ticket_id,
+        unnest([
+            { 'figure_key': 'work_orders.dispatched', 'role': 'count' },
+            case when work_orders.is_closed then { 'figure_key': 'work_orders.closed', 'role': 'count' } end,
+            case
+                when work_orders.is_closed
+                    then
+                        { 'figure_key': 'work_orders.closure_rate_pct', 'role': 'numerator' }
+            end,
+            { 'figure_key': 'work_orders.closure_rate_pct', 'role': 'denominator' },
+            case when work_orders.is_overdue then { 'figure_key': 'work_orders.overdue', 'role': 'count' } end,
+            {
+                'figure_key': 'departments.' || coalesce(named_closure.department_name, '其他单位') || '.work_orders',
+                'role': 'count'
+            },
+            case when work_orders.is_closed then {
+                'figure_key': 'departments.' || coalesce(named_closure.department_name, '其他单位') || '.closed',
+                'role': 'count'
+            } end
+        ]) as member
+    from work_orders
+    left join named_closure on work_orders.department_name = named_closure.department_name
 
 ),
 
-members as (
+callback_members as (
 
     select
-        'contacts.total' as figure_key,
-        'count' as role,
-        ticket_id
-    from contacts
-    union all
-    select
-        'contacts.by_channel.' || channel_group,
-        'count',
-        ticket_id
-    from contacts
-    union all
-    select
-        'contacts.work_order_channel_closed',
-        'count',
-        ticket_id
-    from contacts
-    where channel_group = '工单转办' and is_closed
-    union all
-    select
-        'contacts.work_order_channel_closure_rate_pct',
-        'numerator',
-        ticket_id
-    from contacts
-    where channel_group = '工单转办' and is_closed
-    union all
-    select
-        'contacts.work_order_channel_closure_rate_pct',
-        'denominator',
-        ticket_id
-    from contacts
-    where channel_group = '工单转办'
-    union all
-    select
-        'special_lines.total',
-        'count',
-        ticket_id
-    from contacts
-    where special_line is not null
-    union all
-    select
-        'special_lines.by_category.' || special_line,
-        'count',
-        ticket_id
-    from contacts
-    where special_line is not null
-    union all
-    select
-        'purpose.total',
-        'count',
-        ticket_id
-    from contacts
-    where source_channel = '电话' and is_valid
-    union all
-    select
-        'purpose.by_type.' || purpose_group,
-        'count',
-        ticket_id
-    from contacts
-    where source_channel = '电话' and is_valid
-    union all
-    select
-        'demand.total',
-        'count',
-        ticket_id
-    from contacts
-    where is_valid
-    union all
-    select
-        'demand.by_category.'
-        || case when category_l1 in (select category_l1 from named_demand) then category_l1 else '其他' end,
-        'count',
-        ticket_id
-    from contacts
-    where is_valid
-    union all
-    select
-        'work_orders.dispatched',
-        'count',
-        ticket_id
-    from work_orders
-    union all
-    select
-        'work_orders.closed',
-        'count',
-        ticket_id
-    from work_orders
-    where is_closed
-    union all
-    select
-        'work_orders.closure_rate_pct',
-        'numerator',
-        ticket_id
-    from work_orders
-    where is_closed
-    union all
-    select
-        'work_orders.closure_rate_pct',
-        'denominator',
-        ticket_id
-    from work_orders
-    union all
-    select
-        'work_orders.overdue',
-        'count',
-        ticket_id
-    from work_orders
-    where is_overdue
-    union all
-    select
-        'work_orders.callbacks',
-        'count',
-        ticket_id
+        callbacks.ticket_id,
+        unnest([
+            { 'figure_key': 'work_orders.callbacks', 'role': 'count' },
+            case when callbacks.is_satisfied then { 'figure_key': 'work_orders.satisfied', 'role': 'count' } end,
+            case
+                when callbacks.is_satisfied
+                    then
+                        { 'figure_key': 'work_orders.satisfaction_pct', 'role': 'numerator' }
+            end,
+            { 'figure_key': 'work_orders.satisfaction_pct', 'role': 'denominator' },
+            {
+                'figure_key': 'satisfaction_by_department.'
+                || coalesce(named_satisfaction.department_name, '其他单位') || '.callbacks',
+                'role': 'count'
+            },
+            case when callbacks.is_satisfied then {
+                'figure_key': 'satisfaction_by_department.'
+                || coalesce(named_satisfaction.department_name, '其他单位') || '.satisfied',
+                'role': 'count'
+            } end
+        ]) as member
     from callbacks
-    union all
+    left join named_satisfaction on callbacks.department_name = named_satisfaction.department_name
+
+),
+
+hotspot_members as (
+
     select
-        'work_orders.satisfied',
-        'count',
-        ticket_id
-    from callbacks
-    where is_satisfied
-    union all
-    select
-        'work_orders.satisfaction_pct',
-        'numerator',
-        ticket_id
-    from callbacks
-    where is_satisfied
-    union all
-    select
-        'work_orders.satisfaction_pct',
-        'denominator',
-        ticket_id
-    from callbacks
-    union all
-    select
-        'departments.' || table_department || '.work_orders',
-        'count',
-        ticket_id
-    from work_order_rows
-    union all
-    select
-        'departments.' || table_department || '.closed',
-        'count',
-        ticket_id
-    from work_order_rows
-    where is_closed
-    union all
-    select
-        'satisfaction_by_department.' || table_department || '.callbacks',
-        'count',
-        ticket_id
-    from callback_rows
-    union all
-    select
-        'satisfaction_by_department.' || table_department || '.satisfied',
-        'count',
-        ticket_id
-    from callback_rows
-    where is_satisfied
-    union all
-    select
-        'hotspots.' || hotspots.hotspot_key || '.count',
-        'count',
-        contacts.ticket_id
+        contacts.ticket_id,
+        { 'figure_key': 'hotspots.' || hotspots.hotspot_key || '.count', 'role': 'count' } as member
     from contacts
     inner join hotspots
         on
             contacts.category_l1 = hotspots.category_l1
             and (hotspots.category_l2 is null or contacts.category_l2 = hotspots.category_l2)
     where contacts.is_valid
+
+),
+
+members as (
+
+    select
+        all_members.ticket_id,
+        member.figure_key,
+        member.role
+    from (
+        select * from contact_members
+        union all
+        select * from work_order_members
+        union all
+        select * from callback_members
+        union all
+        select * from hotspot_members
+    ) as all_members
+    where all_members.member is not null
 
 ),
 
