@@ -177,7 +177,7 @@ def _published_text(publication: Path) -> str:
         if p.suffix == ".parquet":
             parts += [" ".join(map(str, r)) for r in con.execute("select * from read_parquet(?)", [str(p)]).fetchall()]
         elif p.suffix == ".docx":
-            from hotline.bulletin_text import bulletin_text
+            from hotline.audit.documents import bulletin_text
 
             parts.append(bulletin_text(p))
         elif p.suffix == ".pdf":
