@@ -19,37 +19,22 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import yaml
 
 from hotline.checks import Check, Decisions, GateFailed, GateReport, Subject, plain, subject
 from hotline.paths import EXPECTATIONS_DIR
+from hotline.rates import change_pct, rate_pct, round_half_up
 
-__all__ = ["Check", "GateFailed", "GateReport", "run_gate", "rate_pct", "change_pct"]
+__all__ = ["Check", "GateFailed", "GateReport", "run_gate"]
 
 log = logging.getLogger(__name__)
 
 
-def rate_pct(numerator, denominator) -> Decimal | None:
-    """numerator / denominator × 100, rounded half-up to 2 decimals (the bulletin's rule)."""
-    if denominator in (None, 0) or numerator is None:
-        return None
-    return (Decimal(int(numerator)) * 100 / Decimal(int(denominator))).quantize(Decimal("0.01"), ROUND_HALF_UP)
-
-
-def change_pct(current, previous) -> Decimal | None:
-    """Month-over-month change in percent, half-up to 2 decimals."""
-    if previous in (None, 0) or current is None:
-        return None
-    return ((Decimal(int(current)) - Decimal(int(previous))) * 100 / Decimal(int(previous))).quantize(
-        Decimal("0.01"), ROUND_HALF_UP)
-
-
 def import_gx():
-    """Import Great Expectations (~7 s of CPU) without analytics and with its INFO chatter silenced; callers
-    may run this in a thread ahead of time."""
+    """Import Great Expectations without analytics and with its INFO chatter silenced; the import is CPU-heavy,
+    so callers may run this in a thread ahead of time."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     import great_expectations as gx
@@ -151,7 +136,7 @@ def run_gate(warehouse: Path, month: str, as_of: str, publish_dir: Path | None =
 
         for line in recover(Path(publish_dir)):
             log.warning("%s: %s", publish_dir, line)
-    # Great Expectations takes ~7 s of CPU to import: on the other core while DuckDB runs the checks' SQL
+    # Great Expectations' import is CPU-heavy: on the other core while DuckDB runs the checks' SQL
     warm = threading.Thread(target=import_gx, daemon=True)
     warm.start()
     own = con is None
@@ -335,7 +320,7 @@ def _rate_checks(con, month: str, as_of: str, spec: dict) -> list[_Validation]:
                          "description": f"{r.get('description', r['name'])}: {rec['numerator']} / {rec['denominator']}",
                          "expected": None if expected is None else format(expected, "f"),
                          "actual": None if printed is None or pd.isna(printed) else
-                         format(Decimal(str(printed)).quantize(Decimal("0.01")), "f")})
+                         format(round_half_up(printed), "f")})
     if not rows:
         return []
     df = pd.DataFrame(rows)

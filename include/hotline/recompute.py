@@ -41,9 +41,9 @@ Rules (``month`` M, cut-off T, Asia/Shanghai wall-clock, compared with the expor
 * Hot spots: (一级分类, 二级分类) over non-无效 contacts received in M; a 一级分类 listed in
   ``hotspot_rollups.csv`` is one hot spot with ``category_l2`` None; top 10 by count (ties by name), MoM vs
   the previous month's count of the same hot spot (None when that count is 0).
-* Rates: numerator / denominator × 100 computed with ``Decimal`` and rounded half-up (ROUND_HALF_UP, i.e.
-  halves away from zero, also for negative MoM changes) to 2 decimals, returned as ``float``; ``None`` when
-  the denominator is 0.
+* Rates: numerator / denominator × 100 computed with ``Decimal`` and rounded half-up (halves away from zero,
+  also for negative MoM changes) to 2 decimals (:mod:`hotline.rates`, which tests/test_rates.py holds to the dbt
+  macros), returned as ``float``; ``None`` when the denominator is 0.
 """
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 
 from hotline.contract import (
@@ -72,6 +72,7 @@ from hotline.contract import (
 )
 from hotline.departments import as_alias_map, load_aliases, split_departments
 from hotline.periods import format_as_of, parse_as_of, parse_month, previous_month
+from hotline.rates import as_float, change_pct, rate_pct
 from hotline.workdays import OutsideCalendar
 from hotline.workdays import due_date as workday_due_date
 
@@ -90,9 +91,6 @@ _TRANSFER_KEY = {"中国政府网": "中国政府网转办", "省州系统": "�
 PURPOSE_KEYS = ("咨询", "求助", "投诉", "建议", "其他")
 _PURPOSE_KEY = {"咨询": "咨询", "求助": "求助", "投诉": "投诉", "建议": "建议", "表扬": "其他", "其他": "其他"}
 
-_HUNDRED = Decimal(100)
-_CENT = Decimal("0.01")
-
 # The columns kept per ticket state (index into the contract's header order).
 _KEEP = ("工单编号", "受理时间", "来源渠道", "专线类别", "诉求目的", "一级分类", "二级分类", "办理方式", "承办单位",
          "派单时间", "应回复时间", "回复时间", "办结时间", "回访时间", "回访结果", "超期说明", "更新时间")
@@ -102,24 +100,17 @@ _ENUM_CHECKS = (("来源渠道", CHANNELS), ("诉求目的", PURPOSES), ("办理
 # ----------------------------------------------------------------------------------------------- arithmetic
 def rate(numerator: int, denominator: int, places: int = 2) -> Decimal | None:
     """numerator / denominator × 100, half-up to ``places`` decimals; None for a zero denominator."""
-    if not denominator:
-        return None
-    q = Decimal(1).scaleb(-places)
-    return (Decimal(numerator) * _HUNDRED / Decimal(denominator)).quantize(q, rounding=ROUND_HALF_UP)
+    return rate_pct(numerator, denominator, places)
 
 
 def pct(numerator: int, denominator: int, places: int = 2) -> float | None:
     """:func:`rate` as the float that figures carry."""
-    r = rate(numerator, denominator, places)
-    return None if r is None else float(r)
+    return as_float(rate_pct(numerator, denominator, places))
 
 
 def mom_pct(current: int, previous: int) -> float | None:
     """Month-over-month change in %, half-up to 2 decimals; None when the previous month is 0."""
-    if not previous:
-        return None
-    return float(((Decimal(current) - Decimal(previous)) * _HUNDRED / Decimal(previous))
-                 .quantize(_CENT, rounding=ROUND_HALF_UP))
+    return as_float(change_pct(current, previous))
 
 
 # -------------------------------------------------------------------------------------------------- reading

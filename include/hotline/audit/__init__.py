@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 
 from hotline.audit.findings import arithmetic_findings
 from hotline.audit.parse import office_hotspot_labels, parse_bulletin_file
 from hotline.departments import load_aliases
+from hotline.rates import round_half_up
 
 
 @dataclass(frozen=True)
@@ -89,8 +90,7 @@ def _same(printed, actual, places: int | None) -> bool:
     if isinstance(printed, (int, float)) and isinstance(actual, (int, float)) and not isinstance(printed, bool):
         if places is None:
             return Decimal(str(printed)) == Decimal(str(actual))
-        q = Decimal(1).scaleb(-places)
-        return Decimal(str(printed)).quantize(q, ROUND_HALF_UP) == Decimal(str(actual)).quantize(q, ROUND_HALF_UP)
+        return round_half_up(printed, places) == round_half_up(actual, places)
     return printed == actual
 
 

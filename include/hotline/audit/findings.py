@@ -3,11 +3,12 @@ it is computed from (parts and totals, rates and their numerators and denominato
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from itertools import pairwise
 
 from hotline.audit.text import decimals
-from hotline.recompute import OTHER_DEPARTMENTS, rate
+from hotline.rates import change_pct, rate_pct
+from hotline.recompute import OTHER_DEPARTMENTS
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ def arithmetic_findings(parsed: dict) -> list[Finding]:
         text = printed.get(key)
         places = decimals(text) if text is not None else 2
         shown = Decimal(text) if text is not None else Decimal(str(value))
-        expected = rate(num, den, places)
+        expected = rate_pct(num, den, places)
         if expected is None:
             if shown != 0:
                 findings.append(Finding(key, float(shown), None, f"{what}: {num}/{den} has no rate"))
@@ -59,8 +60,7 @@ def arithmetic_findings(parsed: dict) -> list[Finding]:
         places = decimals(text) if text is not None else 2
         prev = c["previous_total"]
         if prev:
-            exp = ((Decimal(c["total"]) - prev) * 100 / Decimal(prev)).quantize(Decimal(1).scaleb(-places),
-                                                                                 rounding=ROUND_HALF_UP)
+            exp = change_pct(c["total"], prev, places)
             if Decimal(str(c["mom_change_pct"])) != exp:
                 findings.append(Finding(key, c["mom_change_pct"], float(exp),
                                         f"change vs previous month {prev}: {exp}%, printed {c['mom_change_pct']}%"))
