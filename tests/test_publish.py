@@ -237,9 +237,9 @@ def test_audit_bulletin_reports_the_references_wrong_share(publication):
 
 # ------------------------------------------------------------------ two implementations agree
 def test_marts_agree_with_the_independent_recomputation(figures, default_dumps):
-    """The dbt marts and hotline.recompute (plain Python over the export files) are written independently from
+    """The dbt marts and oracle.recompute (plain Python over the export files) are written independently from
     the contract's definitions; they must agree on every figure, ties included."""
-    from hotline.recompute import recompute
+    from oracle.recompute import recompute
 
     py = recompute(default_dumps, MONTH, AS_OF)
     for section in ("contacts", "special_lines", "purpose", "demand", "work_orders"):

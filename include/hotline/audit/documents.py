@@ -14,9 +14,9 @@ from hotline.audit.text import BulletinParseError
 
 
 def bulletin_text(path: Path | str) -> str:
-    """The text of a bulletin file as :func:`~hotline.audit.parse.parse_bulletin` reads it: a ``.docx`` (Word) as its paragraphs and
-    table rows in document order, an ``.html`` page as its text with every table row on a line, the cells
-    tab-separated; anything else (``.md``, ``.txt``) as UTF-8 text."""
+    """The text of a bulletin file as :func:`~hotline.audit.parse.parse_bulletin` reads it: a ``.docx`` (Word)
+    as its paragraphs and table rows in document order, an ``.html`` page as its text with every table row on a
+    line, the cells tab-separated; anything else (``.md``, ``.txt``) as UTF-8 text."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".docx":

@@ -7,8 +7,8 @@ from decimal import Decimal
 from itertools import pairwise
 
 from hotline.audit.text import decimals
+from hotline.contract import OTHER_DEPARTMENTS
 from hotline.rates import change_pct, rate_pct
-from hotline.recompute import OTHER_DEPARTMENTS
 
 
 @dataclass(frozen=True)

@@ -38,9 +38,9 @@ from hotline.audit.text import (
     table_rows,
     whole_number,
 )
-from hotline.contract import SPECIAL_LINES
+from hotline.contract import CHANNEL_KEYS, DEMAND_OTHER, OTHER_DEPARTMENTS, PURPOSE_KEYS, SPECIAL_LINES
 from hotline.departments import as_alias_map, canonical_name, load_aliases, split_departments
-from hotline.recompute import CHANNEL_KEYS, DEMAND_OTHER, OTHER_DEPARTMENTS, PURPOSE_KEYS, load_rollups
+from hotline.seeds import load_rollups
 
 __all__ = ["BulletinParseError", "HOTSPOT_LABELS", "PRINTED_ONLY_KEYS", "figures_only", "office_hotspot_labels",
            "parse_bulletin", "parse_bulletin_file"]
