@@ -12,6 +12,7 @@ import duckdb
 import pytest
 from conftest import AS_OF, MONTH
 from hotline.gate import GateFailed
+from hotline.identities import load_identities
 from hotline.publish import BI_FILE, publish_month
 from reference_figures import REFERENCE, REFERENCE_ERRATA, by_ticket, figures_only, rank_groups
 from typer.testing import CliRunner
@@ -108,6 +109,10 @@ def test_reconciliation_report_lists_every_check(publication):
     assert report["success"] and report["checks_failed"] == 0
     suites = {c["suite"] for c in report["checks"]}
     assert {"reconciliation", "rates", "evidence", "mart_department_closure"} <= suites
+    # every bulletin identity the gate checks is in the report, under its name (one per key or row)
+    names = {c["name"] for c in report["checks"]}
+    gated = [i.gate["name"] for e in load_identities() for i in getattr(e, "checks", [e]) if i.gate]
+    assert [g for g in gated if g not in names and not any(n.startswith(f"{g}[") for n in names)] == []
     for c in report["checks"]:
         assert {"expected", "actual", "status"} <= set(c)
     html = (publication / MONTH / "reconciliation.html").read_text(encoding="utf-8")

@@ -7,8 +7,9 @@ published for the month, is reported. Printed percentages are compared at the pr
 
 The package: :mod:`~hotline.audit.documents` turns a ``.md``/``.html``/``.docx`` file into text,
 :mod:`~hotline.audit.parse` reads that text section by section into figures (with the primitives of
-:mod:`~hotline.audit.text`), :mod:`~hotline.audit.findings` checks the figures' own arithmetic; this module
-compares them with the warehouse's publication.
+:mod:`~hotline.audit.text`), :mod:`~hotline.audit.findings` checks the figures' own arithmetic (the
+identities of ``expectations/identities.yml``, which the publication gate checks too); this module compares them
+with the warehouse's publication.
 """
 from __future__ import annotations
 

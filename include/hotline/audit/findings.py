@@ -1,14 +1,31 @@
 """The findings of a bulletin against its own arithmetic: every printed figure that disagrees with the figures
-it is computed from (parts and totals, rates and their numerators and denominators, tables and the text)."""
+it is computed from.
+
+The arithmetic is the bulletin's identities (``expectations/identities.yml``, :mod:`hotline.identities`), the
+same the publication gate checks on the published figures; here every identity with an ``audit`` block is
+judged on the figures as printed, a rate at the number of decimals it is printed with. Two checks of the printed
+document are not arithmetic between figures and stay here: an overdue row must have been late, and a hot spot
+must fit in its printed category.
+"""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from itertools import pairwise
+from typing import Any
 
 from hotline.audit.text import decimals
-from hotline.contract import OTHER_DEPARTMENTS
-from hotline.rates import change_pct, rate_pct
+from hotline.identities import (
+    MISSING,
+    Group,
+    Identity,
+    Instance,
+    absent,
+    instances,
+    load_identities,
+    out_of_order,
+    row_label,
+)
 
 
 @dataclass(frozen=True)
@@ -19,154 +36,138 @@ class Finding:
     message: str
 
 
-def arithmetic_findings(parsed: dict) -> list[Finding]:
+def arithmetic_findings(parsed: dict[str, Any], identities: list[Identity | Group] | None = None) -> list[Finding]:
     """Every printed figure that disagrees with the bulletin's own arithmetic.
 
     Rates are recomputed from their printed numerator and denominator, half-up, at the number of decimals
     they are printed with (``0.6%`` for 26/4151 is right, ``25.21%`` for 1046/4151 is not: 25.20).
+    ``identities``: default ``expectations/identities.yml``.
     """
     printed = parsed.get("_printed", {})
     findings: list[Finding] = []
-
-    def check_rate(key: str, value, num: int, den: int, what: str) -> None:
-        if value is None:
-            return
-        text = printed.get(key)
-        places = decimals(text) if text is not None else 2
-        shown = Decimal(text) if text is not None else Decimal(str(value))
-        expected = rate_pct(num, den, places)
-        if expected is None:
-            if shown != 0:
-                findings.append(Finding(key, float(shown), None, f"{what}: {num}/{den} has no rate"))
-        elif shown != expected:
-            findings.append(Finding(key, float(shown), float(expected),
-                                    f"{what}: {num}/{den} = {expected}%, printed {text or value}%"))
-
-    def check_eq(key: str, printed_value, expected, what: str) -> None:
-        if printed_value is not None and expected is not None and printed_value != expected:
-            findings.append(Finding(key, printed_value, expected, what))
-
-    c = parsed["contacts"]
-    ch = c["by_channel"]
-    check_eq("contacts.total", c["total"], sum(ch.values()),
-             f"the channels add up to {sum(ch.values())}, the total is printed as {c['total']}")
-    for k, v in c.get("by_channel_pct", {}).items():
-        check_rate(f"contacts.by_channel_pct.{k}", v, ch[k], c["total"], f"share of {k}")
-    check_rate("contacts.work_order_channel_closure_rate_pct", c["work_order_channel_closure_rate_pct"],
-               c["work_order_channel_closed"], ch["工单转办"], "工单转办 closure rate")
-    if c.get("previous_total") is not None and c.get("mom_change_pct") is not None:
-        key = "contacts.mom_change_pct"
-        text = printed.get(key)
-        places = decimals(text) if text is not None else 2
-        prev = c["previous_total"]
-        if prev:
-            exp = change_pct(c["total"], prev, places)
-            if Decimal(str(c["mom_change_pct"])) != exp:
-                findings.append(Finding(key, c["mom_change_pct"], float(exp),
-                                        f"change vs previous month {prev}: {exp}%, printed {c['mom_change_pct']}%"))
-
-    s = parsed["special_lines"]
-    check_eq("special_lines.total", s["total"], sum(s["by_category"].values()),
-             f"the special lines add up to {sum(s['by_category'].values())}")
-
-    p = parsed["purpose"]
-    check_eq("purpose.total", p["total"], sum(p["by_type"].values()),
-             f"the purposes add up to {sum(p['by_type'].values())}")
-    check_eq("purpose.total", p["total"], ch["直接答复"] + ch["工单转办"],
-             f"有效诉求 should be the valid phone contacts 直接答复 + 工单转办 = {ch['直接答复'] + ch['工单转办']}")
-    for k, v in p.get("by_type_pct", {}).items():
-        check_rate(f"purpose.by_type_pct.{k}", v, p["by_type"][k], p["total"], f"share of {k}类")
-
-    d = parsed["demand"]
-    dsum = sum(d["by_category"].values())
-    check_eq("demand.total", d["total"], dsum, f"the demand categories add up to {dsum}")
-    check_eq("demand.total", d["total"], c["total"] - ch["其他"],
-             f"all valid contacts should be total − 其他(无效) = {c['total'] - ch['其他']}")
-    for k, v in (d.get("by_category_pct") or {}).items():
-        if k in d["by_category"]:
-            check_rate(f"demand.by_category_pct.{k}", v, d["by_category"][k], d["total"], f"share of {k}")
-
-    # the tables the project's bulletin prints beside the sentences say what the sentences say
-    for key, counts_key, text_counts, text_total in (("purpose_table", "by_type", p["by_type"], p["total"]),
-                                                     ("demand_table", "by_category", d["by_category"], d["total"])):
-        table = parsed.get(key)
-        if not table:
+    skipped = None  # a row whose table entry is not in the text: its other checks say nothing more
+    for inst in instances(parsed, load_identities() if identities is None else identities):
+        if inst.identity.audit is None or inst.binding is skipped:
             continue
-        for k, v in table[counts_key].items():
-            if k not in text_counts:
-                findings.append(Finding(f"{key}.{counts_key}.{k}", v, None, f"{k} is in the table, not in the text"))
-                continue
-            check_eq(f"{key}.{counts_key}.{k}", v, text_counts[k], f"the table says {v}, the text {text_counts[k]}")
-            if key == "purpose_table":
-                check_rate(f"{key}.{counts_key}_pct.{k}", table[f"{counts_key}_pct"].get(k), v, table["total"] or 0,
-                           f"share of {k} in the table")
-        check_eq(f"{key}.total", table["total"], text_total, f"the table's 合计 is {table['total']}, the text "
-                 f"says {text_total}")
-        if table["total"] is not None:
-            check_rate(f"{key}.total_pct", table.get("total_pct"), table["total"], table["total"], "the 合计 share")
+        found = _JUDGE[inst.identity.relation](inst, printed)
+        if found and inst.identity.relation == "same" and inst.get(inst.identity.equals) is MISSING:
+            skipped = inst.binding
+        findings += found
+    return findings + _overdue_rows_not_late(parsed) + _hotspots_beyond_category(parsed)
 
-    w = parsed["work_orders"]
-    wsum = ch["中国政府网转办"] + ch["省州系统转办"] + ch["微信端转办"] + ch["工单转办"]
-    check_eq("work_orders.dispatched", w["dispatched"], wsum,
-             f"work orders should be the three transfer channels + phone 工单转办 = {wsum}")
-    check_rate("work_orders.closure_rate_pct", w["closure_rate_pct"], w["closed"], w["dispatched"], "closure rate")
-    if w.get("satisfied") is not None:
-        check_rate("work_orders.satisfaction_pct", w["satisfaction_pct"], w["satisfied"], w["callbacks"],
-                   "satisfaction rate")
 
-    def check_table(key, rows, total, n_key, k_key, r_key, total_n, total_k, what):
-        n_sum, k_sum = sum(r[n_key] for r in rows), sum(r[k_key] for r in rows)
-        if total is not None:
-            check_eq(f"{key}_total.{n_key}", total[n_key], n_sum, f"the {what} rows add up to {n_sum}")
-            check_eq(f"{key}_total.{k_key}", total[k_key], k_sum, f"the {what} rows add up to {k_sum}")
-            check_rate(f"{key}_total.{r_key}", total.get(r_key), total[k_key], total[n_key], f"{what} total row")
-        check_eq(f"{key}.{n_key}", n_sum, total_n, f"the {what} rows add up to {n_sum}, the text says {total_n}")
-        check_eq(f"{key}.{k_key}", k_sum, total_k, f"the {what} rows add up to {k_sum}, the text says {total_k}")
-        for i, r in enumerate(rows, start=1):
-            check_rate(f"{key}[{r['name']}].{r_key}", r[r_key], r[k_key], r[n_key], f"{r['name']} {what}")
-            if r["rank"] != i:
-                findings.append(Finding(f"{key}[{r['name']}].rank", r["rank"], i,
-                                        f"{what} row {i} is numbered {r['rank']}"))
-        named = [r for r in rows if r["name"] != OTHER_DEPARTMENTS]
-        for a, b in pairwise(named):
-            if b[n_key] > a[n_key]:
-                findings.append(Finding(f"{key}[{b['name']}].rank", b["rank"], None,
-                                        f"{what}: {b['name']} ({b[n_key]}) ranks below {a['name']} ({a[n_key]})"))
+def _sum(inst: Instance, printed: Mapping[str, str]) -> list[Finding]:
+    """sum, count: the figure and the total of its terms (or rows), as printed on the side ``audit`` says."""
+    audit = _audit(inst)
+    figure, total = inst.value, inst.terms_total()
+    shown, expected = (total, figure) if audit.get("printed") == "terms" else (figure, total)
+    if absent(shown) or absent(expected) or shown == expected:
+        return []
+    text = audit["message"].format(**{**inst.fields(), "figure": figure, "terms": total, "count": total})
+    return [Finding(inst.key(audit.get("key")), shown, expected, text)]
 
-    check_table("departments", parsed["departments"], parsed.get("departments_total"), "work_orders", "closed",
-                "closure_rate_pct", w["dispatched"], w["closed"], "closure-rate table")
-    check_table("satisfaction_by_department", parsed["satisfaction_by_department"],
-                parsed.get("satisfaction_total"), "callbacks", "satisfied", "satisfaction_pct", w["callbacks"],
-                w["satisfied"], "satisfaction table")
 
-    closure = {r["name"]: r for r in parsed["departments"] if r["name"] != OTHER_DEPARTMENTS}
-    for r in parsed.get("department_performance") or []:
-        other = closure.get(r["name"])
-        for f in ("work_orders", "closed"):
-            if other is not None and r.get(f) is not None:
-                check_eq(f"department_performance[{r['name']}].{f}", r[f], other[f],
-                         f"the performance annex says {r[f]}, the closure-rate table {other[f]}")
+def _same(inst: Instance, printed: Mapping[str, str]) -> list[Finding]:
+    audit, figure, other = _audit(inst), inst.value, inst.get(inst.identity.equals)
+    if absent(figure):
+        return []
+    if other is MISSING and audit.get("missing"):
+        return [Finding(inst.key(audit.get("key")), figure, None, audit["missing"].format(**inst.fields()))]
+    if absent(other) or figure == other:
+        return []
+    text = audit["message"].format(**{**inst.fields(), "figure": figure, "equals": other})
+    return [Finding(inst.key(audit.get("key")), figure, other, text)]
 
-    od = parsed["overdue_work_orders"]
-    check_eq("work_orders.overdue", w["overdue"], len(od), f"the overdue table lists {len(od)} work orders")
+
+def _rate(inst: Instance, printed: Mapping[str, str]) -> list[Finding]:
+    """A printed rate against its printed numerator and denominator, at the decimals it is printed with."""
+    value, (num, den) = inst.value, inst.operands()
+    if absent(value) or absent(num):
+        return []
+    den = 0 if absent(den) else den  # a table without its 合计 row: the share has nothing to be a share of
+    key = inst.key(_audit(inst).get("key"))
+    text = printed.get(key)
+    places = decimals(text) if text is not None else 2
+    shown = Decimal(text) if text is not None else Decimal(str(value))
+    expected = inst.expected_rate(places)
+    what = _what(inst)
+    if expected is None:
+        return [] if shown == 0 else [Finding(key, float(shown), None, f"{what}: {num}/{den} has no rate")]
+    if shown != expected:
+        return [Finding(key, float(shown), float(expected),
+                        f"{what}: {num}/{den} = {expected}%, printed {text or value}%")]
+    return []
+
+
+def _change(inst: Instance, printed: Mapping[str, str]) -> list[Finding]:
+    """A month-over-month change, when the bulletin prints the previous month's figure."""
+    value, (current, previous) = inst.value, inst.operands()
+    if absent(value) or absent(current) or absent(previous) or not previous:
+        return []
+    key = inst.key(_audit(inst).get("key"))
+    text = printed.get(key)
+    expected = inst.expected_rate(decimals(text) if text is not None else 2)
+    if expected is None or Decimal(str(value)) == expected:
+        return []
+    return [Finding(key, value, float(expected), f"{_what(inst)}: {expected}%, printed {value}%")]
+
+
+def _position(inst: Instance, printed: Mapping[str, str]) -> list[Finding]:
+    value, position = inst.value, inst.binding.position
+    if value is MISSING or value == position:
+        return []
+    return [Finding(inst.key(_audit(inst).get("key")), value, position,
+                    f"{_what(inst)} row {position} is numbered {value}")]
+
+
+def _descending(inst: Instance, printed: Mapping[str, str]) -> list[Finding]:
+    key = _audit(inst).get("key")
+    return [Finding(below.key(key), below.get(key or inst.identity.figure), None,
+                    f"{_what(inst)}: {row_label(below.binding.row)} ({below.value}) ranks below "
+                    f"{row_label(above.binding.row)} ({above.value})")
+            for above, below in out_of_order(inst)]
+
+
+def _audit(inst: Instance) -> Mapping[str, Any]:
+    """How audit-bulletin words the identity's findings (only identities with an ``audit`` block get here)."""
+    return inst.identity.audit or {}
+
+
+def _what(inst: Instance) -> str:
+    return str(_audit(inst)["what"]).format(**inst.fields())
+
+
+_JUDGE = {"sum": _sum, "count": _sum, "same": _same, "rate": _rate, "change": _change, "position": _position,
+          "descending": _descending}
+
+
+def _overdue_rows_not_late(parsed: dict[str, Any]) -> list[Finding]:
+    """A row of the overdue table must have been late: replied after its due date, or not replied by the cut-off
+    with the due date before the cut-off's day."""
     cutoff_date = (parsed.get("as_of") or "")[:10]
-    for r in od:
+    out = []
+    for r in parsed["overdue_work_orders"]:
         late = (r["replied_date"] > r["due_date"]) if r["replied_date"] else (cutoff_date > r["due_date"])
         if not late:
-            findings.append(Finding(f"overdue_work_orders[{r['ticket_id']}]", r["replied_date"], None,
-                                    f"{r['ticket_id']} is listed as overdue but was not late (due {r['due_date']}, "
-                                    f"replied {r['replied_date'] or 'not yet'}, cut-off {cutoff_date})"))
+            out.append(Finding(f"overdue_work_orders[{r['ticket_id']}]", r["replied_date"], None,
+                               f"{r['ticket_id']} is listed as overdue but was not late (due {r['due_date']}, "
+                               f"replied {r['replied_date'] or 'not yet'}, cut-off {cutoff_date})"))
+    return out
 
+
+def _hotspots_beyond_category(parsed: dict[str, Any]) -> list[Finding]:
+    """A hot spot that is a whole level-1 category has its count; one of its level-2 categories cannot exceed it."""
+    by_category = parsed["demand"]["by_category"]
+    out = []
     for h in parsed.get("hotspots", []):
-        l1_count = d["by_category"].get(h["category_l1"])
+        l1_count = by_category.get(h["category_l1"])
         if l1_count is None:
             continue
         key = f"hotspots[{h['category_l1']}/{h['category_l2'] or ''}].count"
         if h["category_l2"] is None and h["count"] != l1_count:
-            findings.append(Finding(key, h["count"], l1_count,
-                                    f"hot spot {h['category_l1']} is the whole category, printed {l1_count} above"))
+            out.append(Finding(key, h["count"], l1_count,
+                               f"hot spot {h['category_l1']} is the whole category, printed {l1_count} above"))
         elif h["category_l2"] is not None and h["count"] > l1_count:
-            findings.append(Finding(key, h["count"], None,
-                                    f"hot spot {h['category_l1']}/{h['category_l2']} exceeds its category's "
-                                    f"{l1_count}"))
-    return findings
+            out.append(Finding(key, h["count"], None,
+                               f"hot spot {h['category_l1']}/{h['category_l2']} exceeds its category's {l1_count}"))
+    return out
