@@ -24,6 +24,8 @@ import sys
 import time
 from pathlib import Path
 
+from hotline.periods import default_as_of, format_as_of, previous_month
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 BIN = Path(sys.executable).parent
@@ -34,7 +36,7 @@ SPEC = HERE / "year-spec.yaml"
 SCALE = float(os.environ.get("BENCH_SCALE", "430"))
 DAYS = int(os.environ.get("BENCH_DAYS", "366"))
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
-FULL_RUNS = int(os.environ.get("BENCH_FULL_RUNS", str(RUNS)))  # the year from empty takes ~15 min a run
+FULL_RUNS = int(os.environ.get("BENCH_FULL_RUNS", str(RUNS)))  # the year from empty is the longest step
 DATA = Path(os.environ.get("BENCH_DATA", "/tmp/hotline-bench"))
 ONLY = set(filter(None, os.environ.get("BENCH_ONLY", "full,nightly,airflow,monthly,gate").split(",")))
 NAME = os.environ.get("BENCH_NAME") or f"scale{SCALE:g}-days{DAYS}"
@@ -135,17 +137,10 @@ def day_of(csv: Path) -> dt.date:
 
 def publication_period(last_day: dt.date) -> tuple[str, str]:
     """The latest month whose default cut-off (the 12th of the next month, 10:00) is within the exports."""
-    y, m = last_day.year, last_day.month
-    while True:
-        ny, nm = (y + (m == 12), m % 12 + 1)
-        if dt.date(ny, nm, 12) <= last_day:
-            return f"{y:04d}-{m:02d}", f"{ny:04d}-{nm:02d}-12 10:00:00"
-        y, m = (y - (m == 1), (m - 2) % 12 + 1)
-
-
-def prev_month(month: str) -> str:
-    y, m = map(int, month.split("-"))
-    return f"{y - (m == 1):04d}-{(m - 2) % 12 + 1:02d}"
+    month = f"{last_day:%Y-%m}"
+    while default_as_of(month).date() > last_day:
+        month = previous_month(month)
+    return month, format_as_of(default_as_of(month))
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -215,7 +210,7 @@ def main() -> None:
         def full_floor():
             copy_db(DATA / "nonexistent", fl)
             return measure(FLOOR + [str(fl), "full.sql", f"dumps={folder}", f"month={month}",
-                                    f"prev_month={prev_month(month)}", f"as_of={as_of}",
+                                    f"prev_month={previous_month(month)}", f"as_of={as_of}",
                                     f"pii_key={ENV['HOTLINE_PII_KEY']}"])
         runs = FULL_RUNS if "full" in ONLY else 1
         global_runs = RUNS
@@ -291,7 +286,7 @@ def main() -> None:
 
         def monthly_floor():
             copy_db(full_state, fl)
-            return measure(FLOOR + [str(fl), "monthly.sql", f"month={month}", f"prev_month={prev_month(month)}",
+            return measure(FLOOR + [str(fl), "monthly.sql", f"month={month}", f"prev_month={previous_month(month)}",
                                     f"as_of={as_of}"])
         if "monthly" in ONLY:
             results["steps"]["monthly"] = repeat("monthly publication", monthly_run, monthly_floor)

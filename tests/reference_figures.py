@@ -5,9 +5,9 @@ the figure keys of docs/ARCHITECTURE.md ("Figure keys"). Tests rely on it:
 
 * ``parse_bulletin(reference text)`` must equal :data:`REFERENCE` (apart from :data:`NOT_PRINTED` keys, which
   the parser returns as None, and the parser's ``_printed`` precision table);
-* the warehouse and ``hotline.recompute`` on the default generated data must reproduce the figures
-  (:func:`figures_only` drops the printed-only keys), except where the reference's own arithmetic is wrong
-  (:data:`REFERENCE_ERRATA`).
+* the warehouse and ``oracle.recompute`` (tests/oracle/recompute.py) on the default generated data must
+  reproduce the figures (:func:`figures_only` drops the printed-only keys), except where the reference's own
+  arithmetic is wrong (:data:`REFERENCE_ERRATA`).
 
 Conventions:
 

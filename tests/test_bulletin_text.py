@@ -1,4 +1,5 @@
-"""Reading the reference bulletin back into figures (hotline.bulletin_text) and checking its own arithmetic."""
+"""Reading the reference bulletin back into figures (hotline.audit.parse) and checking its own arithmetic
+(hotline.audit.findings)."""
 from __future__ import annotations
 
 import copy
@@ -6,8 +7,9 @@ import re
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
-from hotline.bulletin_text import BulletinParseError, Finding, arithmetic_findings, parse_bulletin
-from hotline.bulletin_text import figures_only as parser_figures_only
+from hotline.audit.findings import Finding, arithmetic_findings
+from hotline.audit.parse import BulletinParseError, parse_bulletin
+from hotline.audit.parse import figures_only as parser_figures_only
 from hotline.departments import load_aliases
 from hotline.paths import PROJECT_DIR, SEEDS_DIR
 from reference_figures import REFERENCE, REFERENCE_ALIASES, REFERENCE_ERRATA, figures_only

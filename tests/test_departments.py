@@ -141,6 +141,24 @@ def test_python_whitespace_is_the_sql_ws_class():
     assert sorted(got) == sorted(c for c in chars if re.fullmatch(r"\s", c))
 
 
+
+def test_python_separators_are_the_sql_department_separators():
+    """contract.DEPARTMENT_SEPARATORS (Python) and macros/text.sql's department_separators (SQL) match the same
+    characters: both split a 承办单位 cell, neither may learn a separator alone."""
+    import re
+
+    import duckdb
+
+    from hotline.contract import DEPARTMENT_SEPARATORS
+    from hotline.paths import DBT_PROJECT_DIR
+
+    macro = (DBT_PROJECT_DIR / "macros" / "text.sql").read_text(encoding="utf-8")
+    sep_class = re.search(r"macro department_separators\(\) -%\}\s*(.+?)\s*\{%- endmacro", macro).group(1)
+    chars = [chr(i) for i in range(1, 0x3100)] + ["\uff0c", "\uff1b", "\uff0e", "\ufe50", "\ufe51", "\ufe54"]
+    got = duckdb.connect().execute(f"select list(c) filter (where regexp_matches(c, '^{sep_class}$')) "
+                                   "from unnest(?::varchar[]) t(c)", [chars]).fetchone()[0]
+    assert sorted(got) == sorted(DEPARTMENT_SEPARATORS)
+
 def test_empty_cell(aliases):
     assert split_departments("", aliases) == []
     assert split_departments(None, aliases) == []

@@ -15,7 +15,7 @@ import pytest
 from conftest import AS_OF, MONTH
 from docx import Document
 from hotline.audit import flatten
-from hotline.bulletin_text import bulletin_text
+from hotline.audit.documents import bulletin_text
 from hotline.paths import PROJECT_DIR
 from hotline.publish import bulletin, publish_month
 from hotline.publish.docx import render_docx, tidy

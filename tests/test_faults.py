@@ -255,7 +255,7 @@ def test_inverted_timestamps(small, tmp_path):
 
 
 def test_late_redelivery(full, tmp_path):
-    from hotline.recompute import recompute
+    from oracle.recompute import recompute
 
     work = copy(full, tmp_path / "w")
     day = "2024-11-20"
@@ -486,7 +486,7 @@ def test_county_due_dates_follow_the_2023_calendar():
 
 
 def test_county_calibration(county):
-    from hotline.recompute import recompute
+    from oracle.recompute import recompute
 
     raw = yaml.safe_load(COUNTY_SPEC.read_text(encoding="utf-8"))
     f = recompute(county, "2023-09", "2023-10-12 10:00")  # the dbt seeds: none of the county's names is known
@@ -532,7 +532,7 @@ def test_county_calibration(county):
 def test_county_stray_spaces_keep_the_departments(county, tmp_path):
     """Stray spaces inside names of a city whose directory is not configured: the oracle's department tables
     do not move (docs/department-names.md: whitespace inside a name never creates a department)."""
-    from hotline.recompute import recompute
+    from oracle.recompute import recompute
 
     work = copy(county, tmp_path / "w")
     rec = apply_fault(work, "stray-spaces", "0.3", seed=9)

@@ -12,6 +12,7 @@ import duckdb
 import pytest
 from conftest import AS_OF, MONTH
 from hotline.gate import GateFailed
+from hotline.identities import load_identities
 from hotline.publish import BI_FILE, publish_month
 from reference_figures import REFERENCE, REFERENCE_ERRATA, by_ticket, figures_only, rank_groups
 from typer.testing import CliRunner
@@ -108,6 +109,10 @@ def test_reconciliation_report_lists_every_check(publication):
     assert report["success"] and report["checks_failed"] == 0
     suites = {c["suite"] for c in report["checks"]}
     assert {"reconciliation", "rates", "evidence", "mart_department_closure"} <= suites
+    # every bulletin identity the gate checks is in the report, under its name (one per key or row)
+    names = {c["name"] for c in report["checks"]}
+    gated = [i.gate["name"] for e in load_identities() for i in getattr(e, "checks", [e]) if i.gate]
+    assert [g for g in gated if g not in names and not any(n.startswith(f"{g}[") for n in names)] == []
     for c in report["checks"]:
         assert {"expected", "actual", "status"} <= set(c)
     html = (publication / MONTH / "reconciliation.html").read_text(encoding="utf-8")
@@ -177,7 +182,7 @@ def _published_text(publication: Path) -> str:
         if p.suffix == ".parquet":
             parts += [" ".join(map(str, r)) for r in con.execute("select * from read_parquet(?)", [str(p)]).fetchall()]
         elif p.suffix == ".docx":
-            from hotline.bulletin_text import bulletin_text
+            from hotline.audit.documents import bulletin_text
 
             parts.append(bulletin_text(p))
         elif p.suffix == ".pdf":
@@ -237,9 +242,9 @@ def test_audit_bulletin_reports_the_references_wrong_share(publication):
 
 # ------------------------------------------------------------------ two implementations agree
 def test_marts_agree_with_the_independent_recomputation(figures, default_dumps):
-    """The dbt marts and hotline.recompute (plain Python over the export files) are written independently from
+    """The dbt marts and oracle.recompute (plain Python over the export files) are written independently from
     the contract's definitions; they must agree on every figure, ties included."""
-    from hotline.recompute import recompute
+    from oracle.recompute import recompute
 
     py = recompute(default_dumps, MONTH, AS_OF)
     for section in ("contacts", "special_lines", "purpose", "demand", "work_orders"):

@@ -1,4 +1,4 @@
-"""The independent recomputation (hotline.recompute) on tiny hand-made export folders."""
+"""The independent recomputation (tests/oracle/recompute.py, the test oracle) on tiny hand-made export folders."""
 from __future__ import annotations
 
 import csv
@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 from hotline.contract import HEADERS
-from hotline.recompute import mom_pct, pct, rate, recompute
+from oracle.recompute import mom_pct, pct, rate, recompute
 
 MONTH, AS_OF = "2024-11", "2024-12-12 10:00"
 DEPTS = ["市卫生健康委员会", "市住房和城乡建设局", "市城市管理局", "昆仑经济技术开发区管委会", "市公安局",
@@ -365,9 +365,25 @@ def test_recompute_does_not_depend_on_generator_or_loader():
     import ast
     from pathlib import Path
 
-    import hotline.recompute as mod
+    import oracle.recompute as mod
 
     tree = ast.parse(Path(mod.__file__).read_text(encoding="utf-8"))
     imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)} | {
         a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     assert not [m for m in imported if m and m.startswith(("hotline.generate", "hotline.load"))]
+
+
+def test_the_product_does_not_import_the_oracle():
+    """The oracle is a test asset: nothing shipped (include/, dags/) may import it, or it stops being independent."""
+    import ast
+
+    from hotline.paths import PROJECT_DIR
+
+    offenders = []
+    for path in [*(PROJECT_DIR / "include").rglob("*.py"), *(PROJECT_DIR / "dags").rglob("*.py")]:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)} | {
+            a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        if [m for m in imported if m and (m.split(".")[0] == "oracle" or m.endswith("recompute"))]:
+            offenders.append(str(path.relative_to(PROJECT_DIR)))
+    assert offenders == []

@@ -1,7 +1,8 @@
 """The independent recomputation on the default generated exports reproduces the reference bulletin.
 
-The generator is calibrated to the Golmud bulletin of November 2024; ``hotline.recompute`` knows nothing of
-how it works and reads only its export files. Every figure must equal tests/reference_figures.py, except:
+The generator is calibrated to the Golmud bulletin of November 2024; ``oracle.recompute``
+(tests/oracle/recompute.py) knows nothing of how it works and reads only its export files. Every figure must
+equal tests/reference_figures.py, except:
 
 * where the reference's own arithmetic is wrong (REFERENCE_ERRATA): the 工单转办 share is printed 25.21%, but
   1046 / 4151 = 25.20% — the recomputation gives the correct value;
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import pytest
 from hotline.departments import load_aliases
-from hotline.recompute import pct, recompute
+from oracle.recompute import pct, recompute
 from reference_figures import REFERENCE, REFERENCE_ERRATA, by_ticket, figures_only, rank_groups
 
 generate_mod = pytest.importorskip("hotline.generate", reason="the generator (hotline.generate) is not there yet")

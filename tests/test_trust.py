@@ -36,7 +36,7 @@ from hotline.generate.faults import apply_fault
 from hotline.load import load_folder
 from hotline.orchestration import tasks
 from hotline.publish import publish_month, touched_publications
-from hotline.recompute import recompute
+from oracle.recompute import recompute
 from typer.testing import CliRunner
 from webhook import webhook_receiver
 

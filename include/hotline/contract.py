@@ -1,7 +1,9 @@
 """The platform's daily export format, as documented in docs/daily-dump-contract.md.
 
 This module is the single place where the contract's headers, enums and formats live; the generator writes
-them, the loader checks them and the independent recomputation reads them.
+them, the loader checks them and the independent recomputation (tests/oracle/recompute.py) reads them. The
+bulletin's fixed rows and their order (channels, purposes, the 其他 rows) are here too: the bulletin parser and the
+recomputation share them.
 """
 from __future__ import annotations
 
@@ -72,6 +74,14 @@ TICKET_ID_RE = re.compile(r"^HX\d{14}$")
 
 #: The bulletin's department-table row of work orders that have no department (yet): 未指定承办单位.
 NO_DEPARTMENT = "未指定承办单位"
+#: The department tables' last row, the departments beyond the named ones summed.
+OTHER_DEPARTMENTS = "其他单位"
+#: The demand table's row of every level-1 category beyond the named ones.
+DEMAND_OTHER = "其他"
+#: contacts.by_channel keys, in the bulletin's order.
+CHANNEL_KEYS = ("中国政府网转办", "省州系统转办", "微信端转办", "直接答复", "工单转办", "其他")
+#: purpose.by_type keys, in the bulletin's order: its 其他类 is 表扬 + 其他.
+PURPOSE_KEYS = ("咨询", "求助", "投诉", "建议", "其他")
 
 #: Separators an operator may type between several handling departments (whitespace also separates).
 DEPARTMENT_SEPARATORS = "、;；,，"

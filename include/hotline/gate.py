@@ -9,6 +9,10 @@ Three kinds of suite:
 - ``rates.yml``: every printed rate next to its numerator and denominator; the gate recomputes each rate
   half-up to 2 decimals and GX checks printed = recomputed.
 
+The bulletin identities (``identities.yml``, :mod:`hotline.identities`, shared with ``hotline audit-bulletin``)
+join the last two where they say ``- identities: identities.yml``: evaluated on the month's figures as they will
+be published (``figures.json``), a sum or count becomes an expected/actual pair, a rate a printed/recomputed one.
+
 Every check becomes one line of the reconciliation report with its expected value, actual value and status.
 """
 from __future__ import annotations
@@ -19,37 +23,24 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from hotline.checks import Check, Decisions, GateFailed, GateReport, Subject, plain, subject
+from hotline.identities import Group, Identity, absent, instances, load_identities
 from hotline.paths import EXPECTATIONS_DIR
+from hotline.rates import change_pct, rate_pct, round_half_up
 
-__all__ = ["Check", "GateFailed", "GateReport", "run_gate", "rate_pct", "change_pct"]
+__all__ = ["Check", "GateFailed", "GateReport", "run_gate"]
 
 log = logging.getLogger(__name__)
 
 
-def rate_pct(numerator, denominator) -> Decimal | None:
-    """numerator / denominator × 100, rounded half-up to 2 decimals (the bulletin's rule)."""
-    if denominator in (None, 0) or numerator is None:
-        return None
-    return (Decimal(int(numerator)) * 100 / Decimal(int(denominator))).quantize(Decimal("0.01"), ROUND_HALF_UP)
-
-
-def change_pct(current, previous) -> Decimal | None:
-    """Month-over-month change in percent, half-up to 2 decimals."""
-    if previous in (None, 0) or current is None:
-        return None
-    return ((Decimal(int(current)) - Decimal(int(previous))) * 100 / Decimal(int(previous))).quantize(
-        Decimal("0.01"), ROUND_HALF_UP)
-
-
 def import_gx():
-    """Import Great Expectations (~7 s of CPU) without analytics and with its INFO chatter silenced; callers
-    may run this in a thread ahead of time."""
+    """Import Great Expectations without analytics and with its INFO chatter silenced; the import is CPU-heavy,
+    so callers may run this in a thread ahead of time."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     import great_expectations as gx
@@ -151,7 +142,7 @@ def run_gate(warehouse: Path, month: str, as_of: str, publish_dir: Path | None =
 
         for line in recover(Path(publish_dir)):
             log.warning("%s: %s", publish_dir, line)
-    # Great Expectations takes ~7 s of CPU to import: on the other core while DuckDB runs the checks' SQL
+    # Great Expectations' import is CPU-heavy: on the other core while DuckDB runs the checks' SQL
     warm = threading.Thread(target=import_gx, daemon=True)
     warm.start()
     own = con is None
@@ -170,9 +161,11 @@ def run_gate(warehouse: Path, month: str, as_of: str, publish_dir: Path | None =
         report.checks += dbt_test_checks(con, month, as_of)
         report.checks += department_checks(con, month, decisions)
         report.checks += calendar_checks(con, month)
+        identities = _Identities(con, month, as_of, expectations_dir)
         parts = (_mart_checks(con, month, as_of, suites["marts"])
-                 + _reconciliation_checks(con, month, as_of, suites["reconciliation"], publish_dir)
-                 + _rate_checks(con, month, as_of, suites["rates"]))
+                 + _reconciliation_checks(con, month, as_of, suites["reconciliation"], publish_dir,
+                                          identities=identities)
+                 + _rate_checks(con, month, as_of, suites["rates"], identities=identities))
         warm.join()
         v = _Validator()
         for part in parts:
@@ -250,16 +243,25 @@ def _scalar(con, sql: str, month: str, as_of: str):
     return None if row is None else plain(row[0])
 
 
-def _reconciliation_checks(con, month: str, as_of: str, spec: dict,
-                           publish_dir: Path | None) -> list[Check | _Validation]:
+def _reconciliation_checks(con, month: str, as_of: str, spec: dict, publish_dir: Path | None, *,
+                           identities: _Identities) -> list[Check | _Validation]:
     import pandas as pd
 
-    rows, skipped = [], []
+    rows: list[dict[str, Any]] = []
+    skipped: list[dict[str, Any]] = []
+    unreadable: list[Check] = []
     for name, sql in (spec.get("recounts") or {}).items():  # shared by several checks: computed once
         if not str(name).isidentifier():
             raise ValueError(f"reconciliation recount name {name!r} is not an identifier")
         con.execute(f"create or replace temp table {name} as {_render(sql, month, as_of)}")
     for c in spec.get("checks") or []:
+        if "identities" in c:
+            got = identities.rows(c["identities"], ("sum", "count"))
+            if isinstance(got, Check):
+                unreadable.append(got)
+            else:
+                rows += got
+            continue
         expected = _scalar(con, c["expected"], month, as_of)
         actual = _scalar(con, c["actual"], month, as_of)
         rows.append({"name": c["name"], "description": c.get("description", ""), "expected": expected,
@@ -267,9 +269,9 @@ def _reconciliation_checks(con, month: str, as_of: str, spec: dict,
     prev = _previous_publication_check(con, month, as_of, publish_dir, spec.get("previous_month_total"))
     if prev is not None:
         (rows if prev["status"] is None else skipped).append(prev)
-    checks: list[Check | _Validation] = [
+    checks: list[Check | _Validation] = [*unreadable, *(
         Check("reconciliation", r["name"], r["description"], r["expected"], r["actual"], r["status"])
-        for r in skipped]
+        for r in skipped)]
     if rows:
         df = pd.DataFrame({"name": [r["name"] for r in rows],
                            "expected": [json.dumps(plain(r["expected"])) for r in rows],
@@ -321,11 +323,15 @@ def _previous_publication_check(con, month: str, as_of: str, publish_dir: Path |
             "expected": published, "actual": _scalar(con, sql, month, as_of), "status": None}
 
 
-def _rate_checks(con, month: str, as_of: str, spec: dict) -> list[_Validation]:
+def _rate_checks(con, month: str, as_of: str, spec: dict, *, identities: _Identities) -> list[_Validation]:
     import pandas as pd
 
     rows = []
     for r in spec.get("rates") or []:
+        if "identities" in r:
+            got = identities.rows(r["identities"], ("rate", "change"))
+            rows += got if isinstance(got, list) else []  # unreadable figures: reported with the sums
+            continue
         df = con.execute(_render(r["query"], month, as_of)).df()
         for rec in df.to_dict("records"):
             expected = rate_pct(rec["numerator"], rec["denominator"]) if r.get("kind", "rate") == "rate" \
@@ -335,7 +341,7 @@ def _rate_checks(con, month: str, as_of: str, spec: dict) -> list[_Validation]:
                          "description": f"{r.get('description', r['name'])}: {rec['numerator']} / {rec['denominator']}",
                          "expected": None if expected is None else format(expected, "f"),
                          "actual": None if printed is None or pd.isna(printed) else
-                         format(Decimal(str(printed)).quantize(Decimal("0.01")), "f")})
+                         format(round_half_up(printed), "f")})
     if not rows:
         return []
     df = pd.DataFrame(rows)
@@ -345,8 +351,62 @@ def _rate_checks(con, month: str, as_of: str, spec: dict) -> list[_Validation]:
     def finish(described):
         bad = described[0]
         return [Check.judged("rates", r["name"], r["description"], r["expected"], r["actual"], i not in bad,
-                             subject=subject("rows", [r["name"]]))
+                             severity=r.get("severity", "fail"), subject=subject("rows", [r["name"]]))
                 for i, r in enumerate(rows)]
 
     return [_Validation("rates", df[["expected", "actual"]], [{"expect_column_pair_values_to_be_equal": {
         "column_A": "expected", "column_B": "actual"}}], _unexpected_rows, finish)]
+
+
+class _Identities:
+    """The bulletin identities on the month's figures as they will be published (``figures.json``, read from the
+    marts once): the rows of the reconciliation and rates suites, in the shape of their SQL checks."""
+
+    def __init__(self, con: Any, month: str, as_of: str, expectations_dir: Path):
+        self.con, self.month, self.as_of, self.dir = con, month, as_of, expectations_dir
+        self._figures: dict[str, Any] | Check | None = None
+
+    def figures(self) -> dict[str, Any] | Check:
+        if self._figures is None:
+            from hotline.publish.figures import figures_from_marts
+
+            try:
+                self._figures = figures_from_marts(self.con, self.month, self.as_of)
+            except (ValueError, StopIteration) as e:  # no KPI row of the month, a channel missing
+                self._figures = Check("reconciliation", "figures of the month", "本月公报数字可由集市得出",
+                                      "figures.json of the month", str(e) or type(e).__name__, "fail")
+        return self._figures
+
+    def rows(self, file: str, relations: tuple[str, ...]) -> list[dict[str, Any]] | Check:
+        """The rows of the identities of ``file`` with one of ``relations``; the failing check instead when the
+        figures cannot be read."""
+        figures = self.figures()
+        if isinstance(figures, Check):
+            return figures
+        return identity_rows(figures, load_identities(self.dir / file), relations)
+
+
+def identity_rows(figures: dict[str, Any], entries: list[Identity | Group],
+                  relations: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The gate's rows for the identities of ``entries`` that have a ``gate`` block and one of ``relations``, one
+    per key or row of ``figures``: a sum or count as expected (the figure) / actual (its terms), a rate or change
+    as expected (recomputed, 2 decimals) / actual (published)."""
+    out: list[dict[str, Any]] = []
+    for inst in instances(figures, entries):
+        gate, relation = inst.identity.gate, inst.identity.relation
+        if gate is None or relation not in relations or not inst.applies():
+            continue
+        name = f"{gate['name']}[{inst.label()}]" if inst.binding.bound else gate["name"]
+        value = None if absent(inst.value) else inst.value
+        if relation in ("sum", "count"):
+            out.append({"name": name, "description": gate.get("description", gate["name"]), "expected": value,
+                        "actual": inst.terms_total(), "severity": inst.identity.severity, "subject": None})
+            continue
+        num, den = (None if absent(v) else v for v in inst.operands())
+        expected = inst.expected_rate()
+        out.append({"name": f"{gate['name']}[{inst.label()}]",
+                    "description": f"{gate.get('description', gate['name'])}: {num} / {den}",
+                    "expected": None if expected is None else format(expected, "f"),
+                    "actual": None if value is None else format(round_half_up(value), "f"),
+                    "severity": inst.identity.severity})
+    return out

@@ -18,3 +18,19 @@ def read_seed(path: Path, required: tuple[str, ...]) -> Iterator[tuple[int, dict
         for n, row in enumerate(reader, start=2):
             if any((v or "").strip() for v in row.values()):
                 yield n, row
+
+
+ROLLUPS_FILE = "hotspot_rollups.csv"
+
+
+def load_rollups(seeds_dir: Path | str | None = None) -> set[str]:
+    """The level-1 categories reported as one hot spot (``hotspot_rollups.csv``; default: the repo's seeds)."""
+    if seeds_dir is None:
+        from hotline.paths import SEEDS_DIR
+
+        seeds_dir = SEEDS_DIR
+    path = Path(seeds_dir) / ROLLUPS_FILE
+    if not path.exists():
+        raise FileNotFoundError(f"hot-spot roll-up seed not found: {path}")
+    return {row["category_l1"].strip() for _, row in read_seed(path, ("category_l1",))
+            if (row["category_l1"] or "").strip()}

@@ -11,9 +11,9 @@ import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from hotline.generate.spec import Spec, SpecError, previous_month
+from hotline.generate.spec import Spec, SpecError
 from hotline.generate.timeline import DAY, HOUR, Clock, Draft, dispatch_time, time_of_day
-from hotline.periods import month_bounds
+from hotline.periods import month_bounds, previous_month
 
 PHONE = "电话"
 GROUPS = [(PHONE, "直接答复"), (PHONE, "工单转办"), (PHONE, "无效"), ("中国政府网", "工单转办"),

@@ -26,14 +26,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from hotline import paths
 from hotline.contract import TIMEZONE
 from hotline.periods import (DEFAULT_CUTOFF_DAY, DEFAULT_CUTOFF_HOUR, BadPeriod, format_as_of, month_bounds, parse_as_of,
-                             parse_day, parse_month)
+                             parse_day, parse_month, previous_month)
 
 
 def _int(name: str, default: int) -> int:
@@ -191,10 +191,6 @@ def cutoff_for(month: str, s: Settings | None = None) -> datetime:
     return datetime(nxt.year, nxt.month, s.cutoff_day, s.cutoff_hour)
 
 
-def previous_month_of(d: date) -> str:
-    return f"{d.year - (d.month == 1):04d}-{(d.month - 2) % 12 + 1:02d}"
-
-
 @dataclass(frozen=True)
 class MonthlyRun:
     """What one monthly run publishes. ``explicit`` = the month came from the run's params."""
@@ -238,7 +234,7 @@ def monthly_run(context, s: Settings | None = None) -> MonthlyRun:
         month = parse_month(month_param)
         explicit = True
     else:
-        month = previous_month_of(ref_naive.date())
+        month = previous_month(f"{ref_naive:%Y-%m}")
         explicit = False
     cutoff = parse_as_of(as_of_param) if as_of_param is not None else cutoff_for(month, s)
     _, nxt = month_bounds(month)

@@ -1,9 +1,10 @@
 """Independent recomputation of every bulletin figure straight from a folder of daily exports.
 
-This is the warehouse's cross-check (test oracle). It reads the export files as the contract
-(docs/daily-dump-contract.md) describes them and knows nothing of the generator, the loader or dbt: it must
-not import ``hotline.generate`` or ``hotline.load``. Reference data comes from the dbt seeds
-(``department_aliases.csv``/``departments.csv`` through :mod:`hotline.departments`, ``hotspot_rollups.csv``).
+This is the warehouse's cross-check (test oracle): a test asset, not shipped with the ``hotline`` package, and
+nothing in the package imports it. It reads the export files as the contract (docs/daily-dump-contract.md)
+describes them and knows nothing of the generator, the loader or dbt: it must not import ``hotline.generate`` or
+``hotline.load``. Reference data comes from the dbt seeds (``department_aliases.csv``/``departments.csv``
+through :mod:`hotline.departments`, ``hotspot_rollups.csv`` through :mod:`hotline.seeds`).
 
 Rules (``month`` M, cut-off T, Asia/Shanghai wall-clock, compared with the exports' naive timestamps):
 
@@ -41,9 +42,9 @@ Rules (``month`` M, cut-off T, Asia/Shanghai wall-clock, compared with the expor
 * Hot spots: (一级分类, 二级分类) over non-无效 contacts received in M; a 一级分类 listed in
   ``hotspot_rollups.csv`` is one hot spot with ``category_l2`` None; top 10 by count (ties by name), MoM vs
   the previous month's count of the same hot spot (None when that count is 0).
-* Rates: numerator / denominator × 100 computed with ``Decimal`` and rounded half-up (ROUND_HALF_UP, i.e.
-  halves away from zero, also for negative MoM changes) to 2 decimals, returned as ``float``; ``None`` when
-  the denominator is 0.
+* Rates: numerator / denominator × 100 computed with ``Decimal`` and rounded half-up (halves away from zero,
+  also for negative MoM changes) to 2 decimals (:mod:`hotline.rates`, which tests/test_rates.py holds to the dbt
+  macros), returned as ``float``; ``None`` when the denominator is 0.
 """
 from __future__ import annotations
 
@@ -53,16 +54,21 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 
 from hotline.contract import (
+    CHANNEL_KEYS,
     CHANNELS,
     COUNTED_CALLBACK_RESULTS,
     DATE_RE,
+    DEMAND_OTHER,
     EXPORT_NAME_RE,
     HANDLINGS,
     HEADERS,
+    NO_DEPARTMENT,
+    OTHER_DEPARTMENTS,
+    PURPOSE_KEYS,
     PURPOSES,
     SATISFIED_CALLBACK_RESULTS,
     SPECIAL_LINES,
@@ -72,26 +78,18 @@ from hotline.contract import (
 )
 from hotline.departments import as_alias_map, load_aliases, split_departments
 from hotline.periods import format_as_of, parse_as_of, parse_month, previous_month
+from hotline.rates import as_float, change_pct, rate_pct
+from hotline.seeds import load_rollups
 from hotline.workdays import OutsideCalendar
 from hotline.workdays import due_date as workday_due_date
 
 TOP_DEPARTMENTS = 30
-OTHER_DEPARTMENTS = "其他单位"
-NO_DEPARTMENT = "未指定承办单位"
 TOP_DEMAND = 6
-DEMAND_OTHER = "其他"
 TOP_HOTSPOTS = 10
-ROLLUPS_FILE = "hotspot_rollups.csv"
 
-#: contacts.by_channel keys, in the bulletin's order.
-CHANNEL_KEYS = ("中国政府网转办", "省州系统转办", "微信端转办", "直接答复", "工单转办", "其他")
 _TRANSFER_KEY = {"中国政府网": "中国政府网转办", "省州系统": "省州系统转办", "微信": "微信端转办"}
-#: purpose.by_type keys: 其他类 = 表扬 + 其他.
-PURPOSE_KEYS = ("咨询", "求助", "投诉", "建议", "其他")
+#: 诉求目的 -> purpose.by_type key: 其他类 = 表扬 + 其他.
 _PURPOSE_KEY = {"咨询": "咨询", "求助": "求助", "投诉": "投诉", "建议": "建议", "表扬": "其他", "其他": "其他"}
-
-_HUNDRED = Decimal(100)
-_CENT = Decimal("0.01")
 
 # The columns kept per ticket state (index into the contract's header order).
 _KEEP = ("工单编号", "受理时间", "来源渠道", "专线类别", "诉求目的", "一级分类", "二级分类", "办理方式", "承办单位",
@@ -102,24 +100,17 @@ _ENUM_CHECKS = (("来源渠道", CHANNELS), ("诉求目的", PURPOSES), ("办理
 # ----------------------------------------------------------------------------------------------- arithmetic
 def rate(numerator: int, denominator: int, places: int = 2) -> Decimal | None:
     """numerator / denominator × 100, half-up to ``places`` decimals; None for a zero denominator."""
-    if not denominator:
-        return None
-    q = Decimal(1).scaleb(-places)
-    return (Decimal(numerator) * _HUNDRED / Decimal(denominator)).quantize(q, rounding=ROUND_HALF_UP)
+    return rate_pct(numerator, denominator, places)
 
 
 def pct(numerator: int, denominator: int, places: int = 2) -> float | None:
     """:func:`rate` as the float that figures carry."""
-    r = rate(numerator, denominator, places)
-    return None if r is None else float(r)
+    return as_float(rate_pct(numerator, denominator, places))
 
 
 def mom_pct(current: int, previous: int) -> float | None:
     """Month-over-month change in %, half-up to 2 decimals; None when the previous month is 0."""
-    if not previous:
-        return None
-    return float(((Decimal(current) - Decimal(previous)) * _HUNDRED / Decimal(previous))
-                 .quantize(_CENT, rounding=ROUND_HALF_UP))
+    return as_float(change_pct(current, previous))
 
 
 # -------------------------------------------------------------------------------------------------- reading
@@ -240,20 +231,6 @@ def _states_as_of(dumps_dir: Path, cutoff: str, problems: list[str]) -> dict[str
             if old is None or (upd, day) >= (old[0], old[1]):
                 states[tid] = (upd, day, tuple(row[i] for i in keep))
     return states
-
-
-def load_rollups(seeds_dir: Path | str | None = None) -> set[str]:
-    """The level-1 categories reported as one hot spot (``hotspot_rollups.csv``)."""
-    if seeds_dir is None:
-        from hotline.paths import SEEDS_DIR
-
-        seeds_dir = SEEDS_DIR
-    path = Path(seeds_dir) / ROLLUPS_FILE
-    with path.open(encoding="utf-8-sig", newline="") as f:
-        reader = csv.DictReader(f)
-        if "category_l1" not in (reader.fieldnames or []):
-            raise ValueError(f"{path}: no category_l1 column")
-        return {r["category_l1"].strip() for r in reader if (r["category_l1"] or "").strip()}
 
 
 # ------------------------------------------------------------------------------------------------- figures

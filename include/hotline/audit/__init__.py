@@ -1,20 +1,27 @@
 """``hotline audit-bulletin``: check a bulletin against its own arithmetic and the warehouse.
 
 A bulletin — typed by hand in the reference's text format, or the project's own ``bulletin.md``,
-``bulletin.html`` or ``bulletin.docx`` (also after an editor changed it in Word) — is parsed figure by figure
-(:func:`hotline.bulletin_text.bulletin_text` reads the formats); every figure that disagrees with its own
-numerator/denominator or table sums, or with the figures the warehouse published for the month, is reported.
-Printed percentages are compared at the precision they are printed with.
+``bulletin.html`` or ``bulletin.docx`` (also after an editor changed it in Word) — is parsed figure by figure;
+every figure that disagrees with its own numerator/denominator or table sums, or with the figures the warehouse
+published for the month, is reported. Printed percentages are compared at the precision they are printed with.
+
+The package: :mod:`~hotline.audit.documents` turns a ``.md``/``.html``/``.docx`` file into text,
+:mod:`~hotline.audit.parse` reads that text section by section into figures (with the primitives of
+:mod:`~hotline.audit.text`), :mod:`~hotline.audit.findings` checks the figures' own arithmetic (the
+identities of ``expectations/identities.yml``, which the publication gate checks too); this module compares them
+with the warehouse's publication.
 """
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 
-from hotline.bulletin_text import arithmetic_findings, office_hotspot_labels, parse_bulletin_file
+from hotline.audit.findings import arithmetic_findings
+from hotline.audit.parse import office_hotspot_labels, parse_bulletin_file
 from hotline.departments import load_aliases
+from hotline.rates import round_half_up
 
 
 @dataclass(frozen=True)
@@ -84,8 +91,7 @@ def _same(printed, actual, places: int | None) -> bool:
     if isinstance(printed, (int, float)) and isinstance(actual, (int, float)) and not isinstance(printed, bool):
         if places is None:
             return Decimal(str(printed)) == Decimal(str(actual))
-        q = Decimal(1).scaleb(-places)
-        return Decimal(str(printed)).quantize(q, ROUND_HALF_UP) == Decimal(str(actual)).quantize(q, ROUND_HALF_UP)
+        return round_half_up(printed, places) == round_half_up(actual, places)
     return printed == actual
 
 
