@@ -3,7 +3,8 @@ DataFrames pulled from DuckDB (GX's SQL datasource cannot validate DuckDB here).
 
 Three kinds of suite:
 
-- ``marts.yml``: GX expectations per mart (keys, ranges, closed ≤ dispatched, no personal data …);
+- ``marts.yml``: the published marts, every string column scanned for phone-number-like values (every other
+  invariant of a mart is a dbt test beside its model, recorded per build: :func:`hotline.quality.dbt_test_checks`);
 - ``reconciliation.yml``: cross-table checks, each an ``expected`` and an ``actual`` SQL scalar; the pairs are
   validated by GX as one DataFrame (``ExpectColumnPairValuesToBeEqual``);
 - ``rates.yml``: every printed rate next to its numerator and denominator; the gate recomputes each rate
