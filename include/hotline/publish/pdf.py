@@ -8,10 +8,13 @@ digest of the document: the same release gives the same bytes.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
+import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -41,13 +44,20 @@ def docx_to_pdf(docx: Path, pdf: Path, cut_off: str) -> None:
         profile = Path(tmp) / "profile"
         args = [exe, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore", "--nologo",
                 "--convert-to", "pdf:writer_pdf_Export", "--outdir", tmp, str(docx)]
+        # a session of its own: `soffice` is a wrapper whose soffice.bin child would outlive a timed-out run and
+        # keep printing (and a CPU busy) after the publication has failed
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                start_new_session=True)
         try:
-            done = subprocess.run(args, capture_output=True, text=True, timeout=SOFFICE_TIMEOUT_S, check=False)
+            stdout, stderr = proc.communicate(timeout=SOFFICE_TIMEOUT_S)
         except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
             raise PublishError(f"LibreOffice did not print {docx.name} within {SOFFICE_TIMEOUT_S} s") from None
         out = Path(tmp) / (docx.stem + ".pdf")
-        if done.returncode != 0 or not out.is_file():
-            detail = " ".join((done.stderr or done.stdout or "").split())[:300]
+        if proc.returncode != 0 or not out.is_file():
+            detail = " ".join((stderr or stdout or "").split())[:300]
             raise PublishError(f"LibreOffice could not print {docx.name} to PDF: {detail or 'no output'}")
         pdf.write_bytes(_reproducible(out.read_bytes(), cut_off))
 
