@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 #: (Chinese header, English snake_case name) in the export's column order.
 COLUMNS: list[tuple[str, str]] = [
@@ -109,7 +110,7 @@ class Manifest:
     sha256: str
     exported_at: str
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             "export_date": self.export_date,
             "row_count": self.row_count,
