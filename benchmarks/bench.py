@@ -185,7 +185,8 @@ def main() -> None:
     last = day_of(csvs[-1])
     month, as_of = publication_period(last)
     results: dict = {"name": NAME, "scale": SCALE, "days": len(csvs), "first_day": str(day_of(csvs[0])),
-                     "last_day": str(last), "month": month, "as_of": as_of, "runs": RUNS, "machine": machine(), "commit": commit(),
+                     "last_day": str(last), "month": month, "as_of": as_of, "runs": RUNS, "machine": machine(),
+                     "commit": commit(),
                      "export_bytes": sum(c.stat().st_size for c in csvs), "steps": {}}
     log(f"{len(csvs)} exports {results['first_day']} … {last} ({results['export_bytes'] / 2**30:.1f} GiB); "
         f"publication {month} as of {as_of}")

@@ -7,6 +7,7 @@ import re
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
+
 from hotline.audit.findings import Finding, arithmetic_findings
 from hotline.audit.parse import BulletinParseError, parse_bulletin
 from hotline.audit.parse import figures_only as parser_figures_only
@@ -153,7 +154,8 @@ def test_format_variants(text):
                .replace("2024 年 11 月 12 日", "2024年11月12日"))
     # the closure-rate table as a Markdown pipe table
     lines = []
-    for ln in variant.splitlines():
+    for raw in variant.splitlines():
+        ln = raw
         if "\t" in ln and re.match(r"^(序号|\d+\t|\t合计)", ln) and ("工单量" in ln or ln.count("\t") == 4):
             ln = "| " + " | ".join(ln.split("\t")) + " |"
             if ln.startswith("| 序号"):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+
 from hotline.departments import Department, as_alias_map, canonical_name, load_aliases, split_departments
 from hotline.paths import SEEDS_DIR
 
@@ -130,6 +131,7 @@ def test_python_whitespace_is_the_sql_ws_class():
     import re
 
     import duckdb
+
     from hotline.paths import DBT_PROJECT_DIR
 
     macro = (DBT_PROJECT_DIR / "macros" / "text.sql").read_text(encoding="utf-8")
@@ -253,6 +255,7 @@ def test_python_and_sql_agree_on_random_cells(tmp_path):
     import shutil
 
     import duckdb
+
     from test_dbt_project import AS_OF, MONTH, _ticket, _versions, build_raw, dbt
 
     seeds = tmp_path / "seeds"

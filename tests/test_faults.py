@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from hotline import contract, workdays
 from hotline.generate import DEFAULT_SPEC, generate, load_spec
 from hotline.generate.faults import FAULTS, FaultRecord, apply_fault
@@ -146,7 +147,7 @@ def compare(base: Path, faulted: Path, record: FaultRecord, redelivered: bool = 
             assert later == timedelta(days=40)
         else:
             assert m_new["exported_at"] == m_old["exported_at"]
-        for n, (a, b) in enumerate(zip(old_recs[1:], new_recs[1:]), start=1):
+        for n, (a, b) in enumerate(zip(old_recs[1:], new_recs[1:], strict=True), start=1):
             if a != b:  # untouched rows are byte-identical; touched ones are one csv record still
                 old_row, new_row = parse(a), parse(b)
                 assert len(new_row) == len(contract.HEADERS)
@@ -423,8 +424,9 @@ def test_bad_folder(tmp_path):
 
 # ------------------------------------------------------------------------------------------ CLI
 def test_cli_fault_option(tmp_path):
-    from hotline.cli import app
     from typer.testing import CliRunner
+
+    from hotline.cli import app
 
     runner = CliRunner()
     dumps = tmp_path / "d"
@@ -495,7 +497,8 @@ def test_county_calibration(county):
     by = f["contacts"]["by_channel"]
     assert (by["中国政府网转办"], by["省州系统转办"], by["微信端转办"]) == tuple(c["channels"][k] for k in (
         "中国政府网", "省州系统", "微信"))
-    assert (by["直接答复"], by["工单转办"], by["其他"]) == (c["phone"]["直接答复"], c["phone"]["工单转办"], c["phone"]["无效"])
+    assert (by["直接答复"], by["工单转办"], by["其他"]) == (c["phone"]["直接答复"], c["phone"]["工单转办"],
+                                                      c["phone"]["无效"])
     assert f["contacts"]["work_order_channel_closed"] == c["phone"]["工单转办已办结"]
     assert f["special_lines"]["by_category"] == {k: raw["special_lines"].get(k, 0) for k in contract.SPECIAL_LINES}
     p = raw["purposes"]

@@ -7,6 +7,7 @@ import itertools
 from decimal import Decimal
 
 import pytest
+
 from hotline.contract import HEADERS
 from oracle.recompute import mom_pct, pct, rate, recompute
 
@@ -150,16 +151,16 @@ def test_demand_names_six_largest_and_sums_the_rest(dumps, seeds):
 # -------------------------------------------------------------------------------------------------- as of
 def test_as_of_close_after_cutoff_not_counted_and_rows_after_cutoff_ignored(dumps, seeds):
     a = work_order("2024-11-05 08:00:00", "市公安局", tid="HX24110500000001")
-    a_closed = dict(a, **{"办结时间": "2024-12-12 10:00:01", "工单状态": "已办结", "更新时间": "2024-12-12 10:00:01"})
+    a_closed = dict(a, 办结时间="2024-12-12 10:00:01", 工单状态="已办结", 更新时间="2024-12-12 10:00:01")
     b = work_order("2024-11-05 09:00:00", "市公安局", tid="HX24110500000002")
-    b_closed = dict(b, **{"办结时间": "2024-12-12 10:00:00", "工单状态": "已办结", "更新时间": "2024-12-12 10:00:00"})
+    b_closed = dict(b, 办结时间="2024-12-12 10:00:00", 工单状态="已办结", 更新时间="2024-12-12 10:00:00")
     # a row updated after the cut-off re-labels c as 无效 and moves it to another department: ignored
     c = work_order("2024-11-06 08:00:00", "市城市管理局", tid="HX24110600000003")
-    c_late = dict(c, **{"办理方式": "无效", "承办单位": "市公安局", "更新时间": "2024-12-13 08:00:00"})
+    c_late = dict(c, 办理方式="无效", 承办单位="市公安局", 更新时间="2024-12-13 08:00:00")
     # a row whose 更新时间 is ≤ T but whose close is after T (messy; in the export of the close's day, as a row
     # cannot hold a time after its export day): the event still does not count
     d = work_order("2024-11-06 09:00:00", "市城市管理局", tid="HX24110600000004")
-    d_messy = dict(d, **{"办结时间": "2024-12-20 08:00:00", "工单状态": "已办结", "更新时间": "2024-12-01 08:00:00"})
+    d_messy = dict(d, 办结时间="2024-12-20 08:00:00", 工单状态="已办结", 更新时间="2024-12-01 08:00:00")
     write_export(dumps, "2024-11-05", [a, b])
     write_export(dumps, "2024-11-06", [c, d])
     write_export(dumps, "2024-12-12", [a_closed, b_closed], bom=False)
@@ -178,8 +179,8 @@ def test_as_of_close_after_cutoff_not_counted_and_rows_after_cutoff_ignored(dump
 
 def test_newest_row_wins_whatever_the_file_order(dumps, seeds):
     t = work_order("2024-11-05 08:00:00", "市公安局", tid="HX24110500000009")
-    newer = dict(t, **{"承办单位": "市城市管理局", "更新时间": "2024-11-07 08:00:00"})
-    older_again = dict(t, **{"更新时间": "2024-11-06 08:00:00"})
+    newer = dict(t, 承办单位="市城市管理局", 更新时间="2024-11-07 08:00:00")
+    older_again = dict(t, 更新时间="2024-11-06 08:00:00")
     write_export(dumps, "2024-11-08", [newer])
     write_export(dumps, "2024-11-09", [older_again])  # a later export can carry an older state
     fig = run(dumps, seeds)
@@ -211,7 +212,7 @@ def test_callbacks_of_earlier_month_tickets_under_lead_department(dumps, seeds):
     # called back in November, then again in December before T: the state as of T holds only the newer one
     t = work_order("2024-11-08 08:00:00", "市公安局", closed="2024-11-09 08:00:00",
                    callback="2024-11-10 08:00:00", result="不满意", tid="HX24110800000077")
-    rows += [t, dict(t, **{"回访时间": "2024-12-03 08:00:00", "回访结果": "满意", "更新时间": "2024-12-03 08:00:00"})]
+    rows += [t, dict(t, 回访时间="2024-12-03 08:00:00", 回访结果="满意", 更新时间="2024-12-03 08:00:00")]
     fig = run(exports(dumps, rows), seeds)
     w = fig["work_orders"]
     assert (w["callbacks"], w["satisfied"], w["satisfaction_pct"]) == (3, 2, 66.67)

@@ -14,6 +14,7 @@ equal tests/reference_figures.py, except:
 from __future__ import annotations
 
 import pytest
+
 from hotline.departments import load_aliases
 from oracle.recompute import pct, recompute
 from reference_figures import REFERENCE, REFERENCE_ERRATA, by_ticket, figures_only, rank_groups

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from typer.testing import CliRunner
+
 from conftest import AS_OF, MONTH
 from hotline.build import build_month
 from hotline.checks import Decisions
@@ -37,7 +39,6 @@ from hotline.load import load_folder
 from hotline.orchestration import tasks
 from hotline.publish import publish_month, touched_publications
 from oracle.recompute import recompute
-from typer.testing import CliRunner
 from webhook import webhook_receiver
 
 pytestmark = pytest.mark.slow  # end to end: `make test` runs it, `make test-fast` does not
@@ -220,7 +221,7 @@ def test_a_month_without_data_or_a_cut_off_beyond_the_exports_is_refused_up_fron
     assert not (tmp_path / "publish" / "2025-01").exists()
 
 
-# ------------------------------------------------------------------------------------------ re-delivery after publication
+# ---------------------------------------------------------------------------------------- re-delivery after publication
 def test_a_redelivery_after_publication_needs_an_explicit_restatement(tmp_path, warehouse_copy, default_dumps,
                                                                        monkeypatch):
     out = tmp_path / "publish"

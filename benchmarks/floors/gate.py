@@ -84,7 +84,7 @@ def main() -> None:
     for r in suites["rates"].get("rates") or []:
         if "identities" in r:
             continue
-        for key, n, d, rate in con.execute(r["query"]).fetchall():
+        for _key, n, d, rate in con.execute(r["query"]).fetchall():
             total += 1
             want = half_up(n - d, d) if r.get("kind") == "change" and n is not None and d else half_up(n, d)
             failed += (want is None) != (rate is None) or (want is not None and Decimal(str(rate)) != want)

@@ -3,12 +3,17 @@
 This module is the single place where the contract's headers, enums and formats live; the generator writes
 them, the loader checks them and the independent recomputation (tests/oracle/recompute.py) reads them. The
 bulletin's fixed rows and their order (channels, purposes, the 其他 rows) are here too: the bulletin parser and the
-recomputation share them.
+recomputation share them. The enumerations the SQL models also need (special lines, callback results, the bulletin's
+channel and purpose groups) are read from the dbt seeds, so Python and SQL share one copy of each.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
+
+from hotline.paths import SEEDS_DIR
+from hotline.seeds import read_seed
 
 #: (Chinese header, English snake_case name) in the export's column order.
 COLUMNS: list[tuple[str, str]] = [
@@ -42,16 +47,40 @@ ENGLISH: dict[str, str] = dict(COLUMNS)
 #: Columns that carry personal data; they must not leave staging.
 PERSONAL_COLUMNS = ("诉求人", "联系电话", "诉求地址")
 
+
+def _seed_rows(name: str, columns: tuple[str, ...]) -> list[dict[str, str]]:
+    """The rows of the seed ``dbt_project/seeds/<name>``, values stripped, in display order when it has one
+    (a stable sort: rows of equal order keep the file's order)."""
+    rows = [{k: (v or "").strip() for k, v in row.items() if k is not None}
+            for _, row in read_seed(SEEDS_DIR / name, columns)]
+    if "display_order" in columns:
+        rows.sort(key=lambda row: int(row["display_order"]))
+    return rows
+
+
+def _flag(row: dict[str, str], column: str) -> bool:
+    value = row[column].lower()
+    if value not in ("true", "false"):
+        raise ValueError(f"seed column {column}: expected true or false, got {row[column]!r}")
+    return value == "true"
+
+
+_CALLBACK_SEED = _seed_rows("callback_results.csv", ("callback_result", "is_counted", "is_satisfied"))
+
 CHANNELS = ("电话", "中国政府网", "省州系统", "微信")
 TRANSFER_CHANNELS = ("中国政府网", "省州系统", "微信")
-SPECIAL_LINES = ("环境保护", "营商环境", "安全生产", "办不成事")
+SPECIAL_LINES: tuple[str, ...] = tuple(
+    r["special_line"] for r in _seed_rows("special_lines.csv", ("special_line", "display_order")))
 PURPOSES = ("咨询", "求助", "投诉", "建议", "表扬", "其他")
 HANDLINGS = ("直接答复", "工单转办", "无效")
 STATUSES = ("已受理", "已派单", "办理中", "已回复", "退回重办", "已办结", "已关闭")
-CALLBACK_RESULTS = ("满意", "基本满意", "不满意", "未接通")
-#: Callback results that count as a callback in the bulletin; the first two count as satisfied.
-COUNTED_CALLBACK_RESULTS = ("满意", "基本满意", "不满意")
-SATISFIED_CALLBACK_RESULTS = ("满意", "基本满意")
+CALLBACK_RESULTS: tuple[str, ...] = tuple(r["callback_result"] for r in _CALLBACK_SEED)
+#: Callback results that count as a callback in the bulletin (is_counted); those that count as satisfied
+#: (is_satisfied).
+COUNTED_CALLBACK_RESULTS: tuple[str, ...] = tuple(
+    r["callback_result"] for r in _CALLBACK_SEED if _flag(r, "is_counted"))
+SATISFIED_CALLBACK_RESULTS: tuple[str, ...] = tuple(
+    r["callback_result"] for r in _CALLBACK_SEED if _flag(r, "is_satisfied"))
 
 #: Allowed values per enum column (empty string = null is allowed where listed with "").
 ENUMS: dict[str, tuple[str, ...]] = {
@@ -78,10 +107,12 @@ NO_DEPARTMENT = "未指定承办单位"
 OTHER_DEPARTMENTS = "其他单位"
 #: The demand table's row of every level-1 category beyond the named ones.
 DEMAND_OTHER = "其他"
-#: contacts.by_channel keys, in the bulletin's order.
-CHANNEL_KEYS = ("中国政府网转办", "省州系统转办", "微信端转办", "直接答复", "工单转办", "其他")
-#: purpose.by_type keys, in the bulletin's order: its 其他类 is 表扬 + 其他.
-PURPOSE_KEYS = ("咨询", "求助", "投诉", "建议", "其他")
+#: contacts.by_channel keys, in the bulletin's order (bulletin_channels.csv).
+CHANNEL_KEYS: tuple[str, ...] = tuple(
+    r["channel_group"] for r in _seed_rows("bulletin_channels.csv", ("channel_group", "display_order")))
+#: purpose.by_type keys, in the bulletin's order (bulletin_purposes.csv): its 其他类 is 表扬 + 其他.
+PURPOSE_KEYS: tuple[str, ...] = tuple(dict.fromkeys(
+    r["purpose_group"] for r in _seed_rows("bulletin_purposes.csv", ("purpose", "purpose_group", "display_order"))))
 
 #: Separators an operator may type between several handling departments (whitespace also separates).
 DEPARTMENT_SEPARATORS = "、;；,，"
@@ -109,7 +140,7 @@ class Manifest:
     sha256: str
     exported_at: str
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             "export_date": self.export_date,
             "row_count": self.row_count,

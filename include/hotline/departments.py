@@ -36,7 +36,7 @@ class Department:
     known: bool
 
 
-class AliasMap(dict):
+class AliasMap(dict[str, str]):
     """``{whitespace-free alias or canonical name: canonical name}``, as built by :func:`load_aliases`.
 
     Every canonical name maps to itself. A plain ``dict`` of ``alias -> canonical`` is accepted everywhere too;
@@ -58,11 +58,11 @@ def as_alias_map(aliases: Mapping[str, str] | None) -> AliasMap:
     if isinstance(aliases, AliasMap):
         return aliases
     out = AliasMap()
-    for alias, canonical in (aliases or {}).items():
-        canonical = clean(canonical)
+    for raw in (aliases or {}).values():
+        canonical = clean(raw)
         out[squeeze(canonical)] = canonical
-    for alias, canonical in (aliases or {}).items():
-        key, canonical = squeeze(alias), clean(canonical)
+    for alias, raw in (aliases or {}).items():
+        key, canonical = squeeze(alias), clean(raw)
         if out.get(key, canonical) != canonical:
             raise ValueError(f"department alias {alias!r} maps to both {out[key]!r} and {canonical!r}")
         out[key] = canonical

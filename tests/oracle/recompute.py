@@ -172,7 +172,7 @@ def _impossible(row: list[str], pos: dict[str, int], day: str) -> str | None:
         if t[:10] > day:
             return f"{h} {t} after the export day {day}"
     present = [h for h in _EVENTS if h in times]
-    for a, b in zip(present, present[1:]):
+    for a, b in zip(present, present[1:], strict=False):  # consecutive pairs
         if times[a] > times[b]:
             return f"{b} {times[b]} before {a} {times[a]}"
     for b in ("回访时间", "更新时间"):
@@ -200,13 +200,13 @@ def _states_as_of(dumps_dir: Path, cutoff: str, problems: list[str]) -> dict[str
         i_id, i_rec, i_upd = pos["工单编号"], pos["受理时间"], pos["更新时间"]
         enum_checks = [(pos[h], h, allowed) for h, allowed in _ENUM_CHECKS]
         width = len(header)
-        for n, row in enumerate(rows, start=1):
-            if not any(c.strip() for c in row):
+        for n, raw in enumerate(rows, start=1):
+            if not any(c.strip() for c in raw):
                 continue
-            if len(row) != width:
-                problems.append(f"{path.name} row {n}: {len(row)} fields, header has {width}")
+            if len(raw) != width:
+                problems.append(f"{path.name} row {n}: {len(raw)} fields, header has {width}")
                 continue
-            row = [c.strip() for c in row]
+            row = [c.strip() for c in raw]
             tid, upd = row[i_id], row[i_upd]
             bad = None
             if not TICKET_ID_RE.match(tid):

@@ -14,9 +14,11 @@ with the warehouse's publication.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from hotline.audit.findings import arithmetic_findings
 from hotline.audit.parse import office_hotspot_labels, parse_bulletin_file
@@ -33,16 +35,17 @@ class AuditFinding:
     message: str
 
 
-def _rows(figures: dict, table: str, key_field) -> dict:
+def _rows(figures: dict[str, Any], table: str,
+          key_field: Callable[[dict[str, Any]], str]) -> dict[str, dict[str, Any]]:
     return {key_field(r): r for r in figures.get(table) or []}
 
 
-def flatten(figures: dict) -> dict[str, object]:
+def flatten(figures: dict[str, Any]) -> dict[str, object]:
     """Figures as ``key → value`` with list rows addressed by name (ranks are left out: tied ranks are an
     editorial choice)."""
     flat: dict[str, object] = {}
 
-    def walk(prefix: str, node) -> None:
+    def walk(prefix: str, node: Mapping[str, Any]) -> None:
         for k, v in node.items():
             if k.startswith("_"):
                 continue
@@ -74,7 +77,7 @@ def flatten(figures: dict) -> dict[str, object]:
     return flat
 
 
-def hotspot_labels(figures: dict) -> dict[str, tuple[str, str | None]]:
+def hotspot_labels(figures: dict[str, Any]) -> dict[str, tuple[str, str | None]]:
     """The headings the project's bulletin gives the month's hot spots (the office's label from
     ``hotspot_labels.csv``, or the category itself), as ``label -> (一级分类, 二级分类)``."""
     office = {key: label for label, key in office_hotspot_labels().items()}
@@ -87,7 +90,7 @@ def hotspot_labels(figures: dict) -> dict[str, tuple[str, str | None]]:
     return labels
 
 
-def _same(printed, actual, places: int | None) -> bool:
+def _same(printed: object, actual: object, places: int | None) -> bool:
     if isinstance(printed, (int, float)) and isinstance(actual, (int, float)) and not isinstance(printed, bool):
         if places is None:
             return Decimal(str(printed)) == Decimal(str(actual))

@@ -9,8 +9,12 @@ import re
 import zipfile
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hotline.audit.text import BulletinParseError
+
+if TYPE_CHECKING:
+    from lxml.etree import _Element  # python-docx's XML elements
 
 
 def bulletin_text(path: Path | str) -> str:
@@ -46,7 +50,7 @@ class _HtmlText(HTMLParser):
         if text:
             self.lines.append(text)
 
-    def handle_starttag(self, tag, attrs) -> None:
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in self.SKIP:
             self.skip += 1
         elif self.skip:
@@ -66,7 +70,7 @@ class _HtmlText(HTMLParser):
         elif tag in self.BLOCKS and self.cell is None:
             self.flush()
 
-    def handle_endtag(self, tag) -> None:
+    def handle_endtag(self, tag: str) -> None:
         if tag in self.SKIP:
             self.skip = max(0, self.skip - 1)
         elif self.skip:
@@ -81,7 +85,7 @@ class _HtmlText(HTMLParser):
         elif tag in self.BLOCKS and self.cell is None:
             self.flush()
 
-    def handle_data(self, data) -> None:
+    def handle_data(self, data: str) -> None:
         if self.skip:
             return
         if self.cell is not None:
@@ -104,7 +108,7 @@ _MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fal
 _NOT_TEXT = {_W + "del", _W + "moveFrom", _W + "pPr", _W + "rPr", _MC_FALLBACK}
 
 
-def _docx_paragraph(p) -> str:
+def _docx_paragraph(p: _Element) -> str:
     """A Word paragraph's visible text (deleted and moved-away revisions left out, inserted ones in)."""
     out = []
     for el in p.iter(_W + "t", _W + "tab", _W + "br", _W + "cr", _W + "noBreakHyphen"):
@@ -129,11 +133,11 @@ def docx_text(path: Path | str) -> str:
 
     lines: list[str] = []
 
-    def cell_text(tc) -> str:
+    def cell_text(tc: _Element) -> str:
         parts = [_docx_paragraph(p) for p in tc.iter(_W + "p")]
         return re.sub(r"\s+", " ", " ".join(t for t in parts if t.strip())).strip()
 
-    def walk(container) -> None:
+    def walk(container: _Element) -> None:
         for el in container:
             if el.tag == _W + "p":
                 lines.extend(_docx_paragraph(el).split("\n"))

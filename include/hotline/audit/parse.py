@@ -23,6 +23,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from hotline.audit.documents import bulletin_text
 from hotline.audit.text import (
@@ -83,7 +84,7 @@ class _Text:
 
 
 def parse_bulletin(text: str, aliases: Mapping[str, str] | None = None, *, rollups: set[str] | None = None,
-                   hotspot_labels: Mapping[str, tuple[str, str | None]] | None = None) -> dict:
+                   hotspot_labels: Mapping[str, tuple[str, str | None]] | None = None) -> dict[str, Any]:
     """Figures of a bulletin in the office's text format (see the module docstring).
 
     ``aliases``: department alias table (default: the repo's seeds; names are kept as printed, whitespace
@@ -103,7 +104,7 @@ def parse_bulletin(text: str, aliases: Mapping[str, str] | None = None, *, rollu
             rollups = set()
     labels = {**HOTSPOT_LABELS, **office_hotspot_labels(), **(hotspot_labels or {})}
     t = _Text(flat=flat_text(text), lines=text.splitlines(), amap=as_alias_map(aliases), printed={})
-    out: dict = {}
+    out: dict[str, Any] = {}
     pos = _read_overview(t, out)
     pos = _read_purpose(t, out, pos)
     pos = _read_demand(t, out, pos)
@@ -130,7 +131,7 @@ _CHANNEL_PATTERNS = {
 }
 
 
-def _read_overview(t: _Text, out: dict) -> int:
+def _read_overview(t: _Text, out: dict[str, Any]) -> int:
     """一、热线运行总体情况: the month, the cut-off, the contacts by channel, the special lines."""
     s1, pos = section_text(t.flat, r"热线运行总体情况", r"诉求类别|目的分类", _OVERVIEW)
     _read_period(t, out, s1)
@@ -139,7 +140,7 @@ def _read_overview(t: _Text, out: dict) -> int:
     return pos
 
 
-def _read_period(t: _Text, out: dict, s1: str) -> None:
+def _read_period(t: _Text, out: dict[str, Any], s1: str) -> None:
     """The month (in the overview, or the title) and the cut-off (printed above the overdue table)."""
     m = re.search(r"(\d{4})年(\d{1,2})月份?", s1) or re.search(r"月通报（(\d{4})年(\d{1,2})月）", t.flat)
     if not m:
@@ -151,10 +152,10 @@ def _read_period(t: _Text, out: dict, s1: str) -> None:
     out["as_of"] = f"{y:04d}-{mo:02d}-{d:02d} {h:02d}:{mi:02d}:00"
 
 
-def _read_contacts(t: _Text, s1: str) -> dict:
+def _read_contacts(t: _Text, s1: str) -> dict[str, Any]:
     """The contacts: the total, its change on the previous month, every channel with its share, and the phone
     work orders' closure."""
-    contacts: dict = {"total": int(need(r"共计(\d+)件", s1, _OVERVIEW, "the total (共计 N 件)").group(1)),
+    contacts: dict[str, Any] = {"total": int(need(r"共计(\d+)件", s1, _OVERVIEW, "the total (共计 N 件)").group(1)),
                       "previous_total": None}  # not printed
     contacts["mom_change_pct"] = _read_contacts_mom(t, s1)
     by_channel, by_channel_pct = {}, {}
@@ -185,21 +186,21 @@ def _read_contacts_mom(t: _Text, s1: str) -> float:
     raise BulletinParseError(f"{_OVERVIEW}: cannot find the month-over-month change (较上月上升/下降 x%)")
 
 
-def _read_special_lines(s1: str) -> dict:
+def _read_special_lines(s1: str) -> dict[str, Any]:
     total = int(need(r"专线共接听(?:电话)?(\d+)件", s1, _OVERVIEW, "the special lines (专线共接听电话 N 件)").group(1))
     by_category = {c: int(need(c + r"类?(\d+)件", s1, _OVERVIEW, f"special line {c}").group(1)) for c in SPECIAL_LINES}
     return {"total": total, "by_category": by_category}
 
 
-def _share_table(t: _Text, title: str, header: str, sec: str, strip_suffix: str = "") -> dict | None:
+def _share_table(t: _Text, title: str, header: str, sec: str, strip_suffix: str = "") -> dict[str, Any] | None:
     """A two-column count/share table (目的分类一览表, 诉求分类一览表) if the bulletin prints one: printed counts,
     shares (their text in ``t.printed`` under ``<key>.pct.<name>``) and the 合计 row."""
     rows = table_rows(t.lines, title, sec, first_header=header, optional=True)
     if rows is None:
         return None
-    table: dict = {"counts": {}, "pct": {}, "total": None, "total_pct": None}
-    for cells in rows:
-        cells = (cells + [""] * 3)[:3]
+    table: dict[str, Any] = {"counts": {}, "pct": {}, "total": None, "total_pct": None}
+    for raw in rows:
+        cells = (raw + [""] * 3)[:3]
         name = clean_name(cells[0])
         if name in ("合计", "总计"):
             table["total"] = whole_number(cells[1], sec, f"{name} 数量")
@@ -213,7 +214,7 @@ def _share_table(t: _Text, title: str, header: str, sec: str, strip_suffix: str 
     return table
 
 
-def _read_purpose(t: _Text, out: dict, pos: int) -> int:
+def _read_purpose(t: _Text, out: dict[str, Any], pos: int) -> int:
     """（一）目的分类: the valid contacts by purpose, and the purpose table when printed."""
     sec = "（一）目的分类"
     s2, pos = section_text(t.flat, r"目的分类", r"诉求分类", sec, pos)
@@ -230,7 +231,7 @@ def _read_purpose(t: _Text, out: dict, pos: int) -> int:
     return pos
 
 
-def _printed_table(t: _Text, table: dict, key: str, counts_key: str) -> dict:
+def _printed_table(t: _Text, table: dict[str, Any], key: str, counts_key: str) -> dict[str, Any]:
     for name, text in table["pct"].items():
         t.printed[f"{key}.{counts_key}_pct.{name}"] = text
     if table["total_pct"] is not None:
@@ -240,7 +241,7 @@ def _printed_table(t: _Text, table: dict, key: str, counts_key: str) -> dict:
             "total_pct": None if table["total_pct"] is None else pct(table["total_pct"])}
 
 
-def _read_demand(t: _Text, out: dict, pos: int) -> int:
+def _read_demand(t: _Text, out: dict[str, Any], pos: int) -> int:
     """（二）诉求分类: the valid contacts by category, and their shares when the category table is printed."""
     sec = "（二）诉求分类"
     s3, pos = section_text(t.flat, r"诉求分类", r"工单转办及办理情况", sec, pos)
@@ -268,11 +269,11 @@ def _read_demand(t: _Text, out: dict, pos: int) -> int:
     return pos
 
 
-def _read_work_orders(t: _Text, out: dict, pos: int) -> int:
+def _read_work_orders(t: _Text, out: dict[str, Any], pos: int) -> int:
     """（三）工单转办及办理情况: the work orders' sentence."""
     sec = "（三）工单转办及办理情况"
     s4, pos = section_text(t.flat, r"工单转办及办理情况", r"办结率排序表", sec, pos)
-    wo: dict = {}
+    wo: dict[str, Any] = {}
     wo["dispatched"] = int(need(r"工单(\d+)件", s4, sec, "the work orders (转派各类工单 N 件)").group(1))
     wo["closed"] = int(need(r"已办结(\d+)件", s4, sec, "已办结 N 件").group(1))
     m = need(r"办结率" + _NUM + "%", s4, sec, "办结率 x%")
@@ -291,12 +292,13 @@ def _read_work_orders(t: _Text, out: dict, pos: int) -> int:
 
 
 def _ranked_table(t: _Text, title: str, sec: str, key: str, fields: tuple[str, str, str], what: tuple[str, str, str],
-                  total_words: tuple[str, str]) -> tuple[list[dict], dict | None]:
+                  total_words: tuple[str, str]) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     """A ranked department table (序号, 单位名称, n, k, rate) and its total row (the rate when printed)."""
     n_key, k_key, r_key = fields
-    rows, total = [], None
-    for cells in table_rows(t.lines, title, sec):
-        cells = (cells + [""] * 5)[:5]
+    rows: list[dict[str, Any]] = []
+    total: dict[str, Any] | None = None
+    for raw in table_rows(t.lines, title, sec):
+        cells = (raw + [""] * 5)[:5]
         name_cell = re.sub(r"\s+", "", cells[1])
         if not cells[0] and name_cell in ("合计", "总计"):
             total = {n_key: whole_number(cells[2], sec, f"{total_words[0]} {what[0]}"),
@@ -321,24 +323,24 @@ def _ranked_table(t: _Text, title: str, sec: str, key: str, fields: tuple[str, s
     return rows, total
 
 
-def _read_closure_table(t: _Text, out: dict) -> None:
+def _read_closure_table(t: _Text, out: dict[str, Any]) -> None:
     out["departments"], out["departments_total"] = _ranked_table(
         t, r"办结率排序表", "各单位工单办结率排序表", "departments", ("work_orders", "closed", "closure_rate_pct"),
         ("工单量", "办结量", "办结率"), ("合计", "合计"))
 
 
-def _read_satisfaction_table(t: _Text, out: dict) -> None:
+def _read_satisfaction_table(t: _Text, out: dict[str, Any]) -> None:
     out["satisfaction_by_department"], out["satisfaction_total"] = _ranked_table(
         t, r"回访满意度排序表", "各单位回访满意度排序表", "satisfaction_by_department",
         ("callbacks", "satisfied", "satisfaction_pct"), ("回访工单数量", "满意工单数量", "满意度"), ("总计", "总计"))
     out["work_orders"]["satisfied"] = out["satisfaction_total"]["satisfied"]
 
 
-def _read_overdue_table(t: _Text, out: dict) -> None:
+def _read_overdue_table(t: _Text, out: dict[str, Any]) -> None:
     sec = "超期工单一览表"
     overdue = []
-    for cells in table_rows(t.lines, r"超期工单一览表", sec):
-        cells = (cells + [""] * 6)[:6]
+    for raw in table_rows(t.lines, r"超期工单一览表", sec):
+        cells = (raw + [""] * 6)[:6]
         whole_number(cells[0], sec, "序号")
         tid = re.sub(r"\s+", "", cells[1])
         if not re.fullmatch(r"HX\d{14}", tid):
@@ -378,7 +380,7 @@ PERFORMANCE_COLUMNS = (
 _ANNEX = "附表：各单位工单办理绩效"
 
 
-def _read_performance_annex(t: _Text, out: dict) -> None:
+def _read_performance_annex(t: _Text, out: dict[str, Any]) -> None:
     """附表：各单位工单办理绩效, when printed: every department's row, by the columns' headers."""
     title_re = re.compile(r"各单位工单办理绩效")
     start = next((i for i, ln in enumerate(t.lines) if title_re.search(re.sub(r"\s+", "", ln))), None)
@@ -396,19 +398,21 @@ def _performance_columns(header: str) -> tuple[list[str], list[tuple[str | None,
     """The annex's headers as printed and, for each, its (key, kind) in :data:`PERFORMANCE_COLUMNS`."""
     heads = [re.sub(r"\s+", "", c) for c in (header.split("\t") if "\t" in header
                                              else header.strip().strip("|").split("|"))]
-    columns = [next(((k, kind) for h, k, kind in PERFORMANCE_COLUMNS if head.startswith(h)), (None, None))
-               for head in heads]
+    columns: list[tuple[str | None, str | None]] = [
+        next(((k, kind) for h, k, kind in PERFORMANCE_COLUMNS if head.startswith(h)), (None, None))
+        for head in heads]
     if not heads or columns[0][0] != "name":
         raise BulletinParseError(f"{_ANNEX}: table header (单位名称 …) not found under its title")
     return heads, columns
 
 
-def _performance_row(t: _Text, cells: list[str], columns: list[tuple[str | None, str | None]]) -> dict:
+def _performance_row(t: _Text, cells: list[str], columns: list[tuple[str | None, str | None]]) -> dict[str, Any]:
     name_cell = clean_name(cells[0])
     dep = canonical_name(cells[0], t.amap) if name_cell != OTHER_DEPARTMENTS else None
     name = dep.name if dep else OTHER_DEPARTMENTS
-    row: dict = {"name": name}
-    for (key, kind), cell in zip(columns[1:], cells[1:]):
+    row: dict[str, Any] = {"name": name}
+    # a short row leaves the last columns out (no value printed)
+    for (key, kind), cell in zip(columns[1:], cells[1:], strict=False):
         if key is None:
             continue
         c = re.sub(r"\s+", "", cell)
@@ -429,7 +433,8 @@ def _performance_row(t: _Text, cells: list[str], columns: list[tuple[str | None,
     return row
 
 
-def _read_hotspots(t: _Text, out: dict, pos: int, labels: Mapping, rollups: set[str]) -> None:
+def _read_hotspots(t: _Text, out: dict[str, Any], pos: int, labels: Mapping[str, tuple[str, str | None]],
+                   rollups: set[str]) -> None:
     """三、主要热点: each hot spot's heading (its category), count and change on the previous month."""
     sec = "三、主要热点"
     s5, _ = section_text(t.flat, r"主要热点", r"热线工作动态|[四五六七八九十]、", sec, pos)
@@ -464,12 +469,14 @@ def office_hotspot_labels() -> dict[str, tuple[str, str | None]]:
         return {}
 
 
-def _hotspot_category(label: str, labels: Mapping, rollups: set[str], sec: str) -> tuple[str, str | None]:
+def _hotspot_category(label: str, labels: Mapping[str, tuple[str, str | None]], rollups: set[str],
+                      sec: str) -> tuple[str, str | None]:
     m = re.fullmatch(r"(.+?)(?:/|／|-|－|—|（)(.+?)）?", label)
     if m:
         return m.group(1), m.group(2)
     if label in labels:
-        return tuple(labels[label])
+        l1, l2 = labels[label]
+        return l1, l2
     if label in rollups:
         return label, None
     raise BulletinParseError(
@@ -477,12 +484,12 @@ def _hotspot_category(label: str, labels: Mapping, rollups: set[str], sec: str) 
         "HOTSPOT_LABELS; write it as 一级/二级 or pass hotspot_labels)")
 
 
-def parse_bulletin_file(path: Path | str, aliases: Mapping[str, str] | None = None, **kw) -> dict:
+def parse_bulletin_file(path: Path | str, aliases: Mapping[str, str] | None = None, **kw: Any) -> dict[str, Any]:
     """:func:`parse_bulletin` of a bulletin file: ``.md``/``.txt``, ``.html`` or ``.docx`` (:func:`bulletin_text`)."""
     return parse_bulletin(bulletin_text(path), aliases, **kw)
 
 
-def figures_only(parsed: dict) -> dict:
+def figures_only(parsed: dict[str, Any]) -> dict[str, Any]:
     """``parsed`` without the printed-only keys (:data:`PRINTED_ONLY_KEYS`)."""
     out = {k: v for k, v in parsed.items()
            if k not in ("_printed", "departments_total", "satisfaction_total", "purpose_table", "demand_table")}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from typing import Literal, overload
 
 from hotline.errors import HotlineError
 
@@ -20,13 +21,16 @@ def clean_name(text: str, keep_spaces: bool = False) -> str:
     return re.sub(r"\s+", " ", text).strip() if keep_spaces else re.sub(r"\s+", "", text)
 
 
+_FULL_WIDTH: dict[str, str | int | None] = {"(": "（", ")": "）", ",": "，", ":": "：", ";": "；", "％": "%"}
+
+
 def flat_text(text: str) -> str:
     """All whitespace removed, ASCII punctuation mapped to the full-width forms the office uses."""
     flat = re.sub(r"\s+", "", text)
-    return flat.translate(str.maketrans({"(": "（", ")": "）", ",": "，", ":": "：", ";": "；", "％": "%"}))
+    return flat.translate(str.maketrans(_FULL_WIDTH))
 
 
-def need(pattern: str, text: str, section: str, what: str) -> re.Match:
+def need(pattern: str, text: str, section: str, what: str) -> re.Match[str]:
     m = re.search(pattern, text)
     if not m:
         raise BulletinParseError(f"{section}: cannot find {what}")
@@ -58,8 +62,14 @@ def decimals(printed: str) -> int:
     return len(printed.split(".", 1)[1]) if "." in printed else 0
 
 
+@overload
+def table_rows(lines: list[str], title: str, section: str, first_header: str = ...,
+               optional: Literal[False] = ...) -> list[list[str]]: ...
+@overload
+def table_rows(lines: list[str], title: str, section: str, first_header: str = ...,
+               optional: bool = ...) -> list[list[str]] | None: ...
 def table_rows(lines: list[str], title: str, section: str, first_header: str = "序号",
-                optional: bool = False) -> list[list[str]] | None:
+               optional: bool = False) -> list[list[str]] | None:
     """Data rows (cells stripped, header row dropped) of the table whose title line matches ``title``.
 
     ``optional``: None when there is no such title or no table under it (instead of raising)."""

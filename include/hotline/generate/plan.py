@@ -8,10 +8,11 @@ proportions; their lifecycles are free apart from the callbacks that must land i
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from hotline.generate.spec import Spec, SpecError
+from hotline.generate.spec import OverdueTicket, Spec, SpecError
 from hotline.generate.timeline import DAY, HOUR, Clock, Draft, dispatch_time, time_of_day
 from hotline.periods import month_bounds, previous_month
 
@@ -21,7 +22,7 @@ GROUPS = [(PHONE, "直接答复"), (PHONE, "工单转办"), (PHONE, "无效"), (
 TRANSFER_CODES = {"中国政府网": "70", "省州系统": "80", "微信": "90"}
 
 
-def apportion(weights: list[float], total: int) -> list[int]:
+def apportion(weights: Sequence[float], total: int) -> list[int]:
     """Integers proportional to ``weights`` adding up to ``total`` (largest remainder, ties by position)."""
     s = sum(weights)
     if total <= 0 or s <= 0:
@@ -83,13 +84,11 @@ def month_targets(spec: Spec) -> list[MonthTarget]:
             valid = total - groups[2]
             phone_valid = groups[0] + groups[1]
             wo = groups[1] + sum(groups[3:])
-            purposes = dict(zip(spec.purposes, apportion(list(spec.purposes.values()), phone_valid)))
+            purposes = dict(zip(spec.purposes, apportion(list(spec.purposes.values()), phone_valid), strict=True))
             n_special = min(round(sum(spec.special_lines.values()) * f), phone_valid)
-            special = dict(zip(spec.special_lines, apportion(list(spec.special_lines.values()), n_special)))
-            if kind == "previous":
-                categories = _categories_with_hotspots(spec, valid)
-            else:
-                categories = apportion(cat_w, valid)
+            special = dict(zip(spec.special_lines, apportion(list(spec.special_lines.values()), n_special),
+                               strict=True))
+            categories = _categories_with_hotspots(spec, valid) if kind == "previous" else apportion(cat_w, valid)
             out.append(MonthTarget(month, first, last, kind, groups, special, purposes, categories,
                                    apportion(dept_w, wo)))
         y, m = (y + 1, 1) if m == 12 else (y, m + 1)
@@ -106,14 +105,14 @@ def _categories_with_hotspots(spec: Spec, valid: int) -> list[int]:
             continue
         idx = [i for i, (l1, l2, _) in enumerate(cats) if l1 == h.l1 and (h.l2 is None or l2 == h.l2)
                and i not in fixed]
-        for i, n in zip(idx, apportion([cats[i][2] for i in idx], h.previous)):
+        for i, n in zip(idx, apportion([cats[i][2] for i in idx], h.previous), strict=True):
             out[i] = n
         fixed.update(idx)
     rest = [i for i in range(len(cats)) if i not in fixed]
     remaining = valid - sum(out)
     if remaining < 0:
         raise SpecError(f"{spec.path.name}: hotspots: previous counts exceed the previous month's valid contacts")
-    for i, n in zip(rest, apportion([cats[i][2] for i in rest], remaining)):
+    for i, n in zip(rest, apportion([cats[i][2] for i in rest], remaining), strict=True):
         out[i] = n
     return out
 
@@ -203,7 +202,7 @@ def _round_matrix(m: list[list[float]], rows: list[int], cols: list[int]) -> lis
 
 def _draw(rng: random.Random, weights: list[float], remaining: list[int]) -> int:
     """Index drawn with probability ∝ weight × remaining (falls back to remaining alone)."""
-    ws = [w * n for w, n in zip(weights, remaining)]
+    ws = [w * n for w, n in zip(weights, remaining, strict=True)]
     s = sum(ws)
     if s <= 0:
         ws = [float(n) for n in remaining]
@@ -259,7 +258,7 @@ class Planner:
         return days
 
     # -- one month with exact marginals; returns drafts
-    def _slots(self, mt: MonthTarget, rng: random.Random, fixed: list) -> list[Draft]:
+    def _slots(self, mt: MonthTarget, rng: random.Random, fixed: list[OverdueTicket]) -> list[Draft]:
         clock = self.clock
         first, last = clock.idx(mt.first), clock.idx(mt.last)
         days = list(range(first, last + 1))
@@ -286,7 +285,7 @@ class Planner:
         pool = [g for g, n in enumerate(groups) for _ in range(n)]
         rng.shuffle(pool)
         out: list[Draft] = []
-        fixed_by_day: dict[int, list] = {}
+        fixed_by_day: dict[int, list[OverdueTicket]] = {}
         for o in fixed:
             fixed_by_day.setdefault(clock.idx(o.received), []).append(o)
         k = 0
@@ -328,7 +327,7 @@ class Planner:
         for gi, g in enumerate(names):
             bag = [k for k, n in enumerate(counts[gi]) for _ in range(n)]
             rng.shuffle(bag)
-            for t, k in zip(groups[g], bag):
+            for t, k in zip(groups[g], bag, strict=False):  # the fitted counts cover the group (not checked here)
                 t.l1, t.l2 = cats[k][0], cats[k][1]
 
     def _assign_purposes(self, mt: MonthTarget, drafts: list[Draft], rng: random.Random) -> None:
@@ -352,13 +351,13 @@ class Planner:
     def _assign_special(self, mt: MonthTarget, drafts: list[Draft], rng: random.Random) -> None:
         cands = [t for t in drafts if t.channel == PHONE and t.handling != "无效" and t.fixed is None]
         lines = [line for line, n in mt.special.items() for _ in range(n)]
-        for t, line in zip(rng.sample(cands, len(lines)), lines):
+        for t, line in zip(rng.sample(cands, len(lines)), lines, strict=True):
             t.special = line
 
     def _dept_pool(self, counts: list[int]) -> list[str]:
         return [self.depts[i].name for i, n in enumerate(counts) for _ in range(n)]
 
-    def _plan_target(self, mt: MonthTarget, has_previous: bool):
+    def _plan_target(self, mt: MonthTarget, has_previous: bool) -> tuple[list[Draft], dict[str, list[str]]]:
         spec, clock = self.spec, self.clock
         rng = random.Random(f"{self.seed}:plan:{mt.month}")
         drafts = self._slots(mt, rng, list(spec.overdue))
@@ -382,7 +381,7 @@ class Planner:
             late = [t for t in cands if t.recv >= late_from]
             pick_from = late if len(late) >= n else cands
             open_slots += rng.sample(pick_from, n)
-        for t, name in zip(open_slots, unclosed):
+        for t, name in zip(open_slots, unclosed, strict=True):
             t.dept = name
             t.role = "open"
             counts[self.dept_index[name]] -= 1
@@ -391,7 +390,7 @@ class Planner:
         rest = [t for t in wos if not t.dept]
         pool = self._dept_pool(counts)
         rng.shuffle(pool)
-        for t, name in zip(rest, pool):
+        for t, name in zip(rest, pool, strict=False):
             t.dept = name
             t.role = "closed"
         for t in wos:
@@ -421,7 +420,7 @@ class Planner:
             results = ["满意" if rng.random() < 0.82 else "基本满意" for _ in range(d.satisfied)]
             results += ["不满意"] * (d.callbacks - d.satisfied)
             rng.shuffle(results)
-            for t, res in zip(rng.sample(eligible, x), results):
+            for t, res in zip(rng.sample(eligible, x), results, strict=False):  # results[x:] go to the previous month
                 t.cb = res
             if y:
                 prev_results[d.name] = results[x:]
@@ -442,7 +441,7 @@ class Planner:
         wos = [t for t in drafts if t.handling == "工单转办"]
         pool = self._dept_pool(counts)
         rng.shuffle(pool)
-        for t, name in zip(wos, pool):
+        for t, name in zip(wos, pool, strict=False):
             t.dept = name
             t.dept_raw = self.department_raw(rng, name)
             t.disp = dispatch_time(rng, clock, t.recv, t.channel)
@@ -453,7 +452,7 @@ class Planner:
         for name, results in designate.items():
             mine = sorted((t for t in wos if t.dept == name), key=lambda t: (-t.disp, t.recv))
             top = mine[:max(2 * len(results), len(results) + 3)]
-            for t, res in zip(rng.sample(top, len(results)), results):
+            for t, res in zip(rng.sample(top, len(results)), results, strict=True):
                 t.cb = res
                 t.overdue = False
         return drafts

@@ -25,15 +25,30 @@ scheduler, the workers and the CLI agree whatever their working directory):
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, overload
 
 from hotline import paths
 from hotline.contract import TIMEZONE
-from hotline.periods import (DEFAULT_CUTOFF_DAY, DEFAULT_CUTOFF_HOUR, BadPeriod, format_as_of, month_bounds, parse_as_of,
-                             parse_day, parse_month, previous_month)
+from hotline.periods import (
+    DEFAULT_CUTOFF_DAY,
+    DEFAULT_CUTOFF_HOUR,
+    BadPeriod,
+    format_as_of,
+    month_bounds,
+    parse_as_of,
+    parse_day,
+    parse_month,
+    previous_month,
+)
+
+if TYPE_CHECKING:
+    from pendulum import FixedTimezone, Timezone
+
+    from hotline.checks import Decisions
 
 
 def _int(name: str, default: int) -> int:
@@ -104,7 +119,7 @@ def settings() -> Settings:
     return s
 
 
-def tz():
+def tz() -> Timezone | FixedTimezone:
     import pendulum
 
     return pendulum.timezone(TIMEZONE)
@@ -127,7 +142,7 @@ def default_args(s: Settings | None = None) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------------------------- per run
-def _param(context, name: str):
+def _param(context: Mapping[str, Any], name: str) -> Any:
     params = context.get("params") or {}
     value = params.get(name) if hasattr(params, "get") else None
     if isinstance(value, str):
@@ -135,7 +150,13 @@ def _param(context, name: str):
     return value if value not in ("", None) else None
 
 
-def _local(ts) -> datetime | None:
+@overload
+def _local(ts: None) -> None: ...
+@overload
+def _local(ts: datetime) -> datetime: ...
+@overload
+def _local(ts: datetime | None) -> datetime | None: ...
+def _local(ts: datetime | None) -> datetime | None:
     if ts is None:
         return None
     import pendulum
@@ -153,16 +174,16 @@ class NightlyRun:
     sensor_timeout_s: float
     sensor_poke_s: float
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {k: str(v) if isinstance(v, Path) else v for k, v in asdict(self).items()}
 
 
-def nightly_day(context) -> str:
+def nightly_day(context: Mapping[str, Any]) -> str:
     """The day to wait for: the ``day`` param, else the data interval's day (Asia/Shanghai), else (manual
     runs without a logical date) the day before the run."""
     if (day := _param(context, "day")) is not None:
         return parse_day(day)
-    start = _local(context.get("data_interval_start"))
+    start: datetime | None = _local(context.get("data_interval_start"))
     if start is not None:
         return start.date().isoformat()
     dag_run = context.get("dag_run")
@@ -171,7 +192,7 @@ def nightly_day(context) -> str:
     return (ref.date() - timedelta(days=1)).isoformat()
 
 
-def nightly_run(context, s: Settings | None = None) -> NightlyRun:
+def nightly_run(context: Mapping[str, Any], s: Settings | None = None) -> NightlyRun:
     s = s or settings()
     timeout_min = _param(context, "sensor_timeout_minutes")
     poke = _param(context, "sensor_poke_seconds")
@@ -210,17 +231,17 @@ class MonthlyRun:
     restate: bool = False
     allow_missing_narrative: bool = False  # publish without narratives/<month>.md (the bulletin says so)
 
-    def decisions(self):
+    def decisions(self) -> Decisions:
         from hotline.checks import Decisions
 
         return Decisions(missing_days=tuple(self.accept_missing_days),
                          unknown_departments=tuple(self.accept_unknown_departments), reason=self.reason)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def monthly_run(context, s: Settings | None = None) -> MonthlyRun:
+def monthly_run(context: Mapping[str, Any], s: Settings | None = None) -> MonthlyRun:
     """Month and cut-off from the ``month``/``as_of`` params, else the month before the run's time with the
     configured cut-off. Raises :class:`BadPeriod` for a month that is not complete at ``as_of``."""
     s = s or settings()
