@@ -10,12 +10,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from typer.testing import CliRunner
+
 from conftest import AS_OF, MONTH
 from hotline.gate import GateFailed
 from hotline.identities import load_identities
 from hotline.publish import BI_FILE, publish_month
 from reference_figures import REFERENCE, REFERENCE_ERRATA, by_ticket, figures_only, rank_groups
-from typer.testing import CliRunner
 
 EXPECTED = figures_only(REFERENCE)
 
@@ -165,9 +166,9 @@ def _personal_values(dumps: Path) -> dict[str, set[str]]:
     for f in sorted(dumps.glob("hotline_*.csv")):
         with open(f, encoding="utf-8-sig", newline="") as fh:
             for row in csv.DictReader(fh):
-                for k in found:
+                for k, values in found.items():
                     if row[k]:
-                        found[k].add(row[k])
+                        values.add(row[k])
     return found
 
 
@@ -191,7 +192,8 @@ def _published_text(publication: Path) -> str:
             from openpyxl import load_workbook
 
             wb = load_workbook(p, read_only=True)
-            parts += [" ".join(str(v) for v in row if v is not None) for ws in wb for row in ws.iter_rows(values_only=True)]
+            parts += [" ".join(str(v) for v in row if v is not None)
+                      for ws in wb for row in ws.iter_rows(values_only=True)]
         elif p.suffix == ".duckdb":
             bi = duckdb.connect(str(p), read_only=True)
             for (t,) in bi.execute("select table_name from information_schema.tables").fetchall():
@@ -233,10 +235,10 @@ def test_audit_bulletin_reports_the_references_wrong_share(publication):
     reference = Path(__file__).parents[1] / "docs" / "reference" / "golmud-12345-bulletin-2024-11.md"
     res = CliRunner().invoke(app, ["audit-bulletin", str(reference), "--month", MONTH, "--out", str(publication)])
     assert res.exit_code == 1  # findings
-    lines = [l for l in res.output.splitlines() if l.startswith("[")]
-    assert any("contacts.by_channel_pct.工单转办" in l and "25.21" in l for l in lines), res.output
+    lines = [line for line in res.output.splitlines() if line.startswith("[")]
+    assert any("contacts.by_channel_pct.工单转办" in line and "25.21" in line for line in lines), res.output
     # Nothing else disagrees: every other printed figure equals the warehouse at its printed precision.
-    assert all("工单转办" in l for l in lines), lines
+    assert all("工单转办" in line for line in lines), lines
 
 
 # ------------------------------------------------------------------ two implementations agree

@@ -25,7 +25,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -34,12 +34,15 @@ from hotline.identities import Group, Identity, absent, instances, load_identiti
 from hotline.paths import EXPECTATIONS_DIR
 from hotline.rates import change_pct, rate_pct, round_half_up
 
+if TYPE_CHECKING:
+    import duckdb
+
 __all__ = ["Check", "GateFailed", "GateReport", "run_gate"]
 
 log = logging.getLogger(__name__)
 
 
-def import_gx():
+def import_gx() -> Any:
     """Import Great Expectations without analytics and with its INFO chatter silenced; the import is CPU-heavy,
     so callers may run this in a thread ahead of time."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -52,7 +55,7 @@ def import_gx():
     return gx
 
 
-def _gx():
+def _gx() -> tuple[Any, Any]:
     gx = import_gx()
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -65,7 +68,7 @@ def _snake_to_class(name: str) -> str:
     return "".join(p.capitalize() for p in name.split("_"))
 
 
-def _expectation(gx, spec: dict):
+def _expectation(gx: Any, spec: dict[str, Any]) -> Any:
     """One YAML entry ``{expect_x: {kwargs}}`` → a GX expectation object."""
     (etype, kwargs), = spec.items()
     cls = getattr(gx.expectations, _snake_to_class(etype), None)
@@ -81,14 +84,15 @@ def _render(sql: str, month: str, as_of: str) -> str:
 class _Validator:
     """Runs one DataFrame through one GX suite and turns each result into a Check."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.gx, self.ctx = _gx()
         ds = self.ctx.data_sources.add_pandas("hotline")
         self.asset = ds.add_dataframe_asset(name="frames")
         self.batch_def = self.asset.add_batch_definition_whole_dataframe("whole")
         self.n = 0
 
-    def validate(self, suite_name: str, df, specs: list[dict], describe) -> list:
+    def validate(self, suite_name: str, df: Any, specs: list[dict[str, Any]],
+                 describe: Callable[[Any], Any]) -> list[Any]:
         """GX's result for each expectation of ``specs`` on ``df``, each passed through ``describe``."""
         self.n += 1
         gx = self.gx
@@ -106,25 +110,27 @@ class _Validation:
     """A DataFrame waiting to be validated by GX: the SQL runs first, GX (imported meanwhile) afterwards.
     ``finish`` turns the described results into the report's checks."""
     suite: str
-    df: object
-    specs: list
-    describe: Callable
-    finish: Callable = lambda described: described
+    df: Any  # a pandas DataFrame
+    specs: list[dict[str, Any]]
+    describe: Callable[[Any], Any]
+    finish: Callable[[list[Any]], list[Check]] = lambda described: described
 
-    def run(self, v: "_Validator") -> list[Check]:
+    def run(self, v: _Validator) -> list[Check]:
         return self.finish(v.validate(self.suite, self.df, self.specs, self.describe))
 
 
-def _load_yaml(name: str, expectations_dir: Path, month: str, as_of: str) -> dict:
+def _load_yaml(name: str, expectations_dir: Path, month: str, as_of: str) -> dict[str, Any]:
     """A suite file with ``{month}`` and ``{as_of}`` filled in."""
     path = expectations_dir / name
     if not path.exists():
         raise FileNotFoundError(f"expectation suite {path} is missing")
-    return yaml.safe_load(_render(path.read_text(encoding="utf-8"), month, as_of)) or {}
+    loaded: dict[str, Any] = yaml.safe_load(_render(path.read_text(encoding="utf-8"), month, as_of)) or {}
+    return loaded
 
 
 def run_gate(warehouse: Path, month: str, as_of: str, publish_dir: Path | None = None,
-             expectations_dir: Path | None = None, con=None, decisions: Decisions | None = None) -> GateReport:
+             expectations_dir: Path | None = None, con: duckdb.DuckDBPyConnection | None = None,
+             decisions: Decisions | None = None) -> GateReport:
     """Validate the month in ``warehouse``: its inputs (completeness, control totals, quarantine), what it is
     about (departments), its dbt build's data tests, then the marts (Great Expectations). Reads only; never
     publishes. ``decisions``: what the operator accepted (recorded in the report)."""
@@ -181,7 +187,9 @@ def run_gate(warehouse: Path, month: str, as_of: str, publish_dir: Path | None =
     return report
 
 
-def _mart_checks(con, month: str, as_of: str, spec: dict) -> list[_Validation]:
+def _mart_checks(con: duckdb.DuckDBPyConnection, month: str, as_of: str, spec: dict[str, Any]) -> list[_Validation]:
+    import pandas as pd
+
     checks: list[_Validation] = []
     for mart, body in (spec.get("marts") or {}).items():
         sql = _render(body.get("query", f"select * from marts.{mart}"), month, as_of)
@@ -189,11 +197,12 @@ def _mart_checks(con, month: str, as_of: str, spec: dict) -> list[_Validation]:
         entries = list(body.get("expectations") or [])
         if body.get("no_personal_data", True):
             for col in df.columns:
-                if df[col].dtype == object:
+                # object (pandas < 3) or the string dtype (pandas ≥ 3: VARCHAR is no longer object)
+                if pd.api.types.is_string_dtype(df[col].dtype):
                     entries.append({"expect_column_values_to_not_match_regex": {
                         "column": col, "regex": r"(?<!\d)1[3-9]\d{9}(?!\d)"}})
 
-        def describe(r, mart=mart):
+        def describe(r: Any, mart: str = mart, df: Any = df) -> Check:
             cfg = r.expectation_config
             kwargs = {k: plain(x) for k, x in cfg.kwargs.items() if k not in ("batch_id", "result_format")}
             res = r.result or {}
@@ -214,7 +223,7 @@ _ROW_KEYS = ("ticket_id", "department_name", "hotspot_key", "channel", "purpose"
              "rank", "month")
 
 
-def _failing_mart_rows(df, result: dict) -> Subject | None:
+def _failing_mart_rows(df: Any, result: dict[str, Any]) -> Subject | None:
     """The failing rows of a mart, named by their key column (GX's unexpected row indices)."""
     idx = list(result.get("unexpected_index_list") or [])
     key = next((k for k in _ROW_KEYS if k in df.columns), None)
@@ -225,7 +234,7 @@ def _failing_mart_rows(df, result: dict) -> Subject | None:
                    values, result.get("unexpected_count") or len(values))
 
 
-def _describe(etype: str, kwargs: dict) -> str:
+def _describe(etype: str, kwargs: dict[str, Any]) -> str:
     """A reader's sentence for an expectation: 'work_orders ≥ closed', 'rank is unique', …"""
     col, a, b = kwargs.get("column"), kwargs.get("column_A"), kwargs.get("column_B")
     if etype == "expect_column_pair_values_a_to_be_greater_than_b":
@@ -239,12 +248,13 @@ def _describe(etype: str, kwargs: dict) -> str:
     return f"{col}: {words}" if col else words
 
 
-def _scalar(con, sql: str, month: str, as_of: str):
+def _scalar(con: duckdb.DuckDBPyConnection, sql: str, month: str, as_of: str) -> Any:
     row = con.execute(_render(sql, month, as_of)).fetchone()
     return None if row is None else plain(row[0])
 
 
-def _reconciliation_checks(con, month: str, as_of: str, spec: dict, publish_dir: Path | None, *,
+def _reconciliation_checks(con: duckdb.DuckDBPyConnection, month: str, as_of: str, spec: dict[str, Any],
+                           publish_dir: Path | None, *,
                            identities: _Identities) -> list[Check | _Validation]:
     import pandas as pd
 
@@ -278,7 +288,7 @@ def _reconciliation_checks(con, month: str, as_of: str, spec: dict, publish_dir:
                            "expected": [json.dumps(plain(r["expected"])) for r in rows],
                            "actual": [json.dumps(plain(r["actual"])) for r in rows]})
 
-        def finish(described):
+        def finish(described: list[Any]) -> list[Check]:
             bad = described[0]
             return [Check.judged("reconciliation", r["name"], r["description"], r["expected"], r["actual"],
                                  i not in bad, severity=r.get("severity", "fail"),
@@ -290,23 +300,24 @@ def _reconciliation_checks(con, month: str, as_of: str, spec: dict, publish_dir:
     return checks
 
 
-def _subject_of(con, spec: dict | None, month: str, as_of: str) -> Subject | None:
+def _subject_of(con: duckdb.DuckDBPyConnection, spec: dict[str, Any] | None, month: str, as_of: str) -> Subject | None:
     """A failing reconciliation check's subject: its YAML ``subject`` query (``kind`` + ``sql``) when it has one."""
     if not spec:
         return None
     cur = con.execute(_render(spec["sql"], month, as_of))
     cols = [d[0] for d in cur.description]
     rows = cur.fetchall()
-    items = [r[0] if len(cols) == 1 else dict(zip(cols, r)) for r in rows]
+    items = [r[0] if len(cols) == 1 else dict(zip(cols, r, strict=True)) for r in rows]
     return subject(spec.get("kind", "rows"), items)
 
 
-def _unexpected_rows(result) -> set[int]:
+def _unexpected_rows(result: Any) -> set[int]:
     """The row positions a column-pair expectation found unequal."""
     return set((result.result or {}).get("unexpected_index_list") or [])
 
 
-def _previous_publication_check(con, month: str, as_of: str, publish_dir: Path | None, sql: str | None):
+def _previous_publication_check(con: duckdb.DuckDBPyConnection, month: str, as_of: str, publish_dir: Path | None,
+                                sql: str | None) -> dict[str, Any] | None:
     """Month-over-month change must start from the previous month's *published* total, when there is one."""
     if not sql:
         return None
@@ -324,10 +335,11 @@ def _previous_publication_check(con, month: str, as_of: str, publish_dir: Path |
             "expected": published, "actual": _scalar(con, sql, month, as_of), "status": None}
 
 
-def _rate_checks(con, month: str, as_of: str, spec: dict, *, identities: _Identities) -> list[_Validation]:
+def _rate_checks(con: duckdb.DuckDBPyConnection, month: str, as_of: str, spec: dict[str, Any], *,
+                 identities: _Identities) -> list[_Validation]:
     import pandas as pd
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     for r in spec.get("rates") or []:
         if "identities" in r:
             got = identities.rows(r["identities"], ("rate", "change"))
@@ -349,7 +361,7 @@ def _rate_checks(con, month: str, as_of: str, spec: dict, *, identities: _Identi
     df["expected"] = df["expected"].fillna("null")
     df["actual"] = df["actual"].fillna("null")
 
-    def finish(described):
+    def finish(described: list[Any]) -> list[Check]:
         bad = described[0]
         return [Check.judged("rates", r["name"], r["description"], r["expected"], r["actual"], i not in bad,
                              severity=r.get("severity", "fail"), subject=subject("rows", [r["name"]]))
@@ -363,7 +375,7 @@ class _Identities:
     """The bulletin identities on the month's figures as they will be published (``figures.json``, read from the
     marts once): the rows of the reconciliation and rates suites, in the shape of their SQL checks."""
 
-    def __init__(self, con: Any, month: str, as_of: str, expectations_dir: Path):
+    def __init__(self, con: duckdb.DuckDBPyConnection, month: str, as_of: str, expectations_dir: Path) -> None:
         self.con, self.month, self.as_of, self.dir = con, month, as_of, expectations_dir
         self._figures: dict[str, Any] | Check | None = None
 
