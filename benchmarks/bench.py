@@ -11,6 +11,7 @@ an existing folder of exports of benchmarks/year-spec.yaml), BENCH_NAME (results
 (comma-separated subset of full,nightly,airflow,monthly,gate; a partial run keeps the other steps' results
 already in the results file).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -40,8 +41,11 @@ FULL_RUNS = int(os.environ.get("BENCH_FULL_RUNS", str(RUNS)))  # the year from e
 DATA = Path(os.environ.get("BENCH_DATA", "/tmp/hotline-bench"))
 ONLY = set(filter(None, os.environ.get("BENCH_ONLY", "full,nightly,airflow,monthly,gate").split(",")))
 NAME = os.environ.get("BENCH_NAME") or f"scale{SCALE:g}-days{DAYS}"
-ENV = {**os.environ, "HOTLINE_PII_KEY": os.environ.get("HOTLINE_PII_KEY", "benchmark-key-not-secret"),
-       "GX_ANALYTICS_ENABLED": "false"}
+ENV = {
+    **os.environ,
+    "HOTLINE_PII_KEY": os.environ.get("HOTLINE_PII_KEY", "benchmark-key-not-secret"),
+    "GX_ANALYTICS_ENABLED": "false",
+}
 
 
 def log(msg: str) -> None:
@@ -87,11 +91,19 @@ def repeat(name: str, run, floor) -> dict:
         base.append(floor())
         copy_db(DATA / "nonexistent", DATA / "floor.duckdb")
         ours.append(run())
-        log(f"{name} run {i + 1}/{RUNS}: {ours[-1][0]:.1f} s / {ours[-1][1]:.0f} MiB; "
-            f"floor {base[-1][0]:.1f} s / {base[-1][1]:.0f} MiB")
+        log(
+            f"{name} run {i + 1}/{RUNS}: {ours[-1][0]:.1f} s / {ours[-1][1]:.0f} MiB; "
+            f"floor {base[-1][0]:.1f} s / {base[-1][1]:.0f} MiB"
+        )
     med = lambda xs, k: statistics.median(x[k] for x in xs)  # noqa: E731
-    r = {"wall_s": med(ours, 0), "peak_mib": med(ours, 1), "floor_wall_s": med(base, 0),
-         "floor_peak_mib": med(base, 1), "runs": [list(x) for x in ours], "floor_runs": [list(x) for x in base]}
+    r = {
+        "wall_s": med(ours, 0),
+        "peak_mib": med(ours, 1),
+        "floor_wall_s": med(base, 0),
+        "floor_peak_mib": med(base, 1),
+        "runs": [list(x) for x in ours],
+        "floor_runs": [list(x) for x in base],
+    }
     r["ratio_wall"] = r["wall_s"] / r["floor_wall_s"]
     r["ratio_peak"] = r["peak_mib"] / r["floor_peak_mib"]
     r["commit"] = commit()  # per step: a partial run (BENCH_ONLY) keeps steps measured on other code
@@ -149,22 +161,36 @@ def publication_period(last_day: dt.date) -> tuple[str, str]:
 def commit() -> str:
     """The code measured: HEAD, marked dirty when the checkout has uncommitted changes."""
     try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True,
-                              check=True).stdout.strip()
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True
+        ).stdout.strip()
         # the results this script writes are not code: they do not make the measured checkout dirty
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".",
-                                ":(exclude)benchmarks/results"], cwd=REPO,
-                               capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)benchmarks/results"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return head + ("-dirty" if dirty else "")
 
 
 def machine() -> dict:
-    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                if ln.startswith("model name")), platform.processor())
-    mem = int(next(ln.split()[1] for ln in Path("/proc/meminfo").read_text().splitlines()
-                   if ln.startswith("MemTotal"))) / 1024 / 1024
+    cpu = next(
+        (
+            ln.split(":", 1)[1].strip()
+            for ln in Path("/proc/cpuinfo").read_text().splitlines()
+            if ln.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    mem = (
+        int(next(ln.split()[1] for ln in Path("/proc/meminfo").read_text().splitlines() if ln.startswith("MemTotal")))
+        / 1024
+        / 1024
+    )
     import duckdb
 
     versions = {"python": platform.python_version(), "duckdb": duckdb.__version__}
@@ -175,8 +201,13 @@ def machine() -> dict:
             versions[pkg] = version(pkg)
         except Exception:  # noqa: BLE001
             pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "ram_gib": round(mem, 1), "os": platform.platform(),
-            "versions": versions}
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "ram_gib": round(mem, 1),
+        "os": platform.platform(),
+        "versions": versions,
+    }
 
 
 def main() -> None:
@@ -184,12 +215,24 @@ def main() -> None:
     folder, csvs = exports()
     last = day_of(csvs[-1])
     month, as_of = publication_period(last)
-    results: dict = {"name": NAME, "scale": SCALE, "days": len(csvs), "first_day": str(day_of(csvs[0])),
-                     "last_day": str(last), "month": month, "as_of": as_of, "runs": RUNS, "machine": machine(),
-                     "commit": commit(),
-                     "export_bytes": sum(c.stat().st_size for c in csvs), "steps": {}}
-    log(f"{len(csvs)} exports {results['first_day']} … {last} ({results['export_bytes'] / 2**30:.1f} GiB); "
-        f"publication {month} as of {as_of}")
+    results: dict = {
+        "name": NAME,
+        "scale": SCALE,
+        "days": len(csvs),
+        "first_day": str(day_of(csvs[0])),
+        "last_day": str(last),
+        "month": month,
+        "as_of": as_of,
+        "runs": RUNS,
+        "machine": machine(),
+        "commit": commit(),
+        "export_bytes": sum(c.stat().st_size for c in csvs),
+        "steps": {},
+    }
+    log(
+        f"{len(csvs)} exports {results['first_day']} … {last} ({results['export_bytes'] / 2**30:.1f} GiB); "
+        f"publication {month} as of {as_of}"
+    )
     wh = DATA / "warehouse.duckdb"
     fl = DATA / "floor.duckdb"
     pub = DATA / "publish"
@@ -203,16 +246,26 @@ def main() -> None:
 
     # 3. the full year from an empty warehouse
     if "full" in ONLY or not full_state.exists():
+
         def full_run():
             copy_db(DATA / "nonexistent", wh)
-            return steps([[HOTLINE, "load", "--dumps", str(folder), "--warehouse", str(wh)],
-                          build(wh, month, as_of)])
+            return steps([[HOTLINE, "load", "--dumps", str(folder), "--warehouse", str(wh)], build(wh, month, as_of)])
 
         def full_floor():
             copy_db(DATA / "nonexistent", fl)
-            return measure(FLOOR + [str(fl), "full.sql", f"dumps={folder}", f"month={month}",
-                                    f"prev_month={previous_month(month)}", f"as_of={as_of}",
-                                    f"pii_key={ENV['HOTLINE_PII_KEY']}"])
+            return measure(
+                FLOOR
+                + [
+                    str(fl),
+                    "full.sql",
+                    f"dumps={folder}",
+                    f"month={month}",
+                    f"prev_month={previous_month(month)}",
+                    f"as_of={as_of}",
+                    f"pii_key={ENV['HOTLINE_PII_KEY']}",
+                ]
+            )
+
         runs = FULL_RUNS if "full" in ONLY else 1
         global_runs = RUNS
         try:
@@ -256,9 +309,19 @@ def main() -> None:
 
         def nightly_floor():
             copy_db(before, fl)
-            return measure(FLOOR + [str(fl), "nightly.sql", f"csv={csvs[-1].resolve()}",
-                                    f"export_date={last}", f"file_name={csvs[-1].name}", f"as_of={last} 23:59:59",
-                                    f"pii_key={ENV['HOTLINE_PII_KEY']}"])
+            return measure(
+                FLOOR
+                + [
+                    str(fl),
+                    "nightly.sql",
+                    f"csv={csvs[-1].resolve()}",
+                    f"export_date={last}",
+                    f"file_name={csvs[-1].name}",
+                    f"as_of={last} 23:59:59",
+                    f"pii_key={ENV['HOTLINE_PII_KEY']}",
+                ]
+            )
+
     if "nightly" in ONLY:
         results["steps"]["nightly"] = repeat("nightly increment", nightly_run, nightly_floor)
         write(results)  # after every step: a later failure loses nothing measured
@@ -267,9 +330,23 @@ def main() -> None:
 
         def airflow_run():
             copy_db(before, wh)
-            return measure(dags_test + ["hotline_nightly", "--conf", json.dumps(
-                {"day": str(last), "dumps_dir": str(day), "warehouse": str(wh), "sensor_timeout_minutes": 1,
-                 "sensor_poke_seconds": 1})])
+            return measure(
+                dags_test
+                + [
+                    "hotline_nightly",
+                    "--conf",
+                    json.dumps(
+                        {
+                            "day": str(last),
+                            "dumps_dir": str(day),
+                            "warehouse": str(wh),
+                            "sensor_timeout_minutes": 1,
+                            "sensor_poke_seconds": 1,
+                        }
+                    ),
+                ]
+            )
+
         results["steps"]["airflow"] = repeat("nightly increment through Airflow", airflow_run, nightly_floor)
         write(results)
 
@@ -278,17 +355,35 @@ def main() -> None:
     #    runs to thousands of rows) within the publisher's limit (benchmarks/README.md)
     monthly_state = DATA / "state-monthly.duckdb"
     if "monthly" in ONLY or ("gate" in ONLY and not monthly_state.exists()):
+
         def monthly_run():
             copy_db(full_state, wh)
             shutil.rmtree(pub, ignore_errors=True)
-            return steps([build(wh, month, as_of),
-                          [HOTLINE, "validate", "--warehouse", str(wh), "--month", month, "--as-of", as_of,
-                           "--out", str(DATA / "no-publication")]])
+            return steps(
+                [
+                    build(wh, month, as_of),
+                    [
+                        HOTLINE,
+                        "validate",
+                        "--warehouse",
+                        str(wh),
+                        "--month",
+                        month,
+                        "--as-of",
+                        as_of,
+                        "--out",
+                        str(DATA / "no-publication"),
+                    ],
+                ]
+            )
 
         def monthly_floor():
             copy_db(full_state, fl)
-            return measure(FLOOR + [str(fl), "monthly.sql", f"month={month}", f"prev_month={previous_month(month)}",
-                                    f"as_of={as_of}"])
+            return measure(
+                FLOOR
+                + [str(fl), "monthly.sql", f"month={month}", f"prev_month={previous_month(month)}", f"as_of={as_of}"]
+            )
+
         if "monthly" in ONLY:
             results["steps"]["monthly"] = repeat("monthly publication", monthly_run, monthly_floor)
             write(results)
@@ -298,13 +393,35 @@ def main() -> None:
 
     # 4. the gate alone vs the same checks in SQL
     if "gate" in ONLY:
+
         def gate_run():
-            return measure([HOTLINE, "validate", "--warehouse", str(monthly_state), "--month", month,
-                            "--as-of", as_of, "--out", str(DATA / "no-publication")])
+            return measure(
+                [
+                    HOTLINE,
+                    "validate",
+                    "--warehouse",
+                    str(monthly_state),
+                    "--month",
+                    month,
+                    "--as-of",
+                    as_of,
+                    "--out",
+                    str(DATA / "no-publication"),
+                ]
+            )
 
         def gate_floor():
-            return measure([sys.executable, str(HERE / "floors" / "gate.py"), str(monthly_state),
-                            str(REPO / "expectations"), month, as_of])
+            return measure(
+                [
+                    sys.executable,
+                    str(HERE / "floors" / "gate.py"),
+                    str(monthly_state),
+                    str(REPO / "expectations"),
+                    month,
+                    as_of,
+                ]
+            )
+
         results["steps"]["gate"] = repeat("gate", gate_run, gate_floor)
 
     write(results)
@@ -321,11 +438,17 @@ def airflow_setup() -> list[str]:
     cosmos (not measured); returns the `airflow dags test` command."""
     home = DATA / "airflow"
     home.mkdir(parents=True, exist_ok=True)
-    ENV.update({"AIRFLOW_HOME": str(home), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-                "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
-                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
-                "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False", "HOTLINE_RETRY_DELAY_S": "10",
-                "PATH": f"{BIN}:{os.environ.get('PATH', '')}"})
+    ENV.update(
+        {
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
+            "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+            "HOTLINE_RETRY_DELAY_S": "10",
+            "PATH": f"{BIN}:{os.environ.get('PATH', '')}",
+        }
+    )
     airflow = str(BIN / "airflow")
     measure([airflow, "db", "migrate"])
     measure([airflow, "pools", "set", "hotline_duckdb", "1", "DuckDB allows one writer process"])
@@ -333,11 +456,13 @@ def airflow_setup() -> list[str]:
     return [airflow, "dags", "test"]
 
 
-LABELS = {"nightly": "1. nightly increment (`hotline nightly`: load 1 day + the dbt increment)",
-          "airflow": "1b. nightly increment through Airflow (`airflow dags test hotline_nightly`)",
-          "monthly": "2. the month on a warehouse's history (build month + gate; no office documents)",
-          "full": "3. full history from an empty warehouse (load all + build)",
-          "gate": "4. gate alone (GE) vs the same checks in SQL"}
+LABELS = {
+    "nightly": "1. nightly increment (`hotline nightly`: load 1 day + the dbt increment)",
+    "airflow": "1b. nightly increment through Airflow (`airflow dags test hotline_nightly`)",
+    "monthly": "2. the month on a warehouse's history (build month + gate; no office documents)",
+    "full": "3. full history from an empty warehouse (load all + build)",
+    "gate": "4. gate alone (GE) vs the same checks in SQL",
+}
 
 
 def write(results: dict) -> None:
@@ -353,9 +478,17 @@ def write(results: dict) -> None:
     path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     every = [json.loads(f.read_text()) for f in out.glob("*.json")]
     every.sort(key=lambda r: (-r["days"] * r["scale"], r["name"]))  # the largest data first
-    text = "\n".join(["# Benchmark results", "", "Floors: benchmarks/floors/ (hand-written DuckDB SQL run with "
-                      "the duckdb module). Wall: time.perf_counter; peak: ru_maxrss of the process (os.wait4); "
-                      "medians over the runs listed.", ""] + [ln for r in every for ln in table(r)])
+    text = "\n".join(
+        [
+            "# Benchmark results",
+            "",
+            "Floors: benchmarks/floors/ (hand-written DuckDB SQL run with "
+            "the duckdb module). Wall: time.perf_counter; peak: ru_maxrss of the process (os.wait4); "
+            "medians over the runs listed.",
+            "",
+        ]
+        + [ln for r in every for ln in table(r)]
+    )
     (out / "README.md").write_text(text)
     print("\n".join(table(results)))
 
@@ -363,20 +496,28 @@ def write(results: dict) -> None:
 def table(results: dict) -> list[str]:
     """One results file as Markdown: its data, its machine and a row per step with its ratio to the floor."""
     m = results["machine"]
-    lines = [f"## {results['name']}", "",
-             f"{results['days']} daily exports {results['first_day']} … {results['last_day']} at scale "
-             f"{results['scale']:g} ({results['export_bytes'] / 2**30:.1f} GiB of CSV); publication "
-             f"{results['month']} as of {results['as_of']}.", "",
-             f"Machine: {m['cpu']}, {m['cores']} cores, {m['ram_gib']} GiB RAM, {m['os']}; "
-             + ", ".join(f"{k} {v}" for k, v in m["versions"].items()) + ".", "",
-             "| step | runs | wall s | floor wall s | ratio | peak MiB | floor peak MiB | commit | measured |",
-             "|---|---:|---:|---:|---:|---:|---:|---|---|"]
+    lines = [
+        f"## {results['name']}",
+        "",
+        f"{results['days']} daily exports {results['first_day']} … {results['last_day']} at scale "
+        f"{results['scale']:g} ({results['export_bytes'] / 2**30:.1f} GiB of CSV); publication "
+        f"{results['month']} as of {results['as_of']}.",
+        "",
+        f"Machine: {m['cpu']}, {m['cores']} cores, {m['ram_gib']} GiB RAM, {m['os']}; "
+        + ", ".join(f"{k} {v}" for k, v in m["versions"].items())
+        + ".",
+        "",
+        "| step | runs | wall s | floor wall s | ratio | peak MiB | floor peak MiB | commit | measured |",
+        "|---|---:|---:|---:|---:|---:|---:|---|---|",
+    ]
     for key, label in LABELS.items():
         r = results["steps"].get(key)
         if r:
-            lines.append(f"| {label} | {len(r['runs'])} | {r['wall_s']:.1f} | {r['floor_wall_s']:.1f} | "
-                         f"{r['ratio_wall']:.2f}× | {r['peak_mib']:.0f} | {r['floor_peak_mib']:.0f} | "
-                         f"{r.get('commit', results.get('commit', '?'))} | {r.get('measured_on', '?')} |")
+            lines.append(
+                f"| {label} | {len(r['runs'])} | {r['wall_s']:.1f} | {r['floor_wall_s']:.1f} | "
+                f"{r['ratio_wall']:.2f}× | {r['peak_mib']:.0f} | {r['floor_peak_mib']:.0f} | "
+                f"{r.get('commit', results.get('commit', '?'))} | {r.get('measured_on', '?')} |"
+            )
     return lines + [""]
 
 

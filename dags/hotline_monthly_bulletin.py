@@ -30,6 +30,7 @@ seeds, models and dbt tests for the month) → **gate** (Great Expectations: mar
 `publish/<YYYY-MM>/`, emits the asset `hotline_monthly_bulletin`). Every warehouse task runs in the 1-slot pool
 `hotline_duckdb`; retries with exponential backoff; failures alert (`HOTLINE_ALERT_WEBHOOK` / `_EMAIL`).
 """
+
 from __future__ import annotations
 
 import pendulum
@@ -52,24 +53,45 @@ S = settings()
     tags=["hotline", "monthly", "bulletin", "publish"],
     doc_md=__doc__,
     params={
-        "month": Param(None, type=["null", "string"], pattern=r"^\d{4}-\d{2}$",
-                       description="Month to publish, YYYY-MM (default: the month before the run)"),
-        "as_of": Param(None, type=["null", "string"],
-                       description='Cut-off "YYYY-MM-DD HH:MM", Asia/Shanghai (default: the configured cut-off)'),
+        "month": Param(
+            None,
+            type=["null", "string"],
+            pattern=r"^\d{4}-\d{2}$",
+            description="Month to publish, YYYY-MM (default: the month before the run)",
+        ),
+        "as_of": Param(
+            None,
+            type=["null", "string"],
+            description='Cut-off "YYYY-MM-DD HH:MM", Asia/Shanghai (default: the configured cut-off)',
+        ),
         "warehouse": Param(None, type=["null", "string"], description="DuckDB file (default HOTLINE_WAREHOUSE)"),
         "publish_dir": Param(None, type=["null", "string"], description="Publication folder (default HOTLINE_PUBLISH)"),
-        "accept_missing_days": Param([], type=["null", "array"], items={"type": "string", "format": "date"},
-                                     description="Publish although these export days are missing (needs reason)"),
-        "accept_unknown_departments": Param([], type=["null", "array"], items={"type": "string"},
-                                            description="Publish although these lead departments are not in the "
-                                                        "directory (needs reason)"),
-        "reason": Param(None, type=["null", "string"],
-                        description="Why: required with accept_* and restate; recorded and printed in the bulletin"),
-        "restate": Param(False, type="boolean",
-                         description="Replace the published month's release (its inputs or figures changed)"),
-        "allow_missing_narrative": Param(False, type="boolean",
-                                         description="Publish although narratives/<month>.md is missing: figures "
-                                                     "only, with a warning on the bulletin's first page"),
+        "accept_missing_days": Param(
+            [],
+            type=["null", "array"],
+            items={"type": "string", "format": "date"},
+            description="Publish although these export days are missing (needs reason)",
+        ),
+        "accept_unknown_departments": Param(
+            [],
+            type=["null", "array"],
+            items={"type": "string"},
+            description="Publish although these lead departments are not in the directory (needs reason)",
+        ),
+        "reason": Param(
+            None,
+            type=["null", "string"],
+            description="Why: required with accept_* and restate; recorded and printed in the bulletin",
+        ),
+        "restate": Param(
+            False, type="boolean", description="Replace the published month's release (its inputs or figures changed)"
+        ),
+        "allow_missing_narrative": Param(
+            False,
+            type="boolean",
+            description="Publish although narratives/<month>.md is missing: figures "
+            "only, with a warning on the bulletin's first page",
+        ),
     },
 )
 def hotline_monthly_bulletin():

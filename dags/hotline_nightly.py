@@ -25,6 +25,7 @@ Every task that touches the DuckDB warehouse runs in the 1-slot pool `hotline_du
 writer process per file). Retries with exponential backoff; failures alert through `HOTLINE_ALERT_WEBHOOK` /
 `HOTLINE_ALERT_EMAIL`. Paths come from `HOTLINE_DUMPS` / `HOTLINE_WAREHOUSE` or the run's params.
 """
+
 from __future__ import annotations
 
 import pendulum
@@ -49,16 +50,25 @@ S = settings()
     tags=["hotline", "nightly", "load", "dbt"],
     doc_md=__doc__,
     params={
-        "day": Param(None, type=["null", "string"], format="date",
-                     description="Export day YYYY-MM-DD to wait for (default: the data interval's day)"),
-        "dumps_dir": Param(None, type=["null", "string"],
-                           description="Folder of daily exports (default HOTLINE_DUMPS)"),
+        "day": Param(
+            None,
+            type=["null", "string"],
+            format="date",
+            description="Export day YYYY-MM-DD to wait for (default: the data interval's day)",
+        ),
+        "dumps_dir": Param(
+            None, type=["null", "string"], description="Folder of daily exports (default HOTLINE_DUMPS)"
+        ),
         "warehouse": Param(None, type=["null", "string"], description="DuckDB file (default HOTLINE_WAREHOUSE)"),
-        "sensor_timeout_minutes": Param(None, type=["null", "number"], minimum=0,
-                                        description="How long to wait for the export "
-                                                    "(default HOTLINE_SENSOR_TIMEOUT_MIN)"),
-        "sensor_poke_seconds": Param(None, type=["null", "number"], minimum=0.1,
-                                     description="How often to look (default HOTLINE_SENSOR_POKE_S)"),
+        "sensor_timeout_minutes": Param(
+            None,
+            type=["null", "number"],
+            minimum=0,
+            description="How long to wait for the export (default HOTLINE_SENSOR_TIMEOUT_MIN)",
+        ),
+        "sensor_poke_seconds": Param(
+            None, type=["null", "number"], minimum=0.1, description="How often to look (default HOTLINE_SENSOR_POKE_S)"
+        ),
     },
 )
 def hotline_nightly():

@@ -1,4 +1,5 @@
 """Shared fixtures: the default calibrated exports and a warehouse built from them, made once per session."""
+
 from __future__ import annotations
 
 import os

@@ -20,6 +20,7 @@ Conventions:
 * dates are ISO; the cut-off is the overdue table's 截至时间 (2024 年 12 月 12 日 10 时);
 * percentages are the printed numbers (``19.8`` is printed with one decimal, ``100.00`` is 100.0).
 """
+
 from __future__ import annotations
 
 import copy
@@ -134,11 +135,23 @@ REFERENCE: dict = {
         {"rank": 4, "name": "市市场监督管理局", "callbacks": 54, "satisfied": 52, "satisfaction_pct": 96.3},
         {"rank": 5, "name": "市交通运输局", "callbacks": 48, "satisfied": 47, "satisfaction_pct": 97.92},
         {"rank": 6, "name": "西城区行政委员会", "callbacks": 48, "satisfied": 48, "satisfaction_pct": 100.0},
-        {"rank": 7, "name": "市人力资源和社会保障局", "callbacks": 32, "satisfied": 31, "satisfaction_pct": 96.88,
-         "name_printed": "人力资源和社会保障"},
+        {
+            "rank": 7,
+            "name": "市人力资源和社会保障局",
+            "callbacks": 32,
+            "satisfied": 31,
+            "satisfaction_pct": 96.88,
+            "name_printed": "人力资源和社会保障",
+        },
         {"rank": 8, "name": "市城市管理局", "callbacks": 32, "satisfied": 32, "satisfaction_pct": 100.0},
-        {"rank": 9, "name": "市卫生健康委员会", "callbacks": 21, "satisfied": 20, "satisfaction_pct": 95.24,
-         "name_printed": "卫生健康委员会"},
+        {
+            "rank": 9,
+            "name": "市卫生健康委员会",
+            "callbacks": 21,
+            "satisfied": 20,
+            "satisfaction_pct": 95.24,
+            "name_printed": "卫生健康委员会",
+        },
         {"rank": 10, "name": "市教育局", "callbacks": 21, "satisfied": 20, "satisfaction_pct": 95.24},
         {"rank": 11, "name": "市综合行政执法局", "callbacks": 21, "satisfied": 16, "satisfaction_pct": 76.19},
         {"rank": 12, "name": "东城区行政委员会", "callbacks": 19, "satisfied": 18, "satisfaction_pct": 94.74},
@@ -165,12 +178,27 @@ REFERENCE: dict = {
     "satisfaction_total": {"callbacks": 805, "satisfied": 767},
     "overdue_work_orders": [],  # filled below from _OVERDUE
     "hotspots": [
-        {"category_l1": "政务咨询", "category_l2": "联系方式查询", "count": 1254, "mom_change_pct": None,
-         "label_printed": "政务咨询"},
-        {"category_l1": "公共服务", "category_l2": None, "count": 630, "mom_change_pct": None,
-         "label_printed": "公共服务"},
-        {"category_l1": "社会事业", "category_l2": "薪资拖欠", "count": 304, "mom_change_pct": None,
-         "label_printed": "薪资拖欠"},
+        {
+            "category_l1": "政务咨询",
+            "category_l2": "联系方式查询",
+            "count": 1254,
+            "mom_change_pct": None,
+            "label_printed": "政务咨询",
+        },
+        {
+            "category_l1": "公共服务",
+            "category_l2": None,
+            "count": 630,
+            "mom_change_pct": None,
+            "label_printed": "公共服务",
+        },
+        {
+            "category_l1": "社会事业",
+            "category_l2": "薪资拖欠",
+            "count": 304,
+            "mom_change_pct": None,
+            "label_printed": "薪资拖欠",
+        },
     ],
 }
 
@@ -186,8 +214,14 @@ _OVERDUE = [
     (8, "HX24110660350002", "市城市管理局", "2024-11-15", "2024-11-18", ""),
     (9, "HX24110660380014", "市住房和城乡建设局 市城市管理局", "2024-11-15", "2024-11-25", "部门相互推诿导致超期"),
     (10, "HX24110760390004", "华润燃气有限公司", "2024-11-18", "2024-11-21", ""),
-    (11, "HX24110760390041", "昆仑经济技术开发区 管委会", "2024-11-18", "2024-11-21",
-     "11月18日工单到期之后退回导致超期"),
+    (
+        11,
+        "HX24110760390041",
+        "昆仑经济技术开发区 管委会",
+        "2024-11-18",
+        "2024-11-21",
+        "11月18日工单到期之后退回导致超期",
+    ),
     (12, "HX24110760350030", "华润燃气有限公司", "2024-11-18", "2024-11-27", ""),
     (13, "HX24110860370009", "市文体旅游广电局 市市场监督管理局", "2024-11-19", "2024-11-28", "部门相互推诿导致超期"),
     (14, "HX24110960390027", "卫生健康委员会", "2024-11-20", "2024-11-21", ""),

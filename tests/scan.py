@@ -1,5 +1,6 @@
 """Looking for a secret or personal data in everything a run left behind: files (text and binary) and the
 tables, views and macros of DuckDB files (whose string storage is compressed: a byte search would miss them)."""
+
 from __future__ import annotations
 
 import base64
@@ -40,13 +41,22 @@ def duckdb_strings(path: Path) -> list[str]:
     con = duckdb.connect(str(path), read_only=True)
     try:
         out = [r[0] or "" for r in con.execute("select sql from duckdb_views() where not internal").fetchall()]
-        out += [str(r[0]) for r in con.execute("select macro_definition from duckdb_functions() "
-                                               "where function_type like '%macro%' and not internal").fetchall()]
+        out += [
+            str(r[0])
+            for r in con.execute(
+                "select macro_definition from duckdb_functions() where function_type like '%macro%' and not internal"
+            ).fetchall()
+        ]
         for schema, table, column in con.execute(
-                "select schema_name, table_name, column_name from duckdb_columns() "
-                "where data_type = 'VARCHAR' and not internal").fetchall():
-            out += [v for (v,) in con.execute(
-                f'select distinct "{column}" from "{schema}"."{table}" where "{column}" is not null').fetchall()]
+            "select schema_name, table_name, column_name from duckdb_columns() "
+            "where data_type = 'VARCHAR' and not internal"
+        ).fetchall():
+            out += [
+                v
+                for (v,) in con.execute(
+                    f'select distinct "{column}" from "{schema}"."{table}" where "{column}" is not null'
+                ).fetchall()
+            ]
         return out
     finally:
         con.close()

@@ -15,6 +15,7 @@ database dropped, whatever happens.
 Runs whenever PostgreSQL answers on 127.0.0.1:5432 (user postgres, trust auth); skipped only when it does not
 AND the CI variable is unset (with CI=true an unreachable PostgreSQL is a failure).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -83,8 +84,12 @@ class Api:
         headers = {"Content-Type": "application/json"}
         if auth and self.token:
             headers["Authorization"] = f"Bearer {self.token}"
-        req = urllib.request.Request(self.base + path, method=method, headers=headers,
-                                     data=json.dumps(body).encode() if body is not None else None)
+        req = urllib.request.Request(
+            self.base + path,
+            method=method,
+            headers=headers,
+            data=json.dumps(body).encode() if body is not None else None,
+        )
         try:
             with urllib.request.urlopen(req, timeout=timeout) as r:
                 return r.status, json.loads(r.read() or b"null")
@@ -177,8 +182,11 @@ def test_monthly_dag_runs_under_the_real_scheduler(database, default_dumps, tmp_
         AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE=str(pwfile),
         AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL="5",
         AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK="False",
-        HOTLINE_WAREHOUSE=str(warehouse), HOTLINE_PUBLISH=str(publish), HOTLINE_DUMPS=str(dumps),
-        HOTLINE_DBT_MANIFEST=str(manifest), HOTLINE_RETRY_DELAY_S="5",
+        HOTLINE_WAREHOUSE=str(warehouse),
+        HOTLINE_PUBLISH=str(publish),
+        HOTLINE_DUMPS=str(dumps),
+        HOTLINE_DBT_MANIFEST=str(manifest),
+        HOTLINE_RETRY_DELAY_S="5",
     )
     run([AIRFLOW, "db", "migrate"], env, timeout=300)
     run([AIRFLOW, "pools", "set", "hotline_duckdb", "1", "DuckDB writers"], env, timeout=120)
@@ -191,8 +199,15 @@ def test_monthly_dag_runs_under_the_real_scheduler(database, default_dumps, tmp_
     try:
         for c in COMPONENTS:
             out = open(logs / f"{c}.log", "w")  # noqa: SIM115 - closed with the process
-            procs[c] = subprocess.Popen([AIRFLOW, c, *COMPONENT_ARGS.get(c, [])], env=env, cwd=REPO, stdout=out,
-                                        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+            procs[c] = subprocess.Popen(
+                [AIRFLOW, c, *COMPONENT_ARGS.get(c, [])],
+                env=env,
+                cwd=REPO,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         diag = lambda: "\n".join(f"--- {c}\n{_tail(logs / f'{c}.log')}" for c in COMPONENTS)  # noqa: E731
 
         def wait_for(what, probe, timeout):
@@ -201,7 +216,7 @@ def test_monthly_dag_runs_under_the_real_scheduler(database, default_dumps, tmp_
                 for c, p in procs.items():
                     assert p.poll() is None, f"{c} exited with {p.returncode} while waiting for {what}\n{diag()}"
                 try:
-                    if (result := probe()):
+                    if result := probe():
                         return result
                 except (urllib.error.URLError, ConnectionError, OSError):
                     pass
@@ -218,8 +233,10 @@ def test_monthly_dag_runs_under_the_real_scheduler(database, default_dumps, tmp_
         forged = Api(api.base)
         forged.token = "eyJhbGciOiJIUzUxMiJ9.eyJzdWIiOiJlMmUifQ.forged"
         assert forged.call("GET", "/api/v2/dags")[0] in (401, 403)
-        assert api.call("POST", "/auth/token", {"username": user, "password": password + "x"}, auth=False)[0] \
-            in (401, 403)
+        assert api.call("POST", "/auth/token", {"username": user, "password": password + "x"}, auth=False)[0] in (
+            401,
+            403,
+        )
         status, body = api.call("GET", "/api/v2/dags")
         assert status == 200, (status, body)
         assert api.call("GET", "/api/v2/config")[0] == 403, "the configuration must not be exposed"
@@ -227,8 +244,11 @@ def test_monthly_dag_runs_under_the_real_scheduler(database, default_dumps, tmp_
 
         status, body = api.call("PATCH", f"/api/v2/dags/{DAG_ID}", {"is_paused": False})
         assert status == 200 and body["is_paused"] is False, (status, body)
-        status, body = api.call("POST", f"/api/v2/dags/{DAG_ID}/dagRuns", {
-            "logical_date": None, "conf": {"month": "2024-11", "as_of": "2024-12-12 10:00"}})
+        status, body = api.call(
+            "POST",
+            f"/api/v2/dags/{DAG_ID}/dagRuns",
+            {"logical_date": None, "conf": {"month": "2024-11", "as_of": "2024-12-12 10:00"}},
+        )
         assert status == 200, (status, body)
         run_id = body["dag_run_id"]
         t_triggered = time.monotonic()
@@ -247,8 +267,10 @@ def test_monthly_dag_runs_under_the_real_scheduler(database, default_dumps, tmp_
         listening = _listening(procs)
         assert ("127.0.0.1", port) in listening, listening
         assert {a: o for a, o in listening.items() if a[0] not in LOOPBACK} == {}, listening
-        print(f"e2e: setup {t_ready - t0:.0f} s, start + trigger {t_triggered - t_ready:.0f} s, "
-              f"run {time.monotonic() - t_triggered:.0f} s")
+        print(
+            f"e2e: setup {t_ready - t0:.0f} s, start + trigger {t_triggered - t_ready:.0f} s, "
+            f"run {time.monotonic() - t_triggered:.0f} s"
+        )
     finally:
         _stop(procs)
     leftovers = [c for c, p in procs.items() if p.poll() is None]

@@ -1,5 +1,6 @@
 """Reading the reference bulletin back into figures (hotline.audit.parse) and checking its own arithmetic
 (hotline.audit.findings)."""
+
 from __future__ import annotations
 
 import copy
@@ -58,22 +59,41 @@ def test_representative_figures_as_printed(parsed):
     assert c["by_channel"]["工单转办"] == 1046 and c["by_channel_pct"]["工单转办"] == 25.21  # as printed (wrong)
     assert c["by_channel_pct"]["中国政府网转办"] == 0.6 and c["by_channel_pct"]["微信端转办"] == 0
     assert (c["work_order_channel_closed"], c["work_order_channel_closure_rate_pct"]) == (1041, 99.52)
-    assert parsed["special_lines"] == {"total": 6, "by_category": {"环境保护": 3, "营商环境": 2, "安全生产": 1,
-                                                                    "办不成事": 0}}
+    assert parsed["special_lines"] == {
+        "total": 6,
+        "by_category": {"环境保护": 3, "营商环境": 2, "安全生产": 1, "办不成事": 0},
+    }
     assert parsed["purpose"]["total"] == 3848 and parsed["purpose"]["by_type_pct"]["求助"] == 19.8
     assert parsed["demand"]["by_category"]["城乡建设"] == 372  # "城乡\n\n建设类" across a line break
     assert parsed["demand"]["by_category"]["市场监管"] == 146  # printed without 类
     assert list(parsed["demand"]["by_category"])[-1] == "其他"
-    assert parsed["work_orders"] == {"dispatched": 1094, "closed": 1088, "closure_rate_pct": 99.45,
-                                     "overdue": 41, "callbacks": 805, "satisfied": 767, "satisfaction_pct": 95.28}
+    assert parsed["work_orders"] == {
+        "dispatched": 1094,
+        "closed": 1088,
+        "closure_rate_pct": 99.45,
+        "overdue": 41,
+        "callbacks": 805,
+        "satisfied": 767,
+        "satisfaction_pct": 95.28,
+    }
     d = parsed["departments"]
-    assert len(d) == 31 and d[0] == {"rank": 1, "name": "市住房和城乡建设局", "work_orders": 236, "closed": 234,
-                                     "closure_rate_pct": 99.15}
+    assert len(d) == 31 and d[0] == {
+        "rank": 1,
+        "name": "市住房和城乡建设局",
+        "work_orders": 236,
+        "closed": 234,
+        "closure_rate_pct": 99.15,
+    }
     assert d[-1] == {"rank": 31, "name": "其他单位", "work_orders": 63, "closed": 63, "closure_rate_pct": 100.0}
     s = parsed["satisfaction_by_department"]
     assert len(s) == 30 and s[6]["name"] == "市人力资源和社会保障局" and s[6]["name_printed"] == "人力资源和社会保障"
-    assert s[10] == {"rank": 11, "name": "市综合行政执法局", "callbacks": 21, "satisfied": 16,
-                     "satisfaction_pct": 76.19}
+    assert s[10] == {
+        "rank": 11,
+        "name": "市综合行政执法局",
+        "callbacks": 21,
+        "satisfied": 16,
+        "satisfaction_pct": 76.19,
+    }
     o = {r["ticket_id"]: r for r in parsed["overdue_work_orders"]}
     assert len(o) == 41
     assert o["HX24110160350008"]["due_date"] == "2024-11-12"  # "2024 年 11 月 12 日" style
@@ -85,7 +105,10 @@ def test_representative_figures_as_printed(parsed):
     assert o["HX24111260330054"]["remark"] == "11月22日工单超期后退回导致超期"
     assert o["HX24110160350008"]["remark"] is None
     assert [(h["category_l1"], h["category_l2"], h["count"]) for h in parsed["hotspots"]] == [
-        ("政务咨询", "联系方式查询", 1254), ("公共服务", None, 630), ("社会事业", "薪资拖欠", 304)]
+        ("政务咨询", "联系方式查询", 1254),
+        ("公共服务", None, 630),
+        ("社会事业", "薪资拖欠", 304),
+    ]
 
 
 def test_printed_precision_is_kept(parsed):
@@ -111,17 +134,22 @@ def test_previous_total_4049_is_the_only_one_giving_2_52():
 # ----------------------------------------------------------------------------------------- arithmetic
 def test_reference_arithmetic_findings(parsed):
     findings = arithmetic_findings(parsed)
-    assert findings == [Finding("contacts.by_channel_pct.工单转办", 25.21, 25.2,
-                                "share of 工单转办: 1046/4151 = 25.20%, printed 25.21%")]
+    assert findings == [
+        Finding(
+            "contacts.by_channel_pct.工单转办", 25.21, 25.2, "share of 工单转办: 1046/4151 = 25.20%, printed 25.21%"
+        )
+    ]
     assert {f.key: (f.printed, f.expected) for f in findings} == REFERENCE_ERRATA
     # 0.6% for 26/4151 (0.626…) is right at the one decimal it is printed with, and so is 19.8% for 762/3848
     assert not [f for f in findings if "中国政府网" in f.key or "求助" in f.key]
 
 
 def test_findings_on_a_doctored_bulletin(text):
-    doctored = (text.replace("3\t市公安局\t77\t77\t100.00%", "3\t市公安局\t78\t77\t100.00%")
-                    .replace("办结率 99.45%", "办结率 99.46%")
-                    .replace("共计 4151 件", "共计 4152 件"))
+    doctored = (
+        text.replace("3\t市公安局\t77\t77\t100.00%", "3\t市公安局\t78\t77\t100.00%")
+        .replace("办结率 99.45%", "办结率 99.46%")
+        .replace("共计 4151 件", "共计 4152 件")
+    )
     keys = {f.key for f in arithmetic_findings(parse_bulletin(doctored, REFERENCE_ALIASES, rollups=ROLLUPS))}
     assert "departments[市公安局].closure_rate_pct" in keys  # 77/78 is not 100.00%
     assert "departments_total.work_orders" in keys  # the rows now add up to 1095
@@ -149,9 +177,11 @@ def test_a_row_listed_as_overdue_that_was_not_late_is_a_finding(text):
 
 # ------------------------------------------------------------------------------------- robust but strict
 def test_format_variants(text):
-    variant = (text.replace("较上月上升 2.52%", "较上月下降2.52％")
-               .replace("（已办结 1041 件，办结率 99.52%）", "(已办结1041件, 办结率99.52%)")
-               .replace("2024 年 11 月 12 日", "2024年11月12日"))
+    variant = (
+        text.replace("较上月上升 2.52%", "较上月下降2.52％")
+        .replace("（已办结 1041 件，办结率 99.52%）", "(已办结1041件, 办结率99.52%)")
+        .replace("2024 年 11 月 12 日", "2024年11月12日")
+    )
     # the closure-rate table as a Markdown pipe table
     lines = []
     for raw in variant.splitlines():
@@ -170,23 +200,27 @@ def test_format_variants(text):
 
 
 def test_hotspot_written_as_l1_slash_l2(text):
-    p = parse_bulletin(text.replace("（三）薪资拖欠类。", "（三）社会事业/薪资拖欠类。"), REFERENCE_ALIASES,
-                       rollups=ROLLUPS)
+    p = parse_bulletin(
+        text.replace("（三）薪资拖欠类。", "（三）社会事业/薪资拖欠类。"), REFERENCE_ALIASES, rollups=ROLLUPS
+    )
     assert p["hotspots"][2]["category_l1"] == "社会事业" and p["hotspots"][2]["category_l2"] == "薪资拖欠"
 
 
-@pytest.mark.parametrize("old, new, section", [
-    ("直接答复 2802 件，占比 67.5%；", "", "一、热线运行总体情况"),
-    ("较上月上升 2.52%", "", "一、热线运行总体情况"),
-    ("建议类 19 件，占比 0.49%；", "", "（一）目的分类"),
-    ("其他类 284 件", "其他 284 万元", "（二）诉求分类"),
-    ("超期工单 41 件", "超期工单若干", "（三）工单转办及办理情况"),
-    ("\t合计\t1094\t1088\t", "", "各单位工单办结率排序表"),
-    ("\t总计\t805\t767", "", "各单位回访满意度排序表"),
-    ("截至时间：2024 年 12 月 12 日 10 时", "", "超期工单一览表"),
-    ("2024 年 11 月 14 日\t2024 年 11 月 28 日", "2024 年 11 月 14 日\t下周", "超期工单一览表"),
-    ("（二）公共服务类。", "（二）环境卫生类。", "三、主要热点"),
-])
+@pytest.mark.parametrize(
+    "old, new, section",
+    [
+        ("直接答复 2802 件，占比 67.5%；", "", "一、热线运行总体情况"),
+        ("较上月上升 2.52%", "", "一、热线运行总体情况"),
+        ("建议类 19 件，占比 0.49%；", "", "（一）目的分类"),
+        ("其他类 284 件", "其他 284 万元", "（二）诉求分类"),
+        ("超期工单 41 件", "超期工单若干", "（三）工单转办及办理情况"),
+        ("\t合计\t1094\t1088\t", "", "各单位工单办结率排序表"),
+        ("\t总计\t805\t767", "", "各单位回访满意度排序表"),
+        ("截至时间：2024 年 12 月 12 日 10 时", "", "超期工单一览表"),
+        ("2024 年 11 月 14 日\t2024 年 11 月 28 日", "2024 年 11 月 14 日\t下周", "超期工单一览表"),
+        ("（二）公共服务类。", "（二）环境卫生类。", "三、主要热点"),
+    ],
+)
 def test_missing_figures_raise_naming_the_section(text, old, new, section):
     assert old in text
     with pytest.raises(BulletinParseError, match=re.escape(section)):

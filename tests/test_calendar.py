@@ -2,6 +2,7 @@
 chinesecalendar generates, it agrees with the hand-kept table it replaced, due dates across the long holidays,
 overrides (local holidays, a year the package does not cover yet), OutsideCalendar naming the date, and dbt's
 int_calendar_working_days agreeing with Python day by day."""
+
 from __future__ import annotations
 
 import shutil
@@ -43,9 +44,25 @@ HAND_KEPT_HOLIDAYS = [
     ("2026-10-01", "2026-10-07", "国庆节"),
 ]
 HAND_KEPT_MAKEUP = [
-    "2024-02-04", "2024-02-18", "2024-04-07", "2024-04-28", "2024-05-11", "2024-09-14", "2024-09-29", "2024-10-12",
-    "2025-01-26", "2025-02-08", "2025-04-27", "2025-09-28", "2025-10-11",
-    "2026-01-04", "2026-02-14", "2026-02-28", "2026-05-09", "2026-09-20", "2026-10-10",
+    "2024-02-04",
+    "2024-02-18",
+    "2024-04-07",
+    "2024-04-28",
+    "2024-05-11",
+    "2024-09-14",
+    "2024-09-29",
+    "2024-10-12",
+    "2025-01-26",
+    "2025-02-08",
+    "2025-04-27",
+    "2025-09-28",
+    "2025-10-11",
+    "2026-01-04",
+    "2026-02-14",
+    "2026-02-28",
+    "2026-05-09",
+    "2026-09-20",
+    "2026-10-10",
 ]
 
 
@@ -72,7 +89,8 @@ def test_committed_seed_is_what_the_installed_package_generates():
     assert b"\r" not in committed
     assert committed.decode("utf-8") == workdays.seed_text(), (
         "cn_calendar_days.csv differs from what the installed chinesecalendar generates: "
-        "run hotline calendar --write-seed")
+        "run hotline calendar --write-seed"
+    )
     from typer.testing import CliRunner
 
     from hotline.cli import app
@@ -104,8 +122,9 @@ def test_seed_file_with_a_changed_day_fails_the_check(tmp_path, monkeypatch):
 
     seeds = _seeds_dir(tmp_path)
     text = (seeds / workdays.BASE_SEED).read_text(encoding="utf-8")
-    (seeds / workdays.BASE_SEED).write_text(text.replace("2025-10-08,false,holiday", "2025-10-08,true,workday"),
-                                            encoding="utf-8")
+    (seeds / workdays.BASE_SEED).write_text(
+        text.replace("2025-10-08,false,holiday", "2025-10-08,true,workday"), encoding="utf-8"
+    )
     monkeypatch.setattr(paths, "SEEDS_DIR", seeds)
     res = CliRunner().invoke(app, ["calendar"])
     assert res.exit_code == 1 and "out of date" in res.output and "--write-seed" in res.output, res.output
@@ -131,18 +150,21 @@ def test_hand_kept_2024_2026_table_agrees_with_the_package():
 
 
 # ------------------------------------------------------------------------------------------ the rule
-@pytest.mark.parametrize("dispatched, due", [
-    ("2024-11-01", "2024-11-12"),  # an ordinary fortnight
-    ("2024-11-02", "2024-11-13"),  # Saturday: counts from Monday
-    ("2024-02-08", "2024-02-23"),  # before Spring Festival 02-10..17; Sun 02-18 is a make-up day
-    ("2025-01-24", "2025-02-10"),  # Spring Festival 01-28..02-04; Sun 01-26 and Sat 02-08 are make-up days
-    ("2026-02-13", "2026-03-02"),  # Spring Festival 02-15..23; Sat 02-14 and Sat 02-28 are make-up days
-    ("2024-09-30", "2024-10-15"),  # National Day 10-01..07; Sat 10-12 is a make-up day
-    ("2025-09-30", "2025-10-16"),  # National Day + Mid-autumn 10-01..08; Sat 10-11 is a make-up day
-    ("2025-10-03", "2025-10-17"),  # dispatched during the holiday: counts from Thu 10-09
-    ("2023-09-28", "2023-10-13"),  # 2023: 中秋节、国庆节 09-29..10-06, Sat 10-07 and Sun 10-08 make-up days
-    ("2004-01-02", "2004-01-13"),  # the first covered year
-])
+@pytest.mark.parametrize(
+    "dispatched, due",
+    [
+        ("2024-11-01", "2024-11-12"),  # an ordinary fortnight
+        ("2024-11-02", "2024-11-13"),  # Saturday: counts from Monday
+        ("2024-02-08", "2024-02-23"),  # before Spring Festival 02-10..17; Sun 02-18 is a make-up day
+        ("2025-01-24", "2025-02-10"),  # Spring Festival 01-28..02-04; Sun 01-26 and Sat 02-08 are make-up days
+        ("2026-02-13", "2026-03-02"),  # Spring Festival 02-15..23; Sat 02-14 and Sat 02-28 are make-up days
+        ("2024-09-30", "2024-10-15"),  # National Day 10-01..07; Sat 10-12 is a make-up day
+        ("2025-09-30", "2025-10-16"),  # National Day + Mid-autumn 10-01..08; Sat 10-11 is a make-up day
+        ("2025-10-03", "2025-10-17"),  # dispatched during the holiday: counts from Thu 10-09
+        ("2023-09-28", "2023-10-13"),  # 2023: 中秋节、国庆节 09-29..10-06, Sat 10-07 and Sun 10-08 make-up days
+        ("2004-01-02", "2004-01-13"),  # the first covered year
+    ],
+)
 def test_due_dates_across_the_long_holidays(dispatched, due):
     assert workdays.due_date(date.fromisoformat(dispatched)) == date.fromisoformat(due)
 
@@ -240,14 +262,20 @@ def _dbt_calendar(tmp_path: Path, project: Path, monkeypatch) -> list[tuple]:
 
     monkeypatch.setattr(build, "DBT_PROJECT_DIR", project)
     warehouse = tmp_path / "calendar.duckdb"
-    build.run_dbt("build", warehouse, {"month": "2024-11", "as_of": "2024-12-12 10:00:00"},
-                  select="cn_calendar_days calendar_overrides int_calendar_working_days", extra=[])
+    build.run_dbt(
+        "build",
+        warehouse,
+        {"month": "2024-11", "as_of": "2024-12-12 10:00:00"},
+        select="cn_calendar_days calendar_overrides int_calendar_working_days",
+        extra=[],
+    )
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         return con.execute(
             "select calendar_date, is_working_day, day_type, coalesce(holiday_name, ''), working_day_index, "
             "next_working_day_index, covered_until, is_overridden "
-            "from intermediate.int_calendar_working_days order by calendar_date").fetchall()
+            "from intermediate.int_calendar_working_days order by calendar_date"
+        ).fetchall()
     finally:
         con.close()
 
@@ -275,8 +303,13 @@ def test_sql_calendar_agrees_with_python_with_overrides(tmp_path, monkeypatch):
     (project / "seeds" / workdays.OVERRIDES_SEED).write_text(OVERRIDES_HEADER + OVERRIDES, encoding="utf-8")
     sql_rows = _dbt_calendar(tmp_path, project, monkeypatch)
     _check_agreement(sql_rows, workdays.load_calendar(project / "seeds"))
-    assert {r[0] for r in sql_rows if r[7]} == {date(2024, 11, 13), date(2024, 11, 16), date(2024, 10, 7),
-                                                  date(2028, 1, 3), date(2028, 2, 12)}
+    assert {r[0] for r in sql_rows if r[7]} == {
+        date(2024, 11, 13),
+        date(2024, 11, 16),
+        date(2024, 10, 7),
+        date(2028, 1, 3),
+        date(2028, 2, 12),
+    }
 
 
 @pytest.mark.slow
@@ -304,8 +337,10 @@ def test_build_fails_naming_the_dates_a_due_date_needs_outside_the_calendar(tmp_
         assert ticket in message and gap in message, message
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        gaps = con.execute("select ticket_id, dispatch_date, calendar_gap_date, rule_due_date, is_overdue "
-                           "from marts.fct_work_orders where calendar_gap_date is not null order by 1").fetchall()
+        gaps = con.execute(
+            "select ticket_id, dispatch_date, calendar_gap_date, rule_due_date, is_overdue "
+            "from marts.fct_work_orders where calendar_gap_date is not null order by 1"
+        ).fetchall()
     finally:
         con.close()
     assert gaps == [

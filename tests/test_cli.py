@@ -1,5 +1,6 @@
 """The `hotline` command line: every command has help, user mistakes end with one clear line (no traceback),
 and the commands work on a user's own folders."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -42,36 +43,64 @@ def _one_line_error(res, *needles, code=2):
 
 
 def test_bad_month_is_one_line(runner, tmp_path):
-    _one_line_error(runner.invoke(app, ["build", "--month", "2024-13", "--warehouse", str(tmp_path / "w.duckdb")]),
-                    "2024-13")
+    _one_line_error(
+        runner.invoke(app, ["build", "--month", "2024-13", "--warehouse", str(tmp_path / "w.duckdb")]), "2024-13"
+    )
 
 
 def test_cutoff_before_month_end_is_refused(runner, tmp_path):
-    _one_line_error(runner.invoke(app, ["build", "--month", "2024-11", "--as-of", "2024-11-20 10:00",
-                                        "--warehouse", str(tmp_path / "w.duckdb")]), "not complete")
+    _one_line_error(
+        runner.invoke(
+            app,
+            ["build", "--month", "2024-11", "--as-of", "2024-11-20 10:00", "--warehouse", str(tmp_path / "w.duckdb")],
+        ),
+        "not complete",
+    )
 
 
 def test_missing_dumps_folder_is_one_line(runner, tmp_path):
-    _one_line_error(runner.invoke(app, ["load", "--dumps", str(tmp_path / "nope"),
-                                        "--warehouse", str(tmp_path / "w.duckdb")]), "nope")
+    _one_line_error(
+        runner.invoke(app, ["load", "--dumps", str(tmp_path / "nope"), "--warehouse", str(tmp_path / "w.duckdb")]),
+        "nope",
+    )
     assert not (tmp_path / "w.duckdb").exists()
 
 
 def test_missing_warehouse_is_one_line(runner, tmp_path):
-    _one_line_error(runner.invoke(app, ["build", "--month", "2024-11", "--warehouse", str(tmp_path / "none.duckdb")]),
-                    "hotline load")
+    _one_line_error(
+        runner.invoke(app, ["build", "--month", "2024-11", "--warehouse", str(tmp_path / "none.duckdb")]),
+        "hotline load",
+    )
 
 
 def test_publish_before_load_or_build_is_one_line(runner, tmp_path, warehouse_copy):
     wh = tmp_path / "w.duckdb"
     duckdb.connect(str(wh)).close()
-    _one_line_error(runner.invoke(app, ["publish", "--month", "2024-11", "--warehouse", str(wh),
-                                        "--out", str(tmp_path / "p")]),
-                    "no export is in force", "hotline load", code=1)
+    _one_line_error(
+        runner.invoke(app, ["publish", "--month", "2024-11", "--warehouse", str(wh), "--out", str(tmp_path / "p")]),
+        "no export is in force",
+        "hotline load",
+        code=1,
+    )
     # built for another cut-off: the marts hold something else
-    _one_line_error(runner.invoke(app, ["publish", "--month", "2024-11", "--warehouse", str(warehouse_copy),
-                                        "--as-of", "2024-12-11 10:00", "--out", str(tmp_path / "p")]),
-                    "hotline build", code=1)
+    _one_line_error(
+        runner.invoke(
+            app,
+            [
+                "publish",
+                "--month",
+                "2024-11",
+                "--warehouse",
+                str(warehouse_copy),
+                "--as-of",
+                "2024-12-11 10:00",
+                "--out",
+                str(tmp_path / "p"),
+            ],
+        ),
+        "hotline build",
+        code=1,
+    )
 
 
 def test_bad_spec_is_one_line(runner, tmp_path):
@@ -85,14 +114,26 @@ def test_busy_warehouse_is_one_line(tmp_path):
     """A second writer gets a clear message, not a lock traceback."""
     wh = tmp_path / "w.duckdb"
     dumps = tmp_path / "dumps"
-    holder = subprocess.Popen([sys.executable, "-c",
-                               "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ready', flush=True); "
-                               "time.sleep(60)", str(wh)], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ready', flush=True); time.sleep(60)",
+            str(wh),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "ready"
         CliRunner().invoke(app, ["generate", "--dumps", str(dumps)])
-        res = subprocess.run([sys.executable, "-m", "hotline.cli", "load", "--dumps", str(dumps),
-                              "--warehouse", str(wh)], capture_output=True, text=True, timeout=120, check=False)
+        res = subprocess.run(
+            [sys.executable, "-m", "hotline.cli", "load", "--dumps", str(dumps), "--warehouse", str(wh)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
         assert res.returncode == 2, res.stderr
         assert "Traceback" not in res.stderr
         assert "in use by another process" in res.stderr
@@ -131,11 +172,18 @@ def test_a_warehouse_built_by_an_older_model_needs_full_refresh_and_gets_it(runn
     assert res.exit_code == 0, res.output
     con = duckdb.connect(str(warehouse_copy))
     try:
-        cols = [r[0] for r in con.execute("select column_name from duckdb_columns() where schema_name = "
-                                          "'intermediate' and table_name = 'int_ticket_versions'").fetchall()]
+        cols = [
+            r[0]
+            for r in con.execute(
+                "select column_name from duckdb_columns() where schema_name = "
+                "'intermediate' and table_name = 'int_ticket_versions'"
+            ).fetchall()
+        ]
         assert "content" not in cols and "ticket_id" in cols
-        assert con.execute("select count(*) from intermediate.int_ticket_versions").fetchone() == \
-            con.execute("select count(*) from raw.ticket_rows").fetchone()
+        assert (
+            con.execute("select count(*) from intermediate.int_ticket_versions").fetchone()
+            == con.execute("select count(*) from raw.ticket_rows").fetchone()
+        )
     finally:
         con.close()
 
@@ -159,10 +207,13 @@ def test_nightly_loads_and_extends_the_ticket_history(runner, tmp_path, default_
     assert "3 exports (3 loaded)" in res.output and "ticket history through 2024-10-03" in res.output
     con = duckdb.connect(str(wh), read_only=True)
     try:
-        assert con.execute("select count(*), max(export_date) from intermediate.int_ticket_versions").fetchone() \
-            == (con.execute("select count(*) from raw.ticket_rows").fetchone()[0], dt.date(2024, 10, 3))
-        tables = {r[0] for r in con.execute("select table_name from duckdb_tables() "
-                                            "where schema_name = 'marts'").fetchall()}
+        assert con.execute("select count(*), max(export_date) from intermediate.int_ticket_versions").fetchone() == (
+            con.execute("select count(*) from raw.ticket_rows").fetchone()[0],
+            dt.date(2024, 10, 3),
+        )
+        tables = {
+            r[0] for r in con.execute("select table_name from duckdb_tables() where schema_name = 'marts'").fetchall()
+        }
         assert not tables, "facts and marts as of a cut-off are the monthly build's"
     finally:
         con.close()

@@ -9,6 +9,7 @@ and arguments, one at a time, against a tiny fixture (three days of exports, loa
 working directory and with HOTLINE_DUMPS/HOTLINE_WAREHOUSE/HOTLINE_PUBLISH pointing into it: nothing outside the
 test's folders is touched. Flags are never switched on (`calendar --write-seed` would rewrite the seed).
 """
+
 from __future__ import annotations
 
 import json
@@ -36,12 +37,51 @@ MONTH_COMMANDS = ["build", "validate", "publish", "run", "explain", "audit-bulle
 
 #: values a user (or a script gone wrong) may pass anywhere; paths stay relative to the test's working folder
 HOSTILE = [
-    "", " ", "'", '"', ";", "--", "-", "-1", "-2024-11", "0", "1e309", "nan", "inf", "99999999999999999999999",
-    "../", "..", ".", "x" * 300, "y" * 5000, "a/../../b", "$(echo pwned)", "`id`", "; rm -rf ~", "%s%n{0}",
-    "[bold]markup[/]", ":smile:", "2024-02-30", "2024-13", "2024-00", "99999-01", "0000-01", "2024-11-31",
-    "2024-11 ", "2024/11", "2024-11\n2024-12", "２０２４-１１", "十一月", "2024-11-01 25:00", "\u202e2024-11",
-    "".join(chr(i) for i in range(1, 32)) + "\x7f", "\x1b[31mred\x1b[0m", "😀" * 50, "\ufeff\ufffe\uffff\U0010ffff",
-    "C:\\Windows\\system32", "file:///etc/passwd",
+    "",
+    " ",
+    "'",
+    '"',
+    ";",
+    "--",
+    "-",
+    "-1",
+    "-2024-11",
+    "0",
+    "1e309",
+    "nan",
+    "inf",
+    "99999999999999999999999",
+    "../",
+    "..",
+    ".",
+    "x" * 300,
+    "y" * 5000,
+    "a/../../b",
+    "$(echo pwned)",
+    "`id`",
+    "; rm -rf ~",
+    "%s%n{0}",
+    "[bold]markup[/]",
+    ":smile:",
+    "2024-02-30",
+    "2024-13",
+    "2024-00",
+    "99999-01",
+    "0000-01",
+    "2024-11-31",
+    "2024-11 ",
+    "2024/11",
+    "2024-11\n2024-12",
+    "２０２４-１１",
+    "十一月",
+    "2024-11-01 25:00",
+    "\u202e2024-11",
+    "".join(chr(i) for i in range(1, 32)) + "\x7f",
+    "\x1b[31mred\x1b[0m",
+    "😀" * 50,
+    "\ufeff\ufffe\uffff\U0010ffff",
+    "C:\\Windows\\system32",
+    "file:///etc/passwd",
 ]
 
 
@@ -76,8 +116,12 @@ def _fake_publication(folder: Path) -> None:
             ('contacts.total', 'count', 'HX0004')) t(figure_key, role, ticket_id))
         to '{folder / "evidence.parquet"}' (format parquet)""")
     con.close()
-    figures = {"month": MONTH, "contacts": {"total": 1, "by_channel_pct": {}}, "purpose": {"by_type_pct": {}},
-               "work_orders": {"closed": 2, "closure_rate_pct": 50.0}}
+    figures = {
+        "month": MONTH,
+        "contacts": {"total": 1, "by_channel_pct": {}},
+        "purpose": {"by_type_pct": {}},
+        "work_orders": {"closed": 2, "closure_rate_pct": 50.0},
+    }
     (folder / "figures.json").write_text(json.dumps(figures), encoding="utf-8")
 
 
@@ -155,9 +199,17 @@ def _base(command: str, tiny: Tiny, tmp_path: Path) -> dict[str, str]:
         shutil.copytree(tiny.publish, out)
     # generate writes into --dumps: a folder of its own
     dumps = tmp_path / "generated" if command == "generate" else tiny.dumps
-    return {"dumps": str(dumps), "warehouse": str(warehouse), "out_dir": str(out),
-            "month": MONTH if published else "2024-10", "day": "2024-10-09", "limit": "5",
-            "figure_key": "work_orders.closed", "file": str(tiny.bulletin), "reason": "fuzz"}
+    return {
+        "dumps": str(dumps),
+        "warehouse": str(warehouse),
+        "out_dir": str(out),
+        "month": MONTH if published else "2024-10",
+        "day": "2024-10-09",
+        "limit": "5",
+        "figure_key": "work_orders.closed",
+        "file": str(tiny.bulletin),
+        "reason": "fuzz",
+    }
 
 
 def _invocation(command: str, values: dict[str, str | None]) -> list[str]:
@@ -228,8 +280,12 @@ def test_missing_required_and_unknown_options_are_usage_errors(runner, workdir, 
             res = runner.invoke(app, args)
             assert_contract(res, command, args)
             assert res.exit_code == 2 and len(_lines(res.output)) == 1, res.output
-    for extra in (["--no-such-option"], ["--month"] if "month" in base else ["--limit"], ["stray", "words"],
-                  ["--help=1"]):
+    for extra in (
+        ["--no-such-option"],
+        ["--month"] if "month" in base else ["--limit"],
+        ["stray", "words"],
+        ["--help=1"],
+    ):
         args = _invocation(command, base) + extra if extra[0] != "stray" else [command, *extra]
         res = runner.invoke(app, args)
         assert_contract(res, command, args)
@@ -307,7 +363,7 @@ def test_validate_on_a_month_that_is_not_built_says_so(runner, workdir, tiny, bu
     # built for 2024-11: 2024-10 is not what the marts hold (the warehouse is opened read-only)
     res = runner.invoke(app, ["validate", "--month", "2024-10", "--warehouse", str(built_warehouse)])
     assert res.exit_code == 1, res.output
-    line, = _lines(res.output)
+    (line,) = _lines(res.output)
     assert line.startswith(f"error: the marts hold {MONTH} as of {AS_OF}, not 2024-10 as of 2024-11-12 10:00"), line
     assert "hotline build --month 2024-10" in line
     # a missing warehouse
@@ -320,14 +376,14 @@ def test_explain_unknown_key_and_unpublished_month(runner, workdir, tiny):
     res = runner.invoke(app, ["explain", "work_orders.closed", "--month", MONTH, *out])
     assert res.exit_code == 0 and "work_orders.closed = 2" in res.output, res.output
     res = runner.invoke(app, ["explain", "work_orders.closure_rate", "--month", MONTH, *out])
-    line, = _lines(res.output)
+    (line,) = _lines(res.output)
     assert res.exit_code == 2 and line.startswith("error: no figure 'work_orders.closure_rate'"), res.output
     assert "close keys: work_orders.closure_rate_pct" in line
     res = runner.invoke(app, ["explain", "x", "--month", MONTH, *out])
-    line, = _lines(res.output)
+    (line,) = _lines(res.output)
     assert res.exit_code == 2 and "keys look like: contacts.total" in line, res.output
     res = runner.invoke(app, ["explain", "work_orders.closed", "--month", "2024-10", *out])
-    line, = _lines(res.output)
+    (line,) = _lines(res.output)
     assert res.exit_code == 1 and line.startswith("error: 2024-10 is not published"), res.output
     assert "hotline publish --month 2024-10" in line
 
@@ -346,8 +402,9 @@ def test_build_reports_progress_node_by_node(warehouse_copy):
 
 
 def test_build_verbose_prints_a_line_per_node_and_no_dbt_log(runner, workdir, warehouse_copy):
-    res = runner.invoke(app, ["-v", "build", "--month", MONTH, "--as-of", AS_OF[:16], "--warehouse",
-                              str(warehouse_copy)])
+    res = runner.invoke(
+        app, ["-v", "build", "--month", MONTH, "--as-of", AS_OF[:16], "--warehouse", str(warehouse_copy)]
+    )
     assert res.exit_code == 0, res.output
     nodes = [ln for ln in res.output.splitlines() if re.match(r"\d+/\d+ \S+ \S+$", ln)]
     results = json.loads((dbt_work_dir(warehouse_copy) / "target" / "run_results.json").read_text())["results"]

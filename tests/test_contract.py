@@ -1,4 +1,5 @@
 """The contract's enumerations that SQL also needs come from the dbt seeds: one copy for Python and SQL."""
+
 from __future__ import annotations
 
 import csv
@@ -42,5 +43,5 @@ def test_the_loader_still_quarantines_an_unknown_callback_result(tmp_path):
     write_export(dumps, "2024-11-01", csv_bytes([good(1), good(2, result="很满意"), good(3, result="基本满意")]))
     f = load_folder(dumps, wh).files[0]
     assert (f.rows_loaded, f.rows_quarantined) == (2, 1)
-    (row_number, code, reason), = query(wh, "SELECT _row_number, reason_code, reason FROM raw.quarantine")
+    ((row_number, code, reason),) = query(wh, "SELECT _row_number, reason_code, reason FROM raw.quarantine")
     assert (row_number, code) == (2, "unknown_enum") and "回访结果" in reason and "很满意" in reason

@@ -1,4 +1,5 @@
 """The department-name rule of docs/department-names.md (hotline.departments)."""
+
 from __future__ import annotations
 
 import pytest
@@ -18,8 +19,11 @@ def write_seeds(d, aliases: list[tuple[str, str]], departments: list[str] | None
 
 
 DEPTS = ["市卫生健康委员会", "市住房和城乡建设局", "市城市管理局", "昆仑经济技术开发区管委会", "市公安局"]
-ALIASES = [("卫生健康委员会", "市卫生健康委员会"), ("昆仑经济技术开发区 管委会", "昆仑经济技术开发区管委会"),
-           ("住建局", "市住房和城乡建设局")]
+ALIASES = [
+    ("卫生健康委员会", "市卫生健康委员会"),
+    ("昆仑经济技术开发区 管委会", "昆仑经济技术开发区管委会"),
+    ("住建局", "市住房和城乡建设局"),
+]
 
 
 @pytest.fixture
@@ -41,8 +45,7 @@ def test_load_aliases_maps_aliases_and_canonical_names_whitespace_free(aliases):
 def test_load_aliases_with_bom_and_without_departments_file(tmp_path):
     d = tmp_path / "s"
     d.mkdir()
-    (d / "department_aliases.csv").write_text("\ufeffalias,canonical_name\n卫健委,市卫生健康委员会\n",
-                                              encoding="utf-8")
+    (d / "department_aliases.csv").write_text("\ufeffalias,canonical_name\n卫健委,市卫生健康委员会\n", encoding="utf-8")
     got = load_aliases(d)
     assert got == {"卫健委": "市卫生健康委员会", "市卫生健康委员会": "市卫生健康委员会"}
 
@@ -83,38 +86,49 @@ def test_unknown_pieces_are_kept_and_flagged(aliases):
 
 
 # ---------------------------------------------------------------- whitespace never creates a department
-@pytest.mark.parametrize("cell, expected", [
-    # both known: two departments
-    ("市住房和城乡建设局 市城市管理局", [("市住房和城乡建设局", True), ("市城市管理局", True)]),
-    # unknown name with a stray space (a city whose directory is not configured): one department
-    ("某某市公安 局", [("某某市公安局", False)]),
-    ("市住房和城乡建设局 某某 局", [("市住房和城乡建设局", True), ("某某局", False)]),
-    ("某某 局 市城市管理局", [("某某局", False), ("市城市管理局", True)]),
-    # the joined run of unknown pieces is itself a known name
-    ("市城市 管理局 市公安局", [("市城市管理局", True), ("市公安局", True)]),
-    ("住建 局 市公安局", [("市住房和城乡建设局", True), ("市公安局", True)]),
-    # anchors split the runs; every run is one department
-    ("甲 市公安局 乙 丙 市城市管理局 丁", [("甲", False), ("市公安局", True), ("乙丙", False),
-                                      ("市城市管理局", True), ("丁", False)]),
-    # a run is not searched for known names inside it: the maximal run is one name
-    ("市城市 管理局 某某 局", [("市城市管理局某某局", False)]),
-])
+@pytest.mark.parametrize(
+    "cell, expected",
+    [
+        # both known: two departments
+        ("市住房和城乡建设局 市城市管理局", [("市住房和城乡建设局", True), ("市城市管理局", True)]),
+        # unknown name with a stray space (a city whose directory is not configured): one department
+        ("某某市公安 局", [("某某市公安局", False)]),
+        ("市住房和城乡建设局 某某 局", [("市住房和城乡建设局", True), ("某某局", False)]),
+        ("某某 局 市城市管理局", [("某某局", False), ("市城市管理局", True)]),
+        # the joined run of unknown pieces is itself a known name
+        ("市城市 管理局 市公安局", [("市城市管理局", True), ("市公安局", True)]),
+        ("住建 局 市公安局", [("市住房和城乡建设局", True), ("市公安局", True)]),
+        # anchors split the runs; every run is one department
+        (
+            "甲 市公安局 乙 丙 市城市管理局 丁",
+            [("甲", False), ("市公安局", True), ("乙丙", False), ("市城市管理局", True), ("丁", False)],
+        ),
+        # a run is not searched for known names inside it: the maximal run is one name
+        ("市城市 管理局 某某 局", [("市城市管理局某某局", False)]),
+    ],
+)
 def test_whitespace_inside_a_name_never_creates_a_department(aliases, cell, expected):
     assert [(d.name, d.known) for d in split_departments(cell, aliases)] == expected
 
 
-@pytest.mark.parametrize("cell", ["某某市公安局", "某某市公安 局", "某某市\u3000公安局", " 某某\u00a0市公安\t局 ",
-                                  "某 某 市 公 安 局"])
+@pytest.mark.parametrize(
+    "cell", ["某某市公安局", "某某市公安 局", "某某市\u3000公安局", " 某某\u00a0市公安\t局 ", "某 某 市 公 安 局"]
+)
 def test_all_whitespace_variants_of_an_unknown_name_are_one_department(aliases, cell):
     assert split_departments(cell, aliases) == [Department("某某市公安局", False)]
     assert split_departments(f"{cell}、某某市公安局；{cell} 市公安局", aliases) == [
-        Department("某某市公安局", False), Department("市公安局", True)]
+        Department("某某市公安局", False),
+        Department("市公安局", True),
+    ]
 
 
 def test_names_with_spaces_can_be_listed_in_the_directory(tmp_path):
     # seeds: a canonical name and an alias written with spaces
-    seeds = write_seeds(tmp_path / "seeds", [("某某 集团", "某某  集团公司"), ("卫 健 委", "市卫生健康委员会")],
-                        DEPTS + ["某某  集团公司"])
+    seeds = write_seeds(
+        tmp_path / "seeds",
+        [("某某 集团", "某某  集团公司"), ("卫 健 委", "市卫生健康委员会")],
+        DEPTS + ["某某  集团公司"],
+    )
     plain = {"某某 集团": "某某  集团公司", "卫 健 委": "市卫生健康委员会", "市公安局": "市公安局"}
     for amap in (load_aliases(seeds), plain):
         for cell in ("某某集团公司", "某某　集团 公司", "某 某 集团", " 某某\u00a0集团\t公司 "):
@@ -138,10 +152,10 @@ def test_python_whitespace_is_the_sql_ws_class():
     ws_class = re.search(r"macro ws_class\(\) -%\}\s*(.+?)\s*\{%- endmacro", macro).group(1)
     chars = [chr(i) for i in range(1, 0x3100)] + ["\u205f", "\ufeff", "\u200b", "\u180e"]
     con = duckdb.connect()
-    got = con.execute(f"select list(c) filter (where regexp_matches(c, '^{ws_class}$')) "
-                      "from unnest(?::varchar[]) t(c)", [chars]).fetchone()[0]
+    got = con.execute(
+        f"select list(c) filter (where regexp_matches(c, '^{ws_class}$')) from unnest(?::varchar[]) t(c)", [chars]
+    ).fetchone()[0]
     assert sorted(got) == sorted(c for c in chars if re.fullmatch(r"\s", c))
-
 
 
 def test_python_separators_are_the_sql_department_separators():
@@ -157,9 +171,15 @@ def test_python_separators_are_the_sql_department_separators():
     macro = (DBT_PROJECT_DIR / "macros" / "text.sql").read_text(encoding="utf-8")
     sep_class = re.search(r"macro department_separators\(\) -%\}\s*(.+?)\s*\{%- endmacro", macro).group(1)
     chars = [chr(i) for i in range(1, 0x3100)] + ["\uff0c", "\uff1b", "\uff0e", "\ufe50", "\ufe51", "\ufe54"]
-    got = duckdb.connect().execute(f"select list(c) filter (where regexp_matches(c, '^{sep_class}$')) "
-                                   "from unnest(?::varchar[]) t(c)", [chars]).fetchone()[0]
+    got = (
+        duckdb.connect()
+        .execute(
+            f"select list(c) filter (where regexp_matches(c, '^{sep_class}$')) from unnest(?::varchar[]) t(c)", [chars]
+        )
+        .fetchone()[0]
+    )
     assert sorted(got) == sorted(DEPARTMENT_SEPARATORS)
+
 
 def test_empty_cell(aliases):
     assert split_departments("", aliases) == []
@@ -172,9 +192,13 @@ def test_plain_dict_of_aliases_is_accepted():
     # the part is not one name as a whole: split on whitespace; the known piece is one department, the run of
     # unknown pieces after it, joined, names the other (rule 3)
     assert split_departments("卫生健康委员会 昆仑经济技术开发区 管委会", plain) == [
-        Department("市卫生健康委员会", True), Department("昆仑经济技术开发区管委会", True)]
+        Department("市卫生健康委员会", True),
+        Department("昆仑经济技术开发区管委会", True),
+    ]
     assert names("昆仑经济技术开发区 管委会、市卫生健康委员会", plain) == [
-        "昆仑经济技术开发区管委会", "市卫生健康委员会"]
+        "昆仑经济技术开发区管委会",
+        "市卫生健康委员会",
+    ]
     with pytest.raises(ValueError, match="maps to both"):
         as_alias_map({"卫健": "市卫生健康委员会", "卫 健": "市公安局"})
 
@@ -268,36 +292,68 @@ def test_python_and_sql_agree_on_random_cells(tmp_path):
 
     rng = random.Random(12345)
     cells = random_cells(rng, amap, 400)
-    cells += ["某某市公安 局", "市住房和城乡建设局 某某 局", "某某 局 市城市管理局", "市城市 管理局 市公安局",
-              "某某\u3000集团 公司", "、 ；", "\u3000"]
+    cells += [
+        "某某市公安 局",
+        "市住房和城乡建设局 某某 局",
+        "某某 局 市城市管理局",
+        "市城市 管理局 市公安局",
+        "某某\u3000集团 公司",
+        "、 ；",
+        "\u3000",
+    ]
     rows = []
     for i, cell in enumerate(cells):
-        rows += _versions(_ticket(f"HX241115{i:08d}", "2024-11-15 08:00:00", handling="工单转办", purpose="投诉",
-                                  l1="公共服务", l2="供暖", depts=cell, status="已派单",
-                                  dispatched="2024-11-15 09:00:00", due="2024-11-26",
-                                  updated="2024-11-15 09:00:00"))
+        rows += _versions(
+            _ticket(
+                f"HX241115{i:08d}",
+                "2024-11-15 08:00:00",
+                handling="工单转办",
+                purpose="投诉",
+                l1="公共服务",
+                l2="供暖",
+                depts=cell,
+                status="已派单",
+                dispatched="2024-11-15 09:00:00",
+                due="2024-11-26",
+                updated="2024-11-15 09:00:00",
+            )
+        )
     warehouse = tmp_path / "warehouse.duckdb"
     build_raw(warehouse, rows)
     dbt_vars = ["--vars", json.dumps({"month": MONTH, "as_of": AS_OF})]
-    res = dbt("seed", warehouse, tmp_path, "--select", "departments", "department_aliases", "callback_results",
-              *dbt_vars)
+    res = dbt(
+        "seed", warehouse, tmp_path, "--select", "departments", "department_aliases", "callback_results", *dbt_vars
+    )
     assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-2000:]
     con = duckdb.connect(str(warehouse))
-    con.executemany("insert into reference.departments (canonical_name, display_order, kind) values (?, ?, '测试')",
-                    [[n, 900 + i] for i, n in enumerate(EXTRA_DEPARTMENTS)])
-    con.executemany("insert into reference.department_aliases (alias, canonical_name) values (?, ?)",
-                    [list(a) for a in EXTRA_ALIASES])
+    con.executemany(
+        "insert into reference.departments (canonical_name, display_order, kind) values (?, ?, '测试')",
+        [[n, 900 + i] for i, n in enumerate(EXTRA_DEPARTMENTS)],
+    )
+    con.executemany(
+        "insert into reference.department_aliases (alias, canonical_name) values (?, ?)",
+        [list(a) for a in EXTRA_ALIASES],
+    )
     con.close()
-    res = dbt("run", warehouse, tmp_path, "--select", "+int_work_order_departments", "--exclude", "resource_type:seed",
-              *dbt_vars)
+    res = dbt(
+        "run",
+        warehouse,
+        tmp_path,
+        "--select",
+        "+int_work_order_departments",
+        "--exclude",
+        "resource_type:seed",
+        *dbt_vars,
+    )
     assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-2000:]
 
     con = duckdb.connect(str(warehouse), read_only=True)
     got: dict[str, list] = {}
     for tid, pos, name, known, lead in con.execute(
-            "select ticket_id, department_position, department_name, is_known_department, is_lead "
-            "from intermediate.int_work_order_departments where ticket_id like 'HX241115%' "
-            "order by ticket_id, department_position").fetchall():
+        "select ticket_id, department_position, department_name, is_known_department, is_lead "
+        "from intermediate.int_work_order_departments where ticket_id like 'HX241115%' "
+        "order by ticket_id, department_position"
+    ).fetchall():
         assert pos == len(got.get(tid, [])) + 1 and lead == (pos == 1), (tid, pos)
         got.setdefault(tid, []).append((name, known))
     con.close()

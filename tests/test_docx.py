@@ -1,5 +1,6 @@
 """The bulletin as an official Word document (hotline.publish.docx, GB/T 9704-2012 layout) and the bulletin audit of
 the project's own bulletin in every format (Markdown, HTML, Word), also after an editor changed it in Word."""
+
 from __future__ import annotations
 
 import copy
@@ -107,10 +108,17 @@ def test_every_run_and_style_names_its_east_asian_font(docx_path, doc):
         fonts = st.find(f"{W}rPr/{W}rFonts")
         assert fonts is not None and fonts.get(W + "eastAsia") in FACES, st.get(W + "styleId")
         assert not [a for a in fonts.attrib if a.endswith(("Theme", "theme"))]
-    faces = {name: doc.styles[name].element.find(f"{W}rPr/{W}rFonts").get(W + "eastAsia")
-             for name in ("Normal", "Title", "Heading 1", "Heading 2", "Bulletin Body")}
-    assert faces == {"Normal": "Noto Serif CJK SC", "Title": "Noto Serif CJK SC", "Heading 1": "Noto Sans CJK SC",
-                     "Heading 2": "AR PL UKai CN", "Bulletin Body": "Noto Serif CJK SC"}
+    faces = {
+        name: doc.styles[name].element.find(f"{W}rPr/{W}rFonts").get(W + "eastAsia")
+        for name in ("Normal", "Title", "Heading 1", "Heading 2", "Bulletin Body")
+    }
+    assert faces == {
+        "Normal": "Noto Serif CJK SC",
+        "Title": "Noto Serif CJK SC",
+        "Heading 1": "Noto Sans CJK SC",
+        "Heading 2": "AR PL UKai CN",
+        "Bulletin Body": "Noto Serif CJK SC",
+    }
     assert doc.styles["Bulletin Body"].font.size.pt == 16 and doc.styles["Title"].font.size.pt == 22
     assert doc.styles["Title"].font.bold  # 小标宋 → Noto Serif CJK SC bold
 
@@ -171,7 +179,7 @@ def test_the_cc_block_is_last(doc, ctx):
     n = ctx["n"]
     texts = [text_of(p) for p in body_paragraphs(doc)]
     assert texts[-1] == f"{n['issuer']}{n['printed_on']}"  # 格尔木市人民政府办公室 … 2024年12月13日印发
-    assert texts[-1 - len(n["cc"]):-1] == n["cc"]
+    assert texts[-1 - len(n["cc"]) : -1] == n["cc"]
     assert texts[-2 - len(n["cc"])] == ""  # the first rule
     last = body_paragraphs(doc)[-1].find(f"{W}pPr/{W}pBdr")
     assert last.find(W + "top") is not None and last.find(W + "bottom") is not None
@@ -217,10 +225,13 @@ def test_the_same_input_gives_the_same_bytes(tmp_path, ctx, docx_path, doc):
 
 
 def test_the_quality_annex_and_a_restatement(tmp_path, ctx, publication):
-    q = dict(ctx["q"], warnings=[{"description": "一天的导出缺失", "subject": "2024-11-15", "decision": "已核实"}],
-             decisions=["接受缺失的 2024-11-15（已核实）"],
-             restatement={"restates": {"as_of": "2024-12-11 10:00:00", "release": "r1"}, "reason": "重新交付"},
-             figures_changed=[{"key": "contacts.total", "old": 4150, "new": 4151}])
+    q = dict(
+        ctx["q"],
+        warnings=[{"description": "一天的导出缺失", "subject": "2024-11-15", "decision": "已核实"}],
+        decisions=["接受缺失的 2024-11-15（已核实）"],
+        restatement={"restates": {"as_of": "2024-12-11 10:00:00", "release": "r1"}, "reason": "重新交付"},
+        figures_changed=[{"key": "contacts.total", "old": 4150, "new": 4151}],
+    )
     path = tmp_path / "restated.docx"
     render_docx(dict(ctx, q=q), path)
     doc = Document(str(path))
@@ -270,8 +281,11 @@ def _edited(docx_path: Path, tmp_path: Path, edit) -> Path:
 def _replace(doc, old: str, new: str, in_tables: bool = False) -> None:
     """Change ``old`` into ``new`` in the one run that carries it, as an editor typing in Word would."""
     elements = doc.element.body.iter(W + "t")
-    hits = [t for t in elements if old in (t.text or "") and
-            (t.getparent().getparent().getparent().tag == W + "tc") == in_tables]
+    hits = [
+        t
+        for t in elements
+        if old in (t.text or "") and (t.getparent().getparent().getparent().tag == W + "tc") == in_tables
+    ]
     assert hits, old
     hits[0].text = hits[0].text.replace(old, new, 1)
 
@@ -295,9 +309,22 @@ def test_the_word_bulletin_saved_again_by_a_word_processor_has_no_findings(publi
     """LibreOffice opens the Word bulletin and saves it again (every part rewritten, as an editor's Word would)."""
     profile = (tmp_path / "lo-profile").as_uri()
     for target in ("docx:MS Word 2007 XML", "html"):
-        run = subprocess.run(["soffice", f"-env:UserInstallation={profile}", "--headless", "--convert-to", target,
-                              "--outdir", str(tmp_path / "saved"), str(docx_path)],
-                             check=False, capture_output=True, text=True, timeout=300)
+        run = subprocess.run(
+            [
+                "soffice",
+                f"-env:UserInstallation={profile}",
+                "--headless",
+                "--convert-to",
+                target,
+                "--outdir",
+                str(tmp_path / "saved"),
+                str(docx_path),
+            ],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert run.returncode == 0, run.stderr
     saved = tmp_path / "saved" / "bulletin.docx"
     assert len(Document(str(saved)).tables) == 6
@@ -306,14 +333,16 @@ def test_the_word_bulletin_saved_again_by_a_word_processor_has_no_findings(publi
         assert res.exit_code == 0 and not finding_lines(res), res.output
 
 
-@pytest.mark.parametrize("old, new, in_tables, key", [
-    ("办结率99.45%", "办结率99.54%", False, "work_orders.closure_rate_pct"),
-    ("共计4151件", "共计4152件", False, "contacts.total"),
-    ("1543", "1545", True, "demand_table.by_category.政务咨询"),
-    ("11.02%", "11.20%", True, "department_performance[市住房和城乡建设局].return_rate_pct"),
-])
-def test_a_number_changed_by_hand_is_a_finding_naming_it(publication, docx_path, tmp_path, old, new, in_tables,
-                                                         key):
+@pytest.mark.parametrize(
+    "old, new, in_tables, key",
+    [
+        ("办结率99.45%", "办结率99.54%", False, "work_orders.closure_rate_pct"),
+        ("共计4151件", "共计4152件", False, "contacts.total"),
+        ("1543", "1545", True, "demand_table.by_category.政务咨询"),
+        ("11.02%", "11.20%", True, "department_performance[市住房和城乡建设局].return_rate_pct"),
+    ],
+)
+def test_a_number_changed_by_hand_is_a_finding_naming_it(publication, docx_path, tmp_path, old, new, in_tables, key):
     path = _edited(docx_path, tmp_path, lambda doc: _replace(doc, old, new, in_tables))
     res = audit(path, publication[0])
     assert res.exit_code == 1

@@ -4,6 +4,7 @@ Faults are checked on files only: a faulted folder is compared with an untouched
 folder (read here with the csv module and a record splitter written here), and every difference must be exactly
 what the fault's record says. No pipeline runs.
 """
+
 from __future__ import annotations
 
 import csv
@@ -64,7 +65,7 @@ def copy(src: Path, dst: Path) -> Path:
 def records(data: bytes) -> list[str]:
     """The raw records of an export (header first), each without its CRLF; quoted line breaks stay inside."""
     assert data.startswith(BOM)
-    text = data[len(BOM):].decode("utf-8")
+    text = data[len(BOM) :].decode("utf-8")
     assert text.endswith("\r\n")
     out, cur = [], None
     for line in text[:-2].split("\r\n"):
@@ -167,8 +168,16 @@ def only_columns(old: list[str], new: list[str], columns: tuple[str, ...]) -> No
 
 # ------------------------------------------------------------------------------------------ each fault
 def test_registry_names():
-    assert set(FAULTS) == {"missing-day", "padded-enums", "future-updated", "future-received", "inverted-timestamps",
-                           "late-redelivery", "no-department", "stray-spaces"}
+    assert set(FAULTS) == {
+        "missing-day",
+        "padded-enums",
+        "future-updated",
+        "future-received",
+        "inverted-timestamps",
+        "late-redelivery",
+        "no-department",
+        "stray-spaces",
+    }
 
 
 def test_missing_day(small, tmp_path):
@@ -322,7 +331,7 @@ def test_stray_spaces(small, tmp_path, share):
         o, v = old[C["承办单位"]], new[C["承办单位"]]
         assert len(v) == len(o) + 1
         i = next(k for k in range(len(v)) if k == len(o) or v[k] != o[k])
-        assert v[:i] + v[i + 1:] == o and v[i] in SPACES
+        assert v[:i] + v[i + 1 :] == o and v[i] in SPACES
         assert 0 < i < len(v) - 1
         for ch in (v[i - 1], v[i + 1]):  # inside a name: neither a separator nor whitespace next to it
             assert ch not in seps and not ch.isspace(), v
@@ -344,13 +353,22 @@ def test_stray_spaces_zero_changes_nothing(small, tmp_path):
 
 # ------------------------------------------------------------------------------------------ all together
 def test_determinism_and_seed(small, tmp_path):
-    faults = [("padded-enums", "5"), ("future-updated", "4"), ("inverted-timestamps", "3"),
-              ("no-department", "2"), ("stray-spaces", "0.2"), ("future-received", "3"), ("missing-day", "2024-10-07")]
+    faults = [
+        ("padded-enums", "5"),
+        ("future-updated", "4"),
+        ("inverted-timestamps", "3"),
+        ("no-department", "2"),
+        ("stray-spaces", "0.2"),
+        ("future-received", "3"),
+        ("missing-day", "2024-10-07"),
+    ]
     out = {}
     for label, seed in (("a", 11), ("b", 11), ("c", 12)):
         work = copy(small, tmp_path / label)
-        out[label] = ([apply_fault(work, n, v, seed=seed) for n, v in faults],
-                      {p.name: p.read_bytes() for p in work.iterdir()})
+        out[label] = (
+            [apply_fault(work, n, v, seed=seed) for n, v in faults],
+            {p.name: p.read_bytes() for p in work.iterdir()},
+        )
     assert out["a"] == out["b"]
     assert [r.rows for r in out["a"][0][:-1]] != [r.rows for r in out["c"][0][:-1]]
 
@@ -358,8 +376,14 @@ def test_determinism_and_seed(small, tmp_path):
 def test_faults_compose(small, tmp_path):
     """Later faults work on what earlier ones left (padded enums, emptied cells); manifests stay valid."""
     work = copy(small, tmp_path / "w")
-    for n, v in [("padded-enums", "300"), ("no-department", "5"), ("stray-spaces", "0.5"),
-                 ("inverted-timestamps", "6"), ("future-received", "4"), ("future-updated", "4")]:
+    for n, v in [
+        ("padded-enums", "300"),
+        ("no-department", "5"),
+        ("stray-spaces", "0.5"),
+        ("inverted-timestamps", "6"),
+        ("future-received", "4"),
+        ("future-updated", "4"),
+    ]:
         apply_fault(work, n, v, seed=1)
     for p in work.glob("hotline_*.csv"):
         m = manifest(work, day_of(p))
@@ -390,24 +414,31 @@ def test_generate_refuses_a_bad_fault_before_writing(tmp_path):
 
 
 # ------------------------------------------------------------------------------------------ bad input
-@pytest.mark.parametrize("name, value, message", [
-    ("no-such-fault", "1", r"unknown fault 'no-such-fault' \(valid: missing-day, padded-enums, future-updated, "
-                           r"future-received, inverted-timestamps, late-redelivery, no-department, stray-spaces\)"),
-    ("missing-day", "2024-11-05", r"no export of 2024-11-05"),
-    ("missing-day", "2024-10-32", r"not a day YYYY-MM-DD"),
-    ("missing-day", None, r"needs a day"),
-    ("late-redelivery", "2023-10-05", r"no export of 2023-10-05"),
-    ("padded-enums", "1000000", r"padded-enums=1000000: only \d+ rows"),
-    ("padded-enums", "0", r"at least 1"),
-    ("future-updated", "x", r"not a whole number"),
-    ("future-received", None, r"needs a number"),
-    ("future-received", "100000", r"only \d+ tickets"),
-    ("inverted-timestamps", "100000", r"needs \d+ rows for 回复时间 before 派单时间"),
-    ("no-department", "100000", r"only \d+ work orders"),
-    ("stray-spaces", "1.5", r"must be in \[0, 1\], got 1.5"),
-    ("stray-spaces", "-0.1", r"must be in \[0, 1\]"),
-    ("stray-spaces", "half", r"not a number"),
-])
+@pytest.mark.parametrize(
+    "name, value, message",
+    [
+        (
+            "no-such-fault",
+            "1",
+            r"unknown fault 'no-such-fault' \(valid: missing-day, padded-enums, future-updated, "
+            r"future-received, inverted-timestamps, late-redelivery, no-department, stray-spaces\)",
+        ),
+        ("missing-day", "2024-11-05", r"no export of 2024-11-05"),
+        ("missing-day", "2024-10-32", r"not a day YYYY-MM-DD"),
+        ("missing-day", None, r"needs a day"),
+        ("late-redelivery", "2023-10-05", r"no export of 2023-10-05"),
+        ("padded-enums", "1000000", r"padded-enums=1000000: only \d+ rows"),
+        ("padded-enums", "0", r"at least 1"),
+        ("future-updated", "x", r"not a whole number"),
+        ("future-received", None, r"needs a number"),
+        ("future-received", "100000", r"only \d+ tickets"),
+        ("inverted-timestamps", "100000", r"needs \d+ rows for 回复时间 before 派单时间"),
+        ("no-department", "100000", r"only \d+ work orders"),
+        ("stray-spaces", "1.5", r"must be in \[0, 1\], got 1.5"),
+        ("stray-spaces", "-0.1", r"must be in \[0, 1\]"),
+        ("stray-spaces", "half", r"not a number"),
+    ],
+)
 def test_bad_input_is_refused_and_changes_nothing(small, tmp_path, name, value, message):
     work = copy(small, tmp_path / "w")
     with pytest.raises(ValueError, match=message):
@@ -430,8 +461,20 @@ def test_cli_fault_option(tmp_path):
 
     runner = CliRunner()
     dumps = tmp_path / "d"
-    res = runner.invoke(app, ["generate", "--dumps", str(dumps), "--fault", "missing-day=2024-10-03",
-                              "--fault", "padded-enums=4", "--fault", "stray-spaces=0.05"])
+    res = runner.invoke(
+        app,
+        [
+            "generate",
+            "--dumps",
+            str(dumps),
+            "--fault",
+            "missing-day=2024-10-03",
+            "--fault",
+            "padded-enums=4",
+            "--fault",
+            "stray-spaces=0.05",
+        ],
+    )
     assert res.exit_code == 0, res.output
     lines = [line for line in res.output.splitlines() if line.startswith("fault ")]
     assert [line.split(":")[0] for line in lines] == ["fault missing-day", "fault padded-enums", "fault stray-spaces"]
@@ -445,7 +488,8 @@ def test_cli_fault_option(tmp_path):
     assert res.exit_code == 2 and "Traceback" not in res.output
     assert [line for line in res.output.splitlines() if line.strip()] == [
         "error: unknown fault 'bogus' (valid: missing-day, padded-enums, future-updated, future-received, "
-        "inverted-timestamps, late-redelivery, no-department, stray-spaces)"]
+        "inverted-timestamps, late-redelivery, no-department, stray-spaces)"
+    ]
     res = runner.invoke(app, ["generate", "--dumps", str(tmp_path / "f"), "--fault", "missing-day=2030-01-01"])
     assert res.exit_code == 2 and "no export of 2030-01-01" in res.output
 
@@ -495,15 +539,24 @@ def test_county_calibration(county):
     c = raw["contacts"]
     assert f["contacts"]["total"] == c["total"] and f["contacts"]["previous_total"] == c["previous_total"]
     by = f["contacts"]["by_channel"]
-    assert (by["中国政府网转办"], by["省州系统转办"], by["微信端转办"]) == tuple(c["channels"][k] for k in (
-        "中国政府网", "省州系统", "微信"))
-    assert (by["直接答复"], by["工单转办"], by["其他"]) == (c["phone"]["直接答复"], c["phone"]["工单转办"],
-                                                      c["phone"]["无效"])
+    assert (by["中国政府网转办"], by["省州系统转办"], by["微信端转办"]) == tuple(
+        c["channels"][k] for k in ("中国政府网", "省州系统", "微信")
+    )
+    assert (by["直接答复"], by["工单转办"], by["其他"]) == (
+        c["phone"]["直接答复"],
+        c["phone"]["工单转办"],
+        c["phone"]["无效"],
+    )
     assert f["contacts"]["work_order_channel_closed"] == c["phone"]["工单转办已办结"]
     assert f["special_lines"]["by_category"] == {k: raw["special_lines"].get(k, 0) for k in contract.SPECIAL_LINES}
     p = raw["purposes"]
-    assert f["purpose"]["by_type"] == {"咨询": p["咨询"], "求助": p["求助"], "投诉": p["投诉"], "建议": p["建议"],
-                                       "其他": p["表扬"] + p["其他"]}
+    assert f["purpose"]["by_type"] == {
+        "咨询": p["咨询"],
+        "求助": p["求助"],
+        "投诉": p["投诉"],
+        "建议": p["建议"],
+        "其他": p["表扬"] + p["其他"],
+    }
     l1 = {k: sum(v.values()) for k, v in raw["demand"].items()}
     assert f["demand"]["total"] == sum(l1.values())
     top = sorted(l1.items(), key=lambda kv: (-kv[1], kv[0]))[:6]
@@ -511,9 +564,15 @@ def test_county_calibration(county):
     t = raw["totals"]
     wo = f["work_orders"]
     assert (wo["dispatched"], wo["closed"], wo["overdue"], wo["callbacks"], wo["satisfied"]) == (
-        t["work_orders"], t["closed"], t["overdue"], t["callbacks"], t["satisfied"])
-    assert [(o["ticket_id"], o["due_date"], o["replied_date"], o["remark"] or "") for o in f["overdue_work_orders"]] \
-        == [(o["id"], str(o["due"]), str(o["replied"]), o.get("remark", "")) for o in raw["overdue"]]
+        t["work_orders"],
+        t["closed"],
+        t["overdue"],
+        t["callbacks"],
+        t["satisfied"],
+    )
+    assert [
+        (o["ticket_id"], o["due_date"], o["replied_date"], o["remark"] or "") for o in f["overdue_work_orders"]
+    ] == [(o["id"], str(o["due"]), str(o["replied"]), o.get("remark", "")) for o in raw["overdue"]]
     for h in raw["hotspots"]:
         l1_, _, l2_ = h["category"].partition("/")
         row = next(r for r in f["hotspots"] if (r["category_l1"], r["category_l2"]) == (l1_, l2_ or None))

@@ -1,5 +1,6 @@
 """The calibrated generator: determinism, the export contract, and the bulletin's figures recomputed from the
 files by a small checker written here (csv module + the contract's definitions; no generator internals)."""
+
 from __future__ import annotations
 
 import csv
@@ -104,8 +105,9 @@ def recompute(rows: list[tuple[str, dict]], month: str, cutoff: str, aliases: di
     f["channels"] = Counter(r["来源渠道"] for r in recv if r["来源渠道"] != "电话")
     phone = [r for r in recv if r["来源渠道"] == "电话"]
     f["phone"] = Counter(r["办理方式"] for r in phone)
-    f["phone_wo_closed"] = sum(1 for r in phone if r["办理方式"] == "工单转办" and r["办结时间"]
-                               and r["办结时间"] <= cutoff)
+    f["phone_wo_closed"] = sum(
+        1 for r in phone if r["办理方式"] == "工单转办" and r["办结时间"] and r["办结时间"] <= cutoff
+    )
     f["special"] = Counter(r["专线类别"] for r in phone if r["专线类别"])
     f["purposes"] = Counter(r["诉求目的"] for r in phone if r["办理方式"] != "无效")
     valid = [r for r in recv if r["办理方式"] != "无效"]
@@ -136,8 +138,11 @@ def recompute(rows: list[tuple[str, dict]], month: str, cutoff: str, aliases: di
             satisfied[lead] += res in contract.SATISFIED_CALLBACK_RESULTS
     f["callbacks"], f["satisfied"] = counted, satisfied
     # the same from the latest state only (one callback per ticket): must agree
-    latest = Counter(split_cell(r["承办单位"], aliases)[0] for r in cur.values()
-                     if month_of(r["回访时间"]) == month and r["回访结果"] in contract.COUNTED_CALLBACK_RESULTS)
+    latest = Counter(
+        split_cell(r["承办单位"], aliases)[0]
+        for r in cur.values()
+        if month_of(r["回访时间"]) == month and r["回访结果"] in contract.COUNTED_CALLBACK_RESULTS
+    )
     f["callbacks_latest"] = latest
     return f
 
@@ -175,8 +180,10 @@ def check_against_spec(f: dict, spec: dict) -> None:
     # the 30 largest are exactly the named rows
     smallest_named = min(d["work_orders"] for d in depts)
     assert all(d["work_orders"] < smallest_named for d in others)
-    expected_overdue = {o["id"]: (o["departments"], str(o["due"]), str(o["replied"]), o.get("remark") or "")
-                        for o in spec.get("overdue", [])}
+    expected_overdue = {
+        o["id"]: (o["departments"], str(o["due"]), str(o["replied"]), o.get("remark") or "")
+        for o in spec.get("overdue", [])
+    }
     assert f["overdue"] == expected_overdue
     for h in spec.get("hotspots", []):
         l1, _, l2 = h["category"].partition("/")
@@ -197,8 +204,14 @@ def test_calibration_golmud(golmud):
     assert f["work_orders"] == 1094 and f["closed"] == 1088 and len(f["overdue"]) == 41
     assert sum(f["callbacks"].values()) == 805 and sum(f["satisfied"].values()) == 767
     assert f["demand_l1"].most_common(6)[-1] == ("市场监管", 146)
-    assert sum(n for l1, n in f["demand_l1"].items()
-               if l1 not in ("政务咨询", "公共服务", "社会事业", "城乡建设", "交通运输", "市场监管")) == 284
+    assert (
+        sum(
+            n
+            for l1, n in f["demand_l1"].items()
+            if l1 not in ("政务咨询", "公共服务", "社会事业", "城乡建设", "交通运输", "市场监管")
+        )
+        == 284
+    )
     assert f["purposes"]["表扬"] + f["purposes"]["其他"] == 37
     # hot spots: 联系方式查询 is the largest pair, 薪资拖欠 the largest outside 公共服务 and 联系方式查询
     pairs = [(n, k) for k, n in f["demand_l2"].items() if k[0] != "公共服务"]
@@ -216,8 +229,13 @@ def test_calibration_demo_city(demo):
 
 def test_cutoff_excludes_a_late_close(golmud):
     rows = read_exports(golmud)
-    late = [r for d, r in rows if r["受理时间"].startswith("2024-11") and r["办结时间"].startswith("2024-12-12")
-            and r["办结时间"] > "2024-12-12 10:00:00"]
+    late = [
+        r
+        for d, r in rows
+        if r["受理时间"].startswith("2024-11")
+        and r["办结时间"].startswith("2024-12-12")
+        and r["办结时间"] > "2024-12-12 10:00:00"
+    ]
     assert late, "one November work order is closed on the cut-off day after 10:00"
 
 
@@ -270,8 +288,11 @@ def test_exports_match_the_contract(golmud):
 
 def test_due_dates_follow_the_working_day_rule(golmud):
     rows = [r for _, r in read_exports(golmud) if r["派单时间"]]
-    mismatched = {r["工单编号"] for r in rows
-                  if r["应回复时间"] != workdays.due_date(date.fromisoformat(r["派单时间"][:10])).isoformat()}
+    mismatched = {
+        r["工单编号"]
+        for r in rows
+        if r["应回复时间"] != workdays.due_date(date.fromisoformat(r["派单时间"][:10])).isoformat()
+    }
     assert "HX24112060340023" in mismatched  # the approved extension
     for r in rows:  # extensions only move the due date later
         assert r["应回复时间"] >= workdays.due_date(date.fromisoformat(r["派单时间"][:10])).isoformat()
@@ -312,8 +333,7 @@ def test_determinism(golmud, tmp_path):
         assert (golmud / n).read_bytes() == (again / n).read_bytes(), n
     other = tmp_path / "other"
     generate(spec_path=DEFAULT_SPEC, out_dir=other, seed=7, days=3)
-    assert all((golmud / n).read_bytes() != (other / n).read_bytes()
-               for n in (p.name for p in other.glob("*.csv")))
+    assert all((golmud / n).read_bytes() != (other / n).read_bytes() for n in (p.name for p in other.glob("*.csv")))
 
 
 def test_days_prefix_matches_full_run(golmud, tmp_path):
@@ -328,8 +348,7 @@ def test_scale_multiplies_volumes(golmud, tmp_path):
     scale = 12.5
     summary = generate(spec_path=DEFAULT_SPEC, out_dir=tmp_path, scale=scale, days=4)
     assert summary.days == 4
-    base = Counter(r["受理时间"][:10] for d, r in read_exports(golmud) if d <= "2024-10-04"
-                   and r["受理时间"][:10] == d)
+    base = Counter(r["受理时间"][:10] for d, r in read_exports(golmud) if d <= "2024-10-04" and r["受理时间"][:10] == d)
     scaled_rows = read_exports(tmp_path)
     scaled = Counter(r["受理时间"][:10] for d, r in scaled_rows if r["受理时间"][:10] == d)
     assert sum(scaled.values()) == round(sum(base.values()) * scale)
@@ -359,14 +378,17 @@ def test_seeds_match_the_spec():
         assert amap[printed] == name
 
 
-@pytest.mark.parametrize("path, value, field", [
-    (("contacts", "total"), 4150, "contacts.total"),
-    (("purposes", "咨询"), 2546, "purposes"),
-    (("departments", 0, "closed"), 237, "departments[0].closed"),
-    (("overdue", 0, "replied"), "2024-11-11", "overdue[0].replied"),
-    (("cutoff",), "2024-11-20 10:00", "cutoff"),
-    (("departments", 0, "topics"), ["不存在"], "departments[0].topics"),
-])
+@pytest.mark.parametrize(
+    "path, value, field",
+    [
+        (("contacts", "total"), 4150, "contacts.total"),
+        (("purposes", "咨询"), 2546, "purposes"),
+        (("departments", 0, "closed"), 237, "departments[0].closed"),
+        (("overdue", 0, "replied"), "2024-11-11", "overdue[0].replied"),
+        (("cutoff",), "2024-11-20 10:00", "cutoff"),
+        (("departments", 0, "topics"), ["不存在"], "departments[0].topics"),
+    ],
+)
 def test_invalid_spec_names_the_field(tmp_path, path, value, field):
     raw = _spec(DEFAULT_SPEC)
     node = raw

@@ -1,5 +1,6 @@
 """The bulletin identities (expectations/identities.yml, hotline.identities): one file, read by the publication
 gate and by `hotline audit-bulletin`."""
+
 from __future__ import annotations
 
 import copy
@@ -39,8 +40,12 @@ def test_the_file_is_what_the_gate_and_the_audit_read():
 
 def test_the_reference_bulletin_holds_every_sum(parsed):
     rows = identity_rows(figures_only(parsed), load_identities(), SUMS)
-    assert {r["name"] for r in rows} >= {"channels = total contacts", "demand = all valid contacts",
-                                         "department table closed = closed", "overdue list = overdue figure"}
+    assert {r["name"] for r in rows} >= {
+        "channels = total contacts",
+        "demand = all valid contacts",
+        "department table closed = closed",
+        "overdue list = overdue figure",
+    }
     assert [r for r in rows if r["expected"] != r["actual"]] == []
 
 
@@ -49,17 +54,22 @@ def test_one_wrong_figure_fails_the_same_identities_in_the_gate_and_in_the_audit
     wrong = copy.deepcopy(parsed)
     row = next(r for r in wrong["departments"] if r["name"] == "市公安局")
     row["closed"] += 1
-    gate = {r["name"] for r in identity_rows(figures_only(wrong), load_identities(), ("sum", "count", "rate"))
-            if r["expected"] != r["actual"]}
+    gate = {
+        r["name"]
+        for r in identity_rows(figures_only(wrong), load_identities(), ("sum", "count", "rate"))
+        if r["expected"] != r["actual"]
+    }
     assert {"department table closed = closed", "department closure rate[市公安局]"} <= gate
     found = {f.key for f in arithmetic_findings(wrong)} - {f.key for f in arithmetic_findings(parsed)}
     assert found == {"departments.closed", "departments_total.closed", "departments[市公安局].closure_rate_pct"}
 
 
 def test_keys_bind_dict_keys_rows_and_joined_rows():
-    figures = {"a": {"by": {"x": 1, "y": 2}, "total": 3},
-               "rows": [{"name": "p", "n": 1}, {"name": "其他单位", "n": 5}, {"name": "q", "n": 2}],
-               "other": [{"name": "q", "n": 7}]}
+    figures = {
+        "a": {"by": {"x": 1, "y": 2}, "total": 3},
+        "rows": [{"name": "p", "n": 1}, {"name": "其他单位", "n": 5}, {"name": "q", "n": 2}],
+        "other": [{"name": "q", "n": 7}],
+    }
     assert [b.key for b in bindings(figures, "a.by.*")] == ["x", "y"]
     rows = bindings(figures, "rows[].n", (("name", "其他单位"),))
     assert [(b.row["name"], b.position) for b in rows] == [("p", 1), ("q", 3)]
@@ -72,21 +82,28 @@ def test_keys_bind_dict_keys_rows_and_joined_rows():
 def test_sums_over_every_key_unless_bound():
     entries = load_identities()
     figures = {"contacts": {"total": 3, "by_channel": {"a": 1, "b": 2}, "by_channel_pct": {"a": 33.33, "b": 66.67}}}
-    got = {i.label(): (i.value, i.terms_total()) for i in instances(figures, entries)
-           if i.identity.id == "contacts-by-channel"}
+    got = {
+        i.label(): (i.value, i.terms_total())
+        for i in instances(figures, entries)
+        if i.identity.id == "contacts-by-channel"
+    }
     assert got == {"contacts.total": (3, 3)}
-    rates = {i.label(): str(i.expected_rate()) for i in instances(figures, entries)
-             if i.identity.id == "channel-shares"}
+    rates = {
+        i.label(): str(i.expected_rate()) for i in instances(figures, entries) if i.identity.id == "channel-shares"
+    }
     assert rates == {"a": "33.33", "b": "66.67"}
 
 
-@pytest.mark.parametrize("entry, error", [
-    ({"id": "x", "relation": "ratio", "figure": "a"}, "relation among"),
-    ({"id": "x", "relation": "rate", "figure": "a", "numerator": "b"}, "needs denominator"),
-    ({"id": "x", "relation": "same", "figure": "a", "equals": "b", "gate": {"name": "n"}}, "the gate checks only"),
-    ({"id": "x", "relation": "sum", "figure": "a", "terms": ["b"], "audit": {"what": "w"}}, "needs `message`"),
-    ({"id": "x", "relation": "sum", "figure": "a", "terms": ["b"], "severity": "info"}, "severity"),
-])
+@pytest.mark.parametrize(
+    "entry, error",
+    [
+        ({"id": "x", "relation": "ratio", "figure": "a"}, "relation among"),
+        ({"id": "x", "relation": "rate", "figure": "a", "numerator": "b"}, "needs denominator"),
+        ({"id": "x", "relation": "same", "figure": "a", "equals": "b", "gate": {"name": "n"}}, "the gate checks only"),
+        ({"id": "x", "relation": "sum", "figure": "a", "terms": ["b"], "audit": {"what": "w"}}, "needs `message`"),
+        ({"id": "x", "relation": "sum", "figure": "a", "terms": ["b"], "severity": "info"}, "severity"),
+    ],
+)
 def test_an_identity_the_code_cannot_evaluate_is_refused(tmp_path, entry, error):
     import yaml
 

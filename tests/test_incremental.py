@@ -1,6 +1,7 @@
 """The ticket history (int_ticket_versions) is built incrementally by export day; every table built from it
 equals the one a ``--full-refresh`` build gives: after new export days and a later cut-off, after a re-delivered
 day, after the cut-off moves back. Moving the cut-off never rewrites the history."""
+
 from __future__ import annotations
 
 import csv
@@ -40,8 +41,9 @@ def _redeliver_without_last_row(dumps: Path, day: str) -> None:
     path.write_bytes(body)
     man_path = dumps / f"hotline_{day}.manifest.json"
     man = json.loads(man_path.read_text(encoding="utf-8-sig"))
-    man.update(row_count=len(records) - 2, sha256=hashlib.sha256(body).hexdigest(),
-               exported_at="2030-01-01T00:00:00+08:00")
+    man.update(
+        row_count=len(records) - 2, sha256=hashlib.sha256(body).hexdigest(), exported_at="2030-01-01T00:00:00+08:00"
+    )
     man_path.write_text(json.dumps(man, ensure_ascii=False), encoding="utf-8")
 
 
@@ -67,7 +69,8 @@ def _fingerprints(wh: Path, tables) -> dict[str, tuple]:
             row = "hash(" + ", ".join(f'"{c}"' for c in cols) + ")"
             out[f"{schema}.{table}"] = con.execute(
                 f"select count(*), sum({row}::hugeint), sum(({row} % 1000003)::hugeint * {row}::hugeint) "
-                f"from {schema}.{table}").fetchone()
+                f"from {schema}.{table}"
+            ).fetchone()
         return out
     finally:
         con.close()
@@ -77,8 +80,13 @@ def _assert_same_tables(incremental: Path, full: Path) -> None:
     tables = _tables(incremental)
     assert tables == _tables(full)
     names = {t for _, t, _ in tables}
-    assert {"int_ticket_versions", "int_work_order_departments", "fct_work_orders", "fct_callbacks",
-            "mart_monthly_kpis"} <= names
+    assert {
+        "int_ticket_versions",
+        "int_work_order_departments",
+        "fct_work_orders",
+        "fct_callbacks",
+        "mart_monthly_kpis",
+    } <= names
     inc, ful = _fingerprints(incremental, tables), _fingerprints(full, tables)
     differ = [t for t in inc if inc[t] != ful[t]]
     assert not differ, f"incremental and full-refresh builds differ in {differ}"
@@ -104,10 +112,15 @@ def _mark(wh: Path, tickets: list[str]) -> list[tuple]:
     returns what :func:`_unmark` needs to put the marked versions back as they were."""
     con = duckdb.connect(str(wh))
     try:
-        saved = con.execute("select export_date, row_number, overdue_note from intermediate.int_ticket_versions "
-                            "where list_contains(?, ticket_id)", [tickets]).fetchall()
-        con.execute("update intermediate.int_ticket_versions set overdue_note = 'MARK' "
-                    "where list_contains(?, ticket_id)", [tickets])
+        saved = con.execute(
+            "select export_date, row_number, overdue_note from intermediate.int_ticket_versions "
+            "where list_contains(?, ticket_id)",
+            [tickets],
+        ).fetchall()
+        con.execute(
+            "update intermediate.int_ticket_versions set overdue_note = 'MARK' where list_contains(?, ticket_id)",
+            [tickets],
+        )
         return saved
     finally:
         con.close()
@@ -117,15 +130,22 @@ def _unmark(wh: Path, saved: list[tuple]) -> None:
     con = duckdb.connect(str(wh))
     try:
         for day, row, note in saved:
-            con.execute("update intermediate.int_ticket_versions set overdue_note = ? "
-                        "where export_date = ? and row_number = ? and overdue_note = 'MARK'", [note, day, row])
+            con.execute(
+                "update intermediate.int_ticket_versions set overdue_note = ? "
+                "where export_date = ? and row_number = ? and overdue_note = 'MARK'",
+                [note, day, row],
+            )
     finally:
         con.close()
 
 
 def _marked(wh: Path) -> set[str]:
-    return {t for (t,) in _query(wh, "select distinct ticket_id from intermediate.int_ticket_versions "
-                                     "where overdue_note = 'MARK'")}
+    return {
+        t
+        for (t,) in _query(
+            wh, "select distinct ticket_id from intermediate.int_ticket_versions where overdue_note = 'MARK'"
+        )
+    }
 
 
 @pytest.mark.slow
@@ -141,8 +161,9 @@ def test_incremental_build_equals_full_refresh(tmp_path, default_dumps):
     #    and a later cut-off
     _copy_days(default_dumps, dumps, since=SPLIT, before="20241207")
     load_folder(dumps, wh)
-    touched = {t for (t,) in _query(wh, "select distinct 工单编号 from raw.ticket_rows "
-                                        "where _export_date = date '2024-12-06'")}
+    touched = {
+        t for (t,) in _query(wh, "select distinct 工单编号 from raw.ticket_rows where _export_date = date '2024-12-06'")
+    }
     old = {t for (t,) in _query(wh, "select distinct ticket_id from intermediate.int_ticket_versions")}
     relinked = sorted(touched & old)[:20]  # tickets with stored versions and a new one
     kept = sorted(old - touched)[:20]

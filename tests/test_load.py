@@ -1,5 +1,6 @@
 """The loader: daily exports → raw.* (hotline.load). Export folders are built by hand here (csv module, openpyxl,
 manifests with real sha256), independent of the generator."""
+
 from __future__ import annotations
 
 import csv
@@ -64,10 +65,24 @@ def good(i: int, day: str = "2024-11-01", **over: str) -> list[str]:
 
 
 #: keyword aliases for good(..., **over)
-COLS = {"id": "工单编号", "received": "受理时间", "channel": "来源渠道", "line": "专线类别", "purpose": "诉求目的",
-        "content": "诉求内容", "handling": "办理方式", "dispatched": "派单时间", "due": "应回复时间",
-        "replied": "回复时间", "status": "工单状态", "returns": "退回次数", "callback": "回访时间",
-        "result": "回访结果", "updated": "更新时间", "dept": "承办单位"}
+COLS = {
+    "id": "工单编号",
+    "received": "受理时间",
+    "channel": "来源渠道",
+    "line": "专线类别",
+    "purpose": "诉求目的",
+    "content": "诉求内容",
+    "handling": "办理方式",
+    "dispatched": "派单时间",
+    "due": "应回复时间",
+    "replied": "回复时间",
+    "status": "工单状态",
+    "returns": "退回次数",
+    "callback": "回访时间",
+    "result": "回访结果",
+    "updated": "更新时间",
+    "dept": "承办单位",
+}
 
 
 def csv_line(cells: list[str]) -> str:
@@ -93,8 +108,16 @@ def xlsx_bytes(rows: list[list[str]], header: list[str] = HEADERS) -> bytes:
     return buf.getvalue()
 
 
-def write_export(folder: Path, day: str, data: bytes, *, fmt: str = "csv", rows: int | None = None,
-                 exported_at: str | None = None, manifest: dict | None | bool = True) -> Path:
+def write_export(
+    folder: Path,
+    day: str,
+    data: bytes,
+    *,
+    fmt: str = "csv",
+    rows: int | None = None,
+    exported_at: str | None = None,
+    manifest: dict | None | bool = True,
+) -> Path:
     """Write the data file and (unless manifest=False) its manifest; ``manifest`` dict overrides fields."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / (csv_name(day) if fmt == "csv" else csv_name(day).replace(".csv", ".xlsx"))
@@ -102,8 +125,12 @@ def write_export(folder: Path, day: str, data: bytes, *, fmt: str = "csv", rows:
     if manifest is not False:
         if rows is None:
             rows = count_rows(data, fmt)
-        doc = {"export_date": day, "row_count": rows, "sha256": hashlib.sha256(data).hexdigest(),
-               "exported_at": exported_at or f"{next_day(day)}T00:30:00+08:00"}
+        doc = {
+            "export_date": day,
+            "row_count": rows,
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "exported_at": exported_at or f"{next_day(day)}T00:30:00+08:00",
+        }
         if isinstance(manifest, dict):
             doc.update(manifest)
         (folder / manifest_name(day)).write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
@@ -125,6 +152,7 @@ def count_rows(data: bytes, fmt: str) -> int:
 
 def next_day(day: str) -> str:
     import datetime as dt
+
     return (dt.date.fromisoformat(day) + dt.timedelta(days=1)).isoformat()
 
 
@@ -154,15 +182,21 @@ def snapshot(wh: Path) -> dict[str, tuple[int, str]]:
 
 
 def assert_control_totals(wh: Path) -> None:
-    bad = query(wh, "SELECT file_name, rows_read, rows_loaded, rows_quarantined FROM raw.load_audit "
-                    "WHERE rows_read <> rows_loaded + rows_quarantined")
+    bad = query(
+        wh,
+        "SELECT file_name, rows_read, rows_loaded, rows_quarantined FROM raw.load_audit "
+        "WHERE rows_read <> rows_loaded + rows_quarantined",
+    )
     assert bad == []
     # exports agree with the tables
-    mismatch = query(wh, """
+    mismatch = query(
+        wh,
+        """
         SELECT e.export_date FROM raw.exports e
         WHERE e.rows_loaded <> (SELECT count(*) FROM raw.ticket_rows t WHERE t._export_date = e.export_date)
            OR e.rows_quarantined <> (SELECT count(*) FROM raw.quarantine q WHERE q._export_date = e.export_date)
-           OR e.rows_loaded + e.rows_quarantined <> e.manifest_row_count""")
+           OR e.rows_loaded + e.rows_quarantined <> e.manifest_row_count""",
+    )
     assert mismatch == []
 
 
@@ -176,8 +210,9 @@ def statuses(report) -> dict[str, str]:
 
 def test_good_folder_loads(tmp_path):
     dumps, wh = tmp_path / "dumps", tmp_path / "wh" / "warehouse.duckdb"
-    tricky = good(3, content='他说："要,逗号"\r\n第二行 "引号"', result="满意", callback="2024-11-01 12:00:00",
-                  line="营商环境")
+    tricky = good(
+        3, content='他说："要,逗号"\r\n第二行 "引号"', result="满意", callback="2024-11-01 12:00:00", line="营商环境"
+    )
     rows1 = [good(1), good(2, returns="", dept=""), tricky]
     write_export(dumps, "2024-11-01", csv_bytes(rows1))
     write_export(dumps, "2024-11-02", csv_bytes([good(1, "2024-11-02"), good(2, "2024-11-02")]))
@@ -185,19 +220,27 @@ def test_good_folder_loads(tmp_path):
     seen = []
     report = load_folder(dumps, wh, progress=lambda d, t, n: seen.append((d, t, n)))
 
-    assert statuses(report) == {"hotline_20241101.csv": "loaded", "hotline_20241102.csv": "loaded",
-                                "hotline_20241103.csv": "loaded"}
-    assert [(f.rows_read, f.rows_loaded, f.rows_quarantined) for f in report.files] == [(3, 3, 0), (2, 2, 0),
-                                                                                        (0, 0, 0)]
+    assert statuses(report) == {
+        "hotline_20241101.csv": "loaded",
+        "hotline_20241102.csv": "loaded",
+        "hotline_20241103.csv": "loaded",
+    }
+    assert [(f.rows_read, f.rows_loaded, f.rows_quarantined) for f in report.files] == [(3, 3, 0), (2, 2, 0), (0, 0, 0)]
     assert seen[-1][:2] == (3, 3) and seen[0] == (0, 3, "hotline_20241101.csv")
-    cols = [r[0] for r in query(wh, "SELECT column_name FROM information_schema.columns WHERE table_schema='raw' "
-                                    "AND table_name='ticket_rows' ORDER BY ordinal_position")]
-    assert cols == ["_export_date", "_file_name", "_file_sha256", "_row_number", "_loaded_at", "_caller_key",
-                    *HEADERS]
+    cols = [
+        r[0]
+        for r in query(
+            wh,
+            "SELECT column_name FROM information_schema.columns WHERE table_schema='raw' "
+            "AND table_name='ticket_rows' ORDER BY ordinal_position",
+        )
+    ]
+    assert cols == ["_export_date", "_file_name", "_file_sha256", "_row_number", "_loaded_at", "_caller_key", *HEADERS]
     # the phone's keyed pseudonym: sha256(key | digits), the key from the environment (tests/conftest.py)
     key = os.environ["HOTLINE_PII_KEY"]
     assert query(wh, "SELECT DISTINCT _caller_key FROM raw.ticket_rows") == [
-        (hashlib.sha256(f"{key}|13800000000".encode()).hexdigest(),)]
+        (hashlib.sha256(f"{key}|13800000000".encode()).hexdigest(),)
+    ]
     got = query(wh, "SELECT * EXCLUDE (_loaded_at, _file_sha256, _caller_key) FROM raw.ticket_rows ORDER BY ALL")
     assert len(got) == 5
     day1 = [r for r in got if str(r[0]) == "2024-11-01"]
@@ -208,11 +251,16 @@ def test_good_folder_loads(tmp_path):
     assert list(day1[2][3:]) == expect and expect[HEADERS.index("诉求内容")].count("\r\n") == 1
     assert day1[0][3 + HEADERS.index("承办单位")] == "市住房和城乡建设局、 市城管局"
     assert day1[1][3 + HEADERS.index("退回次数")] is None
-    exports = query(wh, "SELECT export_date::VARCHAR, file_name, format, encoding, manifest_row_count, rows_loaded "
-                        "FROM raw.exports ORDER BY 1")
-    assert exports == [("2024-11-01", "hotline_20241101.csv", "csv", "utf-8-sig", 3, 3),
-                       ("2024-11-02", "hotline_20241102.csv", "csv", "utf-8-sig", 2, 2),
-                       ("2024-11-03", "hotline_20241103.csv", "csv", "utf-8-sig", 0, 0)]
+    exports = query(
+        wh,
+        "SELECT export_date::VARCHAR, file_name, format, encoding, manifest_row_count, rows_loaded "
+        "FROM raw.exports ORDER BY 1",
+    )
+    assert exports == [
+        ("2024-11-01", "hotline_20241101.csv", "csv", "utf-8-sig", 3, 3),
+        ("2024-11-02", "hotline_20241102.csv", "csv", "utf-8-sig", 2, 2),
+        ("2024-11-03", "hotline_20241103.csv", "csv", "utf-8-sig", 0, 0),
+    ]
     sha = hashlib.sha256((dumps / "hotline_20241101.csv").read_bytes()).hexdigest()
     assert query(wh, "SELECT DISTINCT _file_sha256 FROM raw.ticket_rows WHERE _export_date = '2024-11-01'") == [(sha,)]
     assert query(wh, "SELECT status, count(*) FROM raw.load_audit GROUP BY 1") == [("loaded", 3)]
@@ -227,10 +275,16 @@ def test_loading_twice_is_a_no_op(tmp_path):
     first = load_folder(dumps, wh)
     before = snapshot(wh)
     second = load_folder(dumps, wh)
-    assert statuses(first) == {"hotline_20241101.csv": "loaded", "hotline_20241102.csv": "loaded",
-                               "hotline_20241103.csv": "rejected"}
-    assert statuses(second) == {"hotline_20241101.csv": "unchanged", "hotline_20241102.csv": "unchanged",
-                                "hotline_20241103.csv": "rejected"}
+    assert statuses(first) == {
+        "hotline_20241101.csv": "loaded",
+        "hotline_20241102.csv": "loaded",
+        "hotline_20241103.csv": "rejected",
+    }
+    assert statuses(second) == {
+        "hotline_20241101.csv": "unchanged",
+        "hotline_20241102.csv": "unchanged",
+        "hotline_20241103.csv": "rejected",
+    }
     assert all(f.rows_loaded == 0 for f in second.files)
     assert snapshot(wh) == before  # all four raw tables, load_audit included
     assert before["ticket_rows"][0] == 2 and before["quarantine"][0] == 1 and before["exports"][0] == 2
@@ -284,17 +338,23 @@ def test_redelivery_replaces_the_day_atomically(tmp_path):
     report = load_folder(dumps, wh)
     assert statuses(report) == {"hotline_20241101.csv": "replaced", "hotline_20241102.csv": "unchanged"}
     new_sha = hashlib.sha256((dumps / "hotline_20241101.csv").read_bytes()).hexdigest()
-    got = query(wh, "SELECT _row_number, 工单编号, 工单状态, _file_sha256 FROM raw.ticket_rows "
-                    "WHERE _export_date = '2024-11-01' ORDER BY 1")
+    got = query(
+        wh,
+        "SELECT _row_number, 工单编号, 工单状态, _file_sha256 FROM raw.ticket_rows "
+        "WHERE _export_date = '2024-11-01' ORDER BY 1",
+    )
     assert got == [(1, "HX24110100000001", "已办结", new_sha), (2, "HX24110100000007", "已派单", new_sha)]
     assert query(wh, "SELECT count(*) FROM raw.quarantine WHERE _export_date = '2024-11-01'") == [(0,)]
     assert query(wh, "SELECT count(*) FROM raw.ticket_rows WHERE _file_sha256 = ?", [old_sha]) == [(0,)]
     assert query(wh, "SELECT * FROM raw.ticket_rows WHERE _export_date = '2024-11-02'") == other_day
-    assert query(wh, "SELECT file_sha256, exported_at, rows_loaded FROM raw.exports "
-                     "WHERE export_date = '2024-11-01'") == [(new_sha, "2024-11-05T10:00:00+08:00", 2)]
-    assert query(wh, "SELECT status, replaced_sha256, rows_read FROM raw.load_audit "
-                     "WHERE file_name = 'hotline_20241101.csv' ORDER BY attempted_at") == [
-        ("loaded", None, 6), ("replaced", old_sha, 2)]
+    assert query(
+        wh, "SELECT file_sha256, exported_at, rows_loaded FROM raw.exports WHERE export_date = '2024-11-01'"
+    ) == [(new_sha, "2024-11-05T10:00:00+08:00", 2)]
+    assert query(
+        wh,
+        "SELECT status, replaced_sha256, rows_read FROM raw.load_audit "
+        "WHERE file_name = 'hotline_20241101.csv' ORDER BY attempted_at",
+    ) == [("loaded", None, 6), ("replaced", old_sha, 2)]
 
     # an older delivery than the one in force is refused
     write_export(dumps, "2024-11-01", csv_bytes(old_rows), exported_at="2024-11-02T00:30:00+08:00")
@@ -307,7 +367,7 @@ def test_redelivery_replaces_the_day_atomically(tmp_path):
 def test_bad_rows_are_quarantined_with_reason_and_raw_text(tmp_path):
     dumps, wh = tmp_path / "dumps", tmp_path / "w.duckdb"
     day = "2024-11-01"
-    multiline = good(2, content="第一行\r\n第二行, \"引号\"")
+    multiline = good(2, content='第一行\r\n第二行, "引号"')
     bad = {
         "missing_ticket_id": good(0, id=""),
         "bad_ticket_id": good(0, id="HX2411010000001X"),
@@ -334,10 +394,15 @@ def test_bad_rows_are_quarantined_with_reason_and_raw_text(tmp_path):
     lines = [good(1), multiline]
     for v in bad.values():
         lines.append(v)
-    lines += [good(30), good(30, status="已办结"),   # duplicate ticket id: both rows quarantined
-              short, long, stray_quote,
-              good(31, channel="\u3000电话 ", received=" 2024-11-01 08:00:00"),  # spaces around: valid, trimmed
-              good(32, result="", line="")]
+    lines += [
+        good(30),
+        good(30, status="已办结"),  # duplicate ticket id: both rows quarantined
+        short,
+        long,
+        stray_quote,
+        good(31, channel="\u3000电话 ", received=" 2024-11-01 08:00:00"),  # spaces around: valid, trimmed
+        good(32, result="", line=""),
+    ]
     write_export(dumps, day, csv_bytes(lines))
     report = load_folder(dumps, wh)
     f = report.files[0]
@@ -346,8 +411,11 @@ def test_bad_rows_are_quarantined_with_reason_and_raw_text(tmp_path):
 
     q = query(wh, "SELECT _row_number, reason_code, reason, raw_text, _file_name FROM raw.quarantine ORDER BY 1")
     by_row = {r[0]: r for r in q}
-    expected_codes = [k.strip() for k in bad] + ["duplicate_ticket_in_file"] * 2 + [
-        "wrong_column_count", "wrong_column_count", "malformed_csv"]
+    expected_codes = (
+        [k.strip() for k in bad]
+        + ["duplicate_ticket_in_file"] * 2
+        + ["wrong_column_count", "wrong_column_count", "malformed_csv"]
+    )
     assert [r[1] for r in q] == expected_codes
     for rn in range(3, 3 + len(bad)):
         assert by_row[rn][3] == csv_line(lines[rn - 1])  # raw text of the line, exactly
@@ -365,7 +433,7 @@ def test_bad_rows_are_quarantined_with_reason_and_raw_text(tmp_path):
 
     loaded = query(wh, "SELECT _row_number, 来源渠道, 受理时间, 诉求内容 FROM raw.ticket_rows ORDER BY 1")
     assert [r[0] for r in loaded] == [1, 2, 26, 27]
-    assert loaded[1][3] == "第一行\r\n第二行, \"引号\""
+    assert loaded[1][3] == '第一行\r\n第二行, "引号"'
     assert loaded[2][1:3] == ("电话", "2024-11-01 08:00:00")  # the one normalized value every layer sees
     assert_control_totals(wh)
 
@@ -377,15 +445,21 @@ def test_rows_of_a_batch_are_judged_file_by_file(tmp_path):
     day1, day2 = "2024-11-01", "2024-11-02"
     ids = [f"HX24110100000{i:03d}" for i in range(1, 4)]
     first = [good(i, day1, id=ids[i - 1]) for i in range(1, 4)] + [good(9, day1, channel="传真")]
-    second = ([good(i, day2, id=ids[i - 1], updated=f"{day2} 10:00:00") for i in range(1, 4)]
-              + [good(3, day2, id=ids[2], status="已办结"), good(8, day2, returns="x")])
+    second = [good(i, day2, id=ids[i - 1], updated=f"{day2} 10:00:00") for i in range(1, 4)] + [
+        good(3, day2, id=ids[2], status="已办结"),
+        good(8, day2, returns="x"),
+    ]
     write_export(dumps, day1, csv_bytes(first))
     write_export(dumps, day2, csv_bytes(second))
     report = load_folder(dumps, wh)
     assert [(f.rows_loaded, f.rows_quarantined) for f in report.files] == [(3, 1), (2, 3)]
     q = query(wh, "SELECT _export_date::VARCHAR, _row_number, reason_code, raw_text FROM raw.quarantine ORDER BY 1, 2")
-    assert [r[:3] for r in q] == [(day1, 4, "unknown_enum"), (day2, 3, "duplicate_ticket_in_file"),
-                                  (day2, 4, "duplicate_ticket_in_file"), (day2, 5, "bad_integer")]
+    assert [r[:3] for r in q] == [
+        (day1, 4, "unknown_enum"),
+        (day2, 3, "duplicate_ticket_in_file"),
+        (day2, 4, "duplicate_ticket_in_file"),
+        (day2, 5, "bad_integer"),
+    ]
     assert q[0][3] == csv_line(first[3]) and q[1][3] == csv_line(second[2]) and q[3][3] == csv_line(second[4])
     assert_control_totals(wh)
 
@@ -393,8 +467,8 @@ def test_rows_of_a_batch_are_judged_file_by_file(tmp_path):
 def test_bad_files_are_rejected_with_a_message(tmp_path):
     dumps, wh = tmp_path / "dumps", tmp_path / "w.duckdb"
     rows = lambda d: [good(1, d), good(2, d)]  # noqa: E731
-    write_export(dumps, "2024-11-01", csv_bytes(rows("2024-11-01")))                      # good
-    write_export(dumps, "2024-11-02", csv_bytes(rows("2024-11-02")) + b"\xff\xfe\x80")    # undecodable
+    write_export(dumps, "2024-11-01", csv_bytes(rows("2024-11-01")))  # good
+    write_export(dumps, "2024-11-02", csv_bytes(rows("2024-11-02")) + b"\xff\xfe\x80")  # undecodable
     hdr = [h for h in HEADERS if h != "诉求目的"]
     write_export(dumps, "2024-11-03", csv_bytes([r[:4] + r[5:] for r in rows("2024-11-03")], header=hdr))
     swapped = HEADERS[:]
@@ -410,14 +484,14 @@ def test_bad_files_are_rejected_with_a_message(tmp_path):
     wb = openpyxl.Workbook()
     buf = io.BytesIO()
     wb.save(buf)
-    write_export(dumps, "2024-11-11", buf.getvalue(), fmt="xlsx", rows=0)                 # empty xlsx
+    write_export(dumps, "2024-11-11", buf.getvalue(), fmt="xlsx", rows=0)  # empty xlsx
     write_export(dumps, "2024-11-12", b"PK\x03\x04 not really a zip", fmt="xlsx", rows=2)  # unreadable xlsx
-    (dumps / manifest_name("2024-11-13")).write_text("{}")                                 # orphan manifest
+    (dumps / manifest_name("2024-11-13")).write_text("{}")  # orphan manifest
     # csv and xlsx for one day: the manifest's sha256 says which one is the delivery
     write_export(dumps, "2024-11-14", csv_bytes(rows("2024-11-14")))
     write_export(dumps, "2024-11-14", xlsx_bytes(rows("2024-11-14")), fmt="xlsx", manifest=False)
-    write_export(dumps, "2024-11-15", b"")                                                 # empty file
-    (dumps / "hotline_20241131.csv").write_bytes(csv_bytes([]))                            # no such date
+    write_export(dumps, "2024-11-15", b"")  # empty file
+    (dumps / "hotline_20241131.csv").write_bytes(csv_bytes([]))  # no such date
     (dumps / "notes.txt").write_text("ignored")
 
     report = load_folder(dumps, wh)
@@ -455,8 +529,12 @@ def test_bad_files_are_rejected_with_a_message(tmp_path):
 
 @pytest.mark.parametrize("variant", ["utf-8", "gb18030", "xlsx", "lf"])
 def test_encodings_and_xlsx_load_like_utf8_bom(tmp_path, variant):
-    rows = [good(1, content="多行\n内容,带逗号 \"引号\""), good(2, id="X1"), good(3, status="未知"),
-            good(4, dept=" 市城管局 ")]
+    rows = [
+        good(1, content='多行\n内容,带逗号 "引号"'),
+        good(2, id="X1"),
+        good(3, status="未知"),
+        good(4, dept=" 市城管局 "),
+    ]
     day = "2024-11-01"
 
     def load(kind: str) -> tuple[list, list, list]:
@@ -470,24 +548,29 @@ def test_encodings_and_xlsx_load_like_utf8_bom(tmp_path, variant):
         report = load_folder(dumps, wh)
         assert report.files[0].status == "loaded", report.files[0].message
         assert_control_totals(wh)
-        return (query(wh, "SELECT * EXCLUDE (_file_name, _file_sha256, _loaded_at) FROM raw.ticket_rows ORDER BY ALL"),
-                query(wh, "SELECT _row_number, reason_code, reason, raw_text FROM raw.quarantine ORDER BY ALL"),
-                query(wh, "SELECT format, encoding FROM raw.exports"))
+        return (
+            query(wh, "SELECT * EXCLUDE (_file_name, _file_sha256, _loaded_at) FROM raw.ticket_rows ORDER BY ALL"),
+            query(wh, "SELECT _row_number, reason_code, reason, raw_text FROM raw.quarantine ORDER BY ALL"),
+            query(wh, "SELECT format, encoding FROM raw.exports"),
+        )
 
     ref = load("utf-8-sig")
     got = load(variant)
     assert got[0] == ref[0] and len(ref[0]) == 2
     assert got[1] == ref[1] and [r[1] for r in ref[1]] == ["bad_ticket_id", "unknown_enum"]
     assert ref[2] == [("csv", "utf-8-sig")]
-    assert got[2] == [{"utf-8": ("csv", "utf-8"), "gb18030": ("csv", "gb18030"), "xlsx": ("xlsx", None),
-                       "lf": ("csv", "utf-8-sig")}[variant]]
+    assert got[2] == [
+        {"utf-8": ("csv", "utf-8"), "gb18030": ("csv", "gb18030"), "xlsx": ("xlsx", None), "lf": ("csv", "utf-8-sig")}[
+            variant
+        ]
+    ]
 
 
 @pytest.mark.parametrize("case", ["clean", "short_row", "duckdb_disagrees"])
 def test_python_path_matches_duckdb_fast_path(tmp_path, monkeypatch, case):
     from hotline.load import readers
 
-    rows: list = [good(i, content=f"内容{i}\r\n第二行 \"{i}\"") if i % 3 == 0 else good(i) for i in range(1, 40)]
+    rows: list = [good(i, content=f'内容{i}\r\n第二行 "{i}"') if i % 3 == 0 else good(i) for i in range(1, 40)]
     rows[5] = good(6, received="2024-13-01 00:00:00")
     rows[7] = good(7)  # duplicate of row 7
     if case == "short_row":  # DuckDB skips it; the loader finds it by counting fields
@@ -500,19 +583,27 @@ def test_python_path_matches_duckdb_fast_path(tmp_path, monkeypatch, case):
         used = []  # each sample check's verdict: True = DuckDB's rows were taken (with its batch or on its own)
         real = stage_mod.sample_agrees
         for mod in (stage_mod, batch_mod):  # a file read on its own, and a batch's files
-            monkeypatch.setattr(mod, "sample_agrees",
-                                lambda *a, _used=used, _real=real, **k: _used.append(_real(*a, **k)) or _used[-1])
+            monkeypatch.setattr(
+                mod, "sample_agrees", lambda *a, _used=used, _real=real, **k: _used.append(_real(*a, **k)) or _used[-1]
+            )
         if not fast:
             monkeypatch.setattr(readers.CsvExport, "fast_path_ok", property(lambda self: False))
         if case == "duckdb_disagrees" and fast:  # the sample check must send the file down the Python path
             real_parse = readers.CsvExport.parse_rows
-            monkeypatch.setattr(readers.CsvExport, "parse_rows",
-                                lambda self, rns, _real=real_parse: [r[:-1] + ["x"] for r in _real(self, rns)])
+            monkeypatch.setattr(
+                readers.CsvExport,
+                "parse_rows",
+                lambda self, rns, _real=real_parse: [r[:-1] + ["x"] for r in _real(self, rns)],
+            )
         load_folder(dumps, wh)
         monkeypatch.undo()
         assert any(used) == (fast and case != "duckdb_disagrees")
-        results.append((query(wh, "SELECT * EXCLUDE (_loaded_at) FROM raw.ticket_rows ORDER BY ALL"),
-                        query(wh, "SELECT * FROM raw.quarantine ORDER BY ALL")))
+        results.append(
+            (
+                query(wh, "SELECT * EXCLUDE (_loaded_at) FROM raw.ticket_rows ORDER BY ALL"),
+                query(wh, "SELECT * FROM raw.quarantine ORDER BY ALL"),
+            )
+        )
     assert results[0] == results[1]
     short = case == "short_row"
     assert len(results[0][0]) == 36 - short and len(results[0][1]) == 3 + short
@@ -547,8 +638,7 @@ def test_a_row_number_twice_in_raw_fails_the_batch(tmp_path, monkeypatch):
     real = batch_mod._insert_quarantine
 
     def renumber(con, meta, rows):  # a bug that gives two rows the same number, the counts still right
-        con.execute("UPDATE raw.ticket_rows SET _row_number = 1 WHERE _export_date = ? AND _row_number = 2",
-                    [meta[0]])
+        con.execute("UPDATE raw.ticket_rows SET _row_number = 1 WHERE _export_date = ? AND _row_number = 2", [meta[0]])
         real(con, meta, rows)
 
     monkeypatch.setattr(batch_mod, "_insert_quarantine", renumber)
@@ -562,9 +652,16 @@ def test_concurrent_writer_gets_warehouse_busy(tmp_path):
     write_export(dumps, "2024-11-01", csv_bytes([good(1)]))
     load_folder(dumps, wh)
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('ready', flush=True); "
-                               "sys.stdin.read()", str(wh)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('ready', flush=True); sys.stdin.read()",
+            str(wh),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "ready"
         with pytest.raises(WarehouseBusy) as e:
@@ -608,14 +705,14 @@ def test_csv_record_scan_edge_cases():
     ex = readers.scan_csv("x.csv", "utf-8", body)
     assert ex.rows_read == 3 and ex.malformed == {} and [ex.raw_text(i) for i in (1, 2, 3)] == r
     # a bare CR outside quotes, a NUL byte, an unterminated quote (runs to the end: swallows the next line)
-    body = f"{head}\n{r[0]}\rx\n{r[1]}\x00\n{r[2]}\n\"open,{r[0]}\n{r[1]}\n".encode()
+    body = f'{head}\n{r[0]}\rx\n{r[1]}\x00\n{r[2]}\n"open,{r[0]}\n{r[1]}\n'.encode()
     ex = readers.scan_csv("x.csv", "utf-8", body)
     assert ex.rows_read == 4
     assert set(ex.malformed) == {0, 1, 3}
     assert "carriage return" in ex.malformed[0] and "NUL" in ex.malformed[1] and "never closed" in ex.malformed[3]
     numbers, rows, bad = ex.python_rows()
     assert numbers == [3] and [b.reason_code for b in bad] == ["malformed_csv"] * 3
-    assert bad[2].raw_text == f"\"open,{r[0]}\n{r[1]}"
+    assert bad[2].raw_text == f'"open,{r[0]}\n{r[1]}'
     # escaped quotes and an empty quoted field are well-formed
     body = (head + "\n" + csv_line(good(1, content='""a"" ""', dept=""))).encode()
     assert readers.scan_csv("x.csv", "utf-8", body).malformed == {}
@@ -631,13 +728,13 @@ def test_xlsx_typed_cells_are_written_back_as_contract_text(tmp_path):
     ws = wb.active
     ws.append(HEADERS)
     r = good(1)
-    r[HEADERS.index("受理时间")] = dt.datetime(2024, 11, 1, 8, 0, 5)   # Excel turned it into a date-time
+    r[HEADERS.index("受理时间")] = dt.datetime(2024, 11, 1, 8, 0, 5)  # Excel turned it into a date-time
     r[HEADERS.index("应回复时间")] = dt.date(2024, 11, 12)
-    r[HEADERS.index("退回次数")] = 2                                   # a number
+    r[HEADERS.index("退回次数")] = 2  # a number
     r[HEADERS.index("回复时间")] = None
     ws.append(r)
-    ws.append([None] * len(HEADERS))                                  # blank row: skipped, not counted
-    ws.append(good(2) + ["stray"])                                    # a 24th cell
+    ws.append([None] * len(HEADERS))  # blank row: skipped, not counted
+    ws.append(good(2) + ["stray"])  # a 24th cell
     buf = io.BytesIO()
     wb.save(buf)
     write_export(dumps, "2024-11-01", buf.getvalue(), fmt="xlsx", rows=2)
@@ -646,7 +743,8 @@ def test_xlsx_typed_cells_are_written_back_as_contract_text(tmp_path):
     got = query(wh, "SELECT 受理时间, 应回复时间, 退回次数, 回复时间 FROM raw.ticket_rows")
     assert got == [("2024-11-01 08:00:05", "2024-11-12", "2", None)]
     assert query(wh, "SELECT _row_number, reason_code, raw_text FROM raw.quarantine") == [
-        (2, "wrong_column_count", csv_line(good(2) + ["stray"]))]
+        (2, "wrong_column_count", csv_line(good(2) + ["stray"]))
+    ]
 
 
 def test_files_are_written_in_batches_and_an_error_keeps_the_files_checked_before_it(tmp_path, monkeypatch):
@@ -659,8 +757,10 @@ def test_files_are_written_in_batches_and_an_error_keeps_the_files_checked_befor
     report = load_folder(dumps, wh)
     assert [f.status for f in report.files] == ["loaded"] * 4
     assert query(wh, "SELECT count(DISTINCT loaded_at) FROM raw.exports") == [(2,)]
-    assert query(wh, "SELECT count(DISTINCT _loaded_at) FROM raw.ticket_rows GROUP BY _export_date "
-                     "ORDER BY 1") == [(1,)] * 4
+    assert (
+        query(wh, "SELECT count(DISTINCT _loaded_at) FROM raw.ticket_rows GROUP BY _export_date ORDER BY 1")
+        == [(1,)] * 4
+    )
     assert_control_totals(wh)
 
     # re-deliveries of all four days; checking the third one fails unexpectedly: the first two are written
@@ -681,7 +781,11 @@ def test_files_are_written_in_batches_and_an_error_keeps_the_files_checked_befor
     with pytest.raises(RuntimeError, match="disk on fire"):
         load_folder(dumps, wh2)
     assert query(wh2, "SELECT CAST(_export_date AS VARCHAR), count(*) FROM raw.ticket_rows GROUP BY 1 ORDER BY 1") == [
-        ("2024-11-01", 1), ("2024-11-02", 1), ("2024-11-03", 2), ("2024-11-04", 2)]
+        ("2024-11-01", 1),
+        ("2024-11-02", 1),
+        ("2024-11-03", 2),
+        ("2024-11-04", 2),
+    ]
     assert_control_totals(wh2)
 
 
@@ -705,7 +809,9 @@ def test_a_file_modified_between_its_checks_and_its_batch_read_is_rejected(tmp_p
     assert "changed while it was being loaded" in report.files[0].message
     assert query(wh, "SELECT DISTINCT CAST(_export_date AS VARCHAR) FROM raw.ticket_rows") == [("2024-11-02",)]
     assert query(wh, "SELECT file_name, status FROM raw.load_audit ORDER BY file_name") == [
-        ("hotline_20241101.csv", "rejected"), ("hotline_20241102.csv", "loaded")]
+        ("hotline_20241101.csv", "rejected"),
+        ("hotline_20241102.csv", "loaded"),
+    ]
     assert_control_totals(wh)
     again = load_folder(dumps, wh)  # unchanged since: now it loads
     assert [f.status for f in again.files] == ["loaded", "unchanged"]
@@ -721,8 +827,9 @@ def test_values_are_normalized_with_the_whitespace_class_dbt_splits_names_on():
     assert "".join(chr(i) for i in range(0x110000) if chr(i).isspace()) == WS_CHARS
     con = duckdb.connect()
     everything = "".join(chr(i) for i in range(1, 0x3100))
-    assert con.execute(f"select regexp_replace(?, '[^{WS_CLASS[1:-1]}]', '', 'g')", [everything]).fetchone()[0] \
-        == WS_CHARS
+    assert (
+        con.execute(f"select regexp_replace(?, '[^{WS_CLASS[1:-1]}]', '', 'g')", [everything]).fetchone()[0] == WS_CHARS
+    )
 
 
 def test_a_raw_layer_written_by_an_older_loader_is_refused(tmp_path):
@@ -794,18 +901,30 @@ def test_symbolic_links_in_the_dumps_folder_are_never_followed(tmp_path):
     secret = tmp_path / "outside.csv"
     secret.write_text("root:x:0:0:root:/root:/bin/bash\n", encoding="utf-8")
     (dumps / "hotline_20241102.csv").symlink_to(secret)
-    (dumps / "hotline_20241102.manifest.json").write_text(json.dumps({
-        "export_date": "2024-11-02", "row_count": 1, "exported_at": "2024-11-03T00:30:00+08:00",
-        "sha256": hashlib.sha256(secret.read_bytes()).hexdigest()}), encoding="utf-8")
+    (dumps / "hotline_20241102.manifest.json").write_text(
+        json.dumps(
+            {
+                "export_date": "2024-11-02",
+                "row_count": 1,
+                "exported_at": "2024-11-03T00:30:00+08:00",
+                "sha256": hashlib.sha256(secret.read_bytes()).hexdigest(),
+            }
+        ),
+        encoding="utf-8",
+    )
     real = write_export(tmp_path / "elsewhere", "2024-11-03", csv_bytes([good(1, "2024-11-03")]))
     (dumps / "hotline_20241103.csv").write_bytes(real.read_bytes())
     (dumps / "hotline_20241103.manifest.json").symlink_to(real.with_name("hotline_20241103.manifest.json"))
     report = load_folder(dumps, wh)
-    assert statuses(report) == {"hotline_20241101.csv": "loaded", "hotline_20241102.csv": "rejected",
-                                "hotline_20241103.csv": "rejected"}
+    assert statuses(report) == {
+        "hotline_20241101.csv": "loaded",
+        "hotline_20241102.csv": "rejected",
+        "hotline_20241103.csv": "rejected",
+    }
     messages = query(wh, "SELECT file_name, message FROM raw.load_audit WHERE status = 'rejected' ORDER BY 1")
     assert [m for _, m in messages] == [
         "hotline_20241102.csv: is a symbolic link: not followed (deliver the file itself into the dumps folder)",
         "hotline_20241103.csv: manifest hotline_20241103.manifest.json is a symbolic link: not followed (deliver "
-        "the file itself into the dumps folder)"]
+        "the file itself into the dumps folder)",
+    ]
     assert not any("root" in (m or "") for _, m in messages)

@@ -1,6 +1,7 @@
 """What the office circulates, rendered for real: bulletin.pdf (LibreOffice's print of bulletin.docx) page by page
 with poppler, and bulletin.html printed by a real headless Chromium: A4, Chinese fonts embedded, every page
 drawn, no table row cut in two, the overdue list's header on every page it continues on."""
+
 from __future__ import annotations
 
 import json
@@ -44,7 +45,7 @@ def _ink(pgm: Path) -> float:
     data = pgm.read_bytes()
     m = re.match(rb"P5\s+(\d+)\s+(\d+)\s+(\d+)\s", data)
     w, h = int(m.group(1)), int(m.group(2))
-    pixels = data[m.end():m.end() + w * h]
+    pixels = data[m.end() : m.end() + w * h]
     return sum(1 for b in pixels if b < 200) / (w * h)
 
 
@@ -92,10 +93,25 @@ def test_the_pdf_is_a4_with_embedded_chinese_fonts_and_uncut_rows(month, tmp_pat
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="Chromium is installed by `make setup`")
 def test_the_html_printed_by_chromium_is_a4_and_repeats_table_headers(month, tmp_path):
     pdf = tmp_path / "html.pdf"
-    subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                    f"--user-data-dir={tmp_path / 'profile'}", "--no-pdf-header-footer", f"--print-to-pdf={pdf}",
-                    (month / "bulletin.html").as_uri()], capture_output=True, timeout=120, check=True)
+    subprocess.run(
+        [
+            "chromium",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--no-pdf-header-footer",
+            f"--print-to-pdf={pdf}",
+            (month / "bulletin.html").as_uri(),
+        ],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
     figures = json.loads((month / "figures.json").read_text(encoding="utf-8"))
     texts = _check_printed(pdf, figures, tmp_path)
     assert f"共计 {figures['contacts']['total']} 件" in "".join(texts)

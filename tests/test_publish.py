@@ -1,5 +1,6 @@
 """The publication of 2024-11 from the default exports: every figure of the reference bulletin, the gate,
 byte-identical re-publication, no personal data in anything published, evidence and the bulletin audit."""
+
 from __future__ import annotations
 
 import csv
@@ -35,16 +36,30 @@ def figures(publication) -> dict:
 
 def test_publication_has_every_artifact(publication):
     month = publication / MONTH
-    for name in ("bulletin.md", "bulletin.html", "bulletin.docx", "bulletin.pdf", "tables.xlsx", "figures.json",
-                 "reconciliation.json", "reconciliation.html",
-                 "evidence.parquet", "manifest.json", "charts/channels.svg", "charts/demand.svg",
-                 "charts/departments.svg", "charts/satisfaction.svg", "marts/mart_department_closure.parquet"):
+    for name in (
+        "bulletin.md",
+        "bulletin.html",
+        "bulletin.docx",
+        "bulletin.pdf",
+        "tables.xlsx",
+        "figures.json",
+        "reconciliation.json",
+        "reconciliation.html",
+        "evidence.parquet",
+        "manifest.json",
+        "charts/channels.svg",
+        "charts/demand.svg",
+        "charts/departments.svg",
+        "charts/satisfaction.svg",
+        "marts/mart_department_closure.parquet",
+    ):
         assert (month / name).is_file(), name
     assert (publication / BI_FILE).is_file()
     manifest = json.loads((month / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["as_of"] == AS_OF and len(manifest["inputs"]) == 73
-    assert set(manifest["files"]) == {str(p.relative_to(month)) for p in month.rglob("*")
-                                      if p.is_file() and p.name != "manifest.json"}
+    assert set(manifest["files"]) == {
+        str(p.relative_to(month)) for p in month.rglob("*") if p.is_file() and p.name != "manifest.json"
+    }
 
 
 # ------------------------------------------------------------------ figures.json = the reference bulletin
@@ -73,13 +88,16 @@ def test_printed_shares_agree_at_printed_precision_except_the_erratum(figures):
         assert figures["purpose"]["by_type_pct"][key] == pytest.approx(printed), key
 
 
-@pytest.mark.parametrize("table,count_key", [("departments", "work_orders"),
-                                             ("satisfaction_by_department", "callbacks")])
+@pytest.mark.parametrize(
+    "table,count_key", [("departments", "work_orders"), ("satisfaction_by_department", "callbacks")]
+)
 def test_department_tables_equal_the_reference(figures, table, count_key):
     assert rank_groups(figures[table], count_key) == rank_groups(EXPECTED[table], count_key)
     assert [r["rank"] for r in figures[table]] == list(range(1, len(EXPECTED[table]) + 1))
-    others = [[{k: v for k, v in r.items() if k != "name_printed"} for r in rows if r["name"] == "其他单位"]
-              for rows in (figures[table], EXPECTED[table])]
+    others = [
+        [{k: v for k, v in r.items() if k != "name_printed"} for r in rows if r["name"] == "其他单位"]
+        for rows in (figures[table], EXPECTED[table])
+    ]
     assert others[0] == others[1]
 
 
@@ -186,14 +204,14 @@ def _published_text(publication: Path) -> str:
 
             parts.append(bulletin_text(p))
         elif p.suffix == ".pdf":
-            parts.append(subprocess.run(["pdftotext", str(p), "-"], capture_output=True, text=True,
-                                        check=True).stdout)
+            parts.append(subprocess.run(["pdftotext", str(p), "-"], capture_output=True, text=True, check=True).stdout)
         elif p.suffix == ".xlsx":
             from openpyxl import load_workbook
 
             wb = load_workbook(p, read_only=True)
-            parts += [" ".join(str(v) for v in row if v is not None)
-                      for ws in wb for row in ws.iter_rows(values_only=True)]
+            parts += [
+                " ".join(str(v) for v in row if v is not None) for ws in wb for row in ws.iter_rows(values_only=True)
+            ]
         elif p.suffix == ".duckdb":
             bi = duckdb.connect(str(p), read_only=True)
             for (t,) in bi.execute("select table_name from information_schema.tables").fetchall():
@@ -219,13 +237,15 @@ def test_no_personal_data_in_anything_published(publication, default_dumps):
 def test_explain_prints_the_tickets_behind_a_figure(publication):
     from hotline.cli import app
 
-    res = CliRunner().invoke(app, ["explain", "--month", MONTH, "--out", str(publication), "--limit", "0",
-                                   "work_orders.overdue"])
+    res = CliRunner().invoke(
+        app, ["explain", "--month", MONTH, "--out", str(publication), "--limit", "0", "work_orders.overdue"]
+    )
     assert res.exit_code == 0, res.output
     ids = set(re.findall(r"HX\d{14}", res.output))
     assert ids == {r["ticket_id"] for r in REFERENCE["overdue_work_orders"]}
-    res = CliRunner().invoke(app, ["explain", "--month", MONTH, "--out", str(publication),
-                                   "work_orders.closure_rate_pct"])
+    res = CliRunner().invoke(
+        app, ["explain", "--month", MONTH, "--out", str(publication), "work_orders.closure_rate_pct"]
+    )
     assert "numerator: 1088 tickets" in res.output and "denominator: 1094 tickets" in res.output
 
 
@@ -254,10 +274,13 @@ def test_marts_agree_with_the_independent_recomputation(figures, default_dumps):
     for table in ("departments", "satisfaction_by_department"):
         assert figures[table] == py[table], table
     strip = ("departments_printed",)
-    assert sorted(({k: v for k, v in r.items() if k not in strip} for r in figures["overdue_work_orders"]),
-                  key=lambda r: r["ticket_id"]) == sorted(py["overdue_work_orders"], key=lambda r: r["ticket_id"])
-    assert [(h["category_l1"], h["category_l2"], h["count"], h["mom_change_pct"]) for h in figures["hotspots"]] == \
-        [(h["category_l1"], h["category_l2"], h["count"], h["mom_change_pct"]) for h in py["hotspots"]]
+    assert sorted(
+        ({k: v for k, v in r.items() if k not in strip} for r in figures["overdue_work_orders"]),
+        key=lambda r: r["ticket_id"],
+    ) == sorted(py["overdue_work_orders"], key=lambda r: r["ticket_id"])
+    assert [(h["category_l1"], h["category_l2"], h["count"], h["mom_change_pct"]) for h in figures["hotspots"]] == [
+        (h["category_l1"], h["category_l2"], h["count"], h["mom_change_pct"]) for h in py["hotspots"]
+    ]
 
 
 @pytest.mark.slow
@@ -267,10 +290,16 @@ def test_rebuilding_changes_nothing(warehouse_copy):
 
     def hashes():
         con = duckdb.connect(str(warehouse_copy), read_only=True)
-        tables = [t for (t,) in con.execute("select table_name from information_schema.tables "
-                                            "where table_schema = 'marts' order by 1").fetchall()]
-        out = {t: con.execute(f"select count(*), sum(hash(columns(*))) from (select * from marts.{t})").fetchall()
-               for t in tables}
+        tables = [
+            t
+            for (t,) in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
+            ).fetchall()
+        ]
+        out = {
+            t: con.execute(f"select count(*), sum(hash(columns(*))) from (select * from marts.{t})").fetchall()
+            for t in tables
+        }
         con.close()
         return out
 

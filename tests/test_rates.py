@@ -1,5 +1,6 @@
 """hotline.rates (Python) and dbt_project/macros/rates.sql (SQL) round every percentage the same way: the
 macros' own SQL, rendered with plain jinja2 and run in DuckDB, against rates.rate_pct / rates.change_pct."""
+
 from __future__ import annotations
 
 import random
@@ -18,15 +19,36 @@ MACROS = (DBT_PROJECT_DIR / "macros" / "rates.sql").read_text(encoding="utf-8")
 # Exact ties at the second decimal (x.xx5: 1/32 = 3.125 %, 1/160 = 0.625 %, 1/800 = 0.125 %, 1/4000 = 0.025 %,
 # 1/20000 = 0.005 %), their neighbours, zero and whole percentages, and the bulletin's own figures.
 TIES = [(n, d) for d in (8, 32, 160, 800, 4000, 20000) for n in (1, 3, 5, 7, 9, 11, 13)]
-EDGES = [(0, 1), (0, 7), (1, 1), (7, 7), (1, 3), (2, 3), (1, 6), (5, 6), (1, 7), (999, 1000), (1, 1000),
-         (1, 100000), (99999, 100000), (2 ** 31 - 1, 2 ** 31 + 1), (10 ** 12, 3 * 10 ** 12), (26, 4151),
-         (1046, 4151), (762, 3848), (1088, 1094), (1041, 1046), (121, 127)]
+EDGES = [
+    (0, 1),
+    (0, 7),
+    (1, 1),
+    (7, 7),
+    (1, 3),
+    (2, 3),
+    (1, 6),
+    (5, 6),
+    (1, 7),
+    (999, 1000),
+    (1, 1000),
+    (1, 100000),
+    (99999, 100000),
+    (2**31 - 1, 2**31 + 1),
+    (10**12, 3 * 10**12),
+    (26, 4151),
+    (1046, 4151),
+    (762, 3848),
+    (1088, 1094),
+    (1041, 1046),
+    (121, 127),
+]
 random.seed(12345)
 RANDOM = [(random.randint(0, 5000), random.randint(1, 5000)) for _ in range(60)]
 PAIRS = TIES + EDGES + RANDOM
 # current, previous: rises, falls (negative ties round away from zero too), no change, from and to zero
-CHANGES = ([(4151, 4049), (31, 32), (33, 32), (3, 2), (0, 5), (5, 5), (161, 160), (159, 160), (799, 800)]
-           + [(c, p) for c, p in RANDOM if c])
+CHANGES = [(4151, 4049), (31, 32), (33, 32), (3, 2), (0, 5), (5, 5), (161, 160), (159, 160), (799, 800)] + [
+    (c, p) for c, p in RANDOM if c
+]
 
 
 def sql_values(macro: str, pairs: list[tuple[int | None, int | None]]) -> list[Decimal | None]:

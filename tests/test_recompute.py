@@ -1,4 +1,5 @@
 """The independent recomputation (tests/oracle/recompute.py, the test oracle) on tiny hand-made export folders."""
+
 from __future__ import annotations
 
 import csv
@@ -12,29 +13,75 @@ from hotline.contract import HEADERS
 from oracle.recompute import mom_pct, pct, rate, recompute
 
 MONTH, AS_OF = "2024-11", "2024-12-12 10:00"
-DEPTS = ["市卫生健康委员会", "市住房和城乡建设局", "市城市管理局", "昆仑经济技术开发区管委会", "市公安局",
-         "华润燃气有限公司"]
-ALIASES = [("卫生健康委员会", "市卫生健康委员会"), ("昆仑经济技术开发区 管委会", "昆仑经济技术开发区管委会"),
-           ("住建局", "市住房和城乡建设局")]
+DEPTS = [
+    "市卫生健康委员会",
+    "市住房和城乡建设局",
+    "市城市管理局",
+    "昆仑经济技术开发区管委会",
+    "市公安局",
+    "华润燃气有限公司",
+]
+ALIASES = [
+    ("卫生健康委员会", "市卫生健康委员会"),
+    ("昆仑经济技术开发区 管委会", "昆仑经济技术开发区管委会"),
+    ("住建局", "市住房和城乡建设局"),
+]
 _seq = itertools.count(1)
 
 
 # ------------------------------------------------------------------------------------------------ builders
-def ticket(received: str, *, channel="电话", handling="直接答复", purpose="咨询", l1="政务咨询", l2="联系方式查询",
-           dept="", dispatched="", due="", replied="", closed="", status=None, callback="", result="", note="",
-           special="", updated=None, tid=None) -> dict:
+def ticket(
+    received: str,
+    *,
+    channel="电话",
+    handling="直接答复",
+    purpose="咨询",
+    l1="政务咨询",
+    l2="联系方式查询",
+    dept="",
+    dispatched="",
+    due="",
+    replied="",
+    closed="",
+    status=None,
+    callback="",
+    result="",
+    note="",
+    special="",
+    updated=None,
+    tid=None,
+) -> dict:
     """One export row; ``updated`` defaults to the newest timestamp in the row."""
     if tid is None:
         tid = f"HX{received[2:4]}{received[5:7]}{received[8:10]}{next(_seq):08d}"
     stamps = [s for s in (received, dispatched, replied, closed, callback) if s]
     row = dict.fromkeys(HEADERS, "")
-    row.update({
-        "工单编号": tid, "受理时间": received, "来源渠道": channel, "专线类别": special, "诉求目的": purpose,
-        "一级分类": l1, "二级分类": l2, "诉求内容": "内容，含逗号\n和换行", "诉求人": "张三", "联系电话": "13800000000",
-        "办理方式": handling, "承办单位": dept, "派单时间": dispatched, "应回复时间": due, "回复时间": replied,
-        "办结时间": closed, "工单状态": status or ("已办结" if closed else "已受理"), "退回次数": "0",
-        "回访时间": callback, "回访结果": result, "超期说明": note, "更新时间": updated or max(stamps),
-    })
+    row.update(
+        {
+            "工单编号": tid,
+            "受理时间": received,
+            "来源渠道": channel,
+            "专线类别": special,
+            "诉求目的": purpose,
+            "一级分类": l1,
+            "二级分类": l2,
+            "诉求内容": "内容，含逗号\n和换行",
+            "诉求人": "张三",
+            "联系电话": "13800000000",
+            "办理方式": handling,
+            "承办单位": dept,
+            "派单时间": dispatched,
+            "应回复时间": due,
+            "回复时间": replied,
+            "办结时间": closed,
+            "工单状态": status or ("已办结" if closed else "已受理"),
+            "退回次数": "0",
+            "回访时间": callback,
+            "回访结果": result,
+            "超期说明": note,
+            "更新时间": updated or max(stamps),
+        }
+    )
     return row
 
 
@@ -72,9 +119,11 @@ def seeds(tmp_path):
     d.mkdir()
     (d / "departments.csv").write_text(
         "canonical_name,display_order,kind\n" + "".join(f"{n},{i},government\n" for i, n in enumerate(DEPTS, 1)),
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     (d / "department_aliases.csv").write_text(
-        "alias,canonical_name\n" + "".join(f"{a},{c}\n" for a, c in ALIASES), encoding="utf-8")
+        "alias,canonical_name\n" + "".join(f"{a},{c}\n" for a, c in ALIASES), encoding="utf-8"
+    )
     (d / "hotspot_rollups.csv").write_text("category_l1,note\n公共服务,one hot spot\n", encoding="utf-8")
     return d
 
@@ -113,8 +162,9 @@ def test_contacts_channels_purposes_special_lines_demand(dumps, seeds):
         ticket("2024-11-02 08:00:00", purpose="表扬", l1="公共服务", l2="供暖"),
         ticket("2024-11-03 08:00:00", purpose="其他", l1="其他", l2="其他"),
         ticket("2024-11-03 09:00:00", handling="无效", purpose="其他", l1="其他", l2="骚扰", special="营商环境"),
-        work_order("2024-11-04 08:00:00", "市公安局", purpose="投诉", l1="政法", l2="治安",
-                   closed="2024-11-05 08:00:00"),
+        work_order(
+            "2024-11-04 08:00:00", "市公安局", purpose="投诉", l1="政法", l2="治安", closed="2024-11-05 08:00:00"
+        ),
         work_order("2024-11-05 08:00:00", "市公安局", channel="中国政府网", purpose="求助", l1="政法", l2="治安"),
         work_order("2024-11-06 08:00:00", "市公安局", channel="省州系统", purpose="建议", l1="城乡建设", l2="物业"),
         work_order("2024-11-07 08:00:00", "市公安局", channel="微信", l1="交通运输", l2="公交"),
@@ -125,17 +175,31 @@ def test_contacts_channels_purposes_special_lines_demand(dumps, seeds):
     c = fig["contacts"]
     assert (fig["month"], fig["as_of"]) == ("2024-11", "2024-12-12 10:00:00")
     assert c["total"] == 8 and c["previous_total"] == 1 and c["mom_change_pct"] == 700.0
-    assert c["by_channel"] == {"中国政府网转办": 1, "省州系统转办": 1, "微信端转办": 1, "直接答复": 3, "工单转办": 1,
-                               "其他": 1}
+    assert c["by_channel"] == {
+        "中国政府网转办": 1,
+        "省州系统转办": 1,
+        "微信端转办": 1,
+        "直接答复": 3,
+        "工单转办": 1,
+        "其他": 1,
+    }
     assert (c["work_order_channel_closed"], c["work_order_channel_closure_rate_pct"]) == (1, 100.0)
-    assert fig["special_lines"] == {"total": 2, "by_category": {"环境保护": 1, "营商环境": 1, "安全生产": 0,
-                                                                 "办不成事": 0}}
+    assert fig["special_lines"] == {
+        "total": 2,
+        "by_category": {"环境保护": 1, "营商环境": 1, "安全生产": 0, "办不成事": 0},
+    }
     # phone, not 无效: 3 direct + 1 phone work order; 表扬 + 其他 = 其他
     assert fig["purpose"] == {"total": 4, "by_type": {"咨询": 1, "求助": 0, "投诉": 1, "建议": 0, "其他": 2}}
     # all non-无效 contacts; the level-1 category literally called 其他 always goes to 其他
     assert fig["demand"]["total"] == 7
-    assert fig["demand"]["by_category"] == {"政务咨询": 1, "政法": 2, "交通运输": 1, "公共服务": 1, "城乡建设": 1,
-                                            "其他": 1}
+    assert fig["demand"]["by_category"] == {
+        "政务咨询": 1,
+        "政法": 2,
+        "交通运输": 1,
+        "公共服务": 1,
+        "城乡建设": 1,
+        "其他": 1,
+    }
     assert fig["work_orders"]["dispatched"] == 4 and fig["work_orders"]["closed"] == 1
 
 
@@ -143,8 +207,7 @@ def test_demand_names_six_largest_and_sums_the_rest(dumps, seeds):
     counts = {"A": 7, "B": 6, "C": 5, "D": 4, "E": 3, "F": 2, "G": 2, "H": 1}  # F and G tie: F by name
     rows = [ticket("2024-11-10 08:00:00", l1=k, l2="x") for k, n in counts.items() for _ in range(n)]
     fig = run(exports(dumps, rows), seeds)
-    assert fig["demand"] == {"total": 30, "by_category": {"A": 7, "B": 6, "C": 5, "D": 4, "E": 3, "F": 2,
-                                                           "其他": 3}}
+    assert fig["demand"] == {"total": 30, "by_category": {"A": 7, "B": 6, "C": 5, "D": 4, "E": 3, "F": 2, "其他": 3}}
     assert list(fig["demand"]["by_category"]) == ["A", "B", "C", "D", "E", "F", "其他"]
 
 
@@ -192,26 +255,62 @@ def test_newest_row_wins_whatever_the_file_order(dumps, seeds):
 def test_callbacks_of_earlier_month_tickets_under_lead_department(dumps, seeds):
     rows = [
         # received in October, called back in November: counts for November
-        work_order("2024-10-25 08:00:00", "卫生健康委员会、市公安局", closed="2024-10-28 08:00:00",
-                   callback="2024-11-02 08:00:00", result="满意"),
-        work_order("2024-11-03 08:00:00", "市公安局", closed="2024-11-04 08:00:00",
-                   callback="2024-11-05 08:00:00", result="基本满意"),
-        work_order("2024-11-03 09:00:00", "市公安局", closed="2024-11-04 08:00:00",
-                   callback="2024-11-05 09:00:00", result="不满意"),
-        work_order("2024-11-03 10:00:00", "市公安局", closed="2024-11-04 08:00:00",
-                   callback="2024-11-05 10:00:00", result="未接通"),  # not a counted result
+        work_order(
+            "2024-10-25 08:00:00",
+            "卫生健康委员会、市公安局",
+            closed="2024-10-28 08:00:00",
+            callback="2024-11-02 08:00:00",
+            result="满意",
+        ),
+        work_order(
+            "2024-11-03 08:00:00",
+            "市公安局",
+            closed="2024-11-04 08:00:00",
+            callback="2024-11-05 08:00:00",
+            result="基本满意",
+        ),
+        work_order(
+            "2024-11-03 09:00:00",
+            "市公安局",
+            closed="2024-11-04 08:00:00",
+            callback="2024-11-05 09:00:00",
+            result="不满意",
+        ),
+        work_order(
+            "2024-11-03 10:00:00",
+            "市公安局",
+            closed="2024-11-04 08:00:00",
+            callback="2024-11-05 10:00:00",
+            result="未接通",
+        ),  # not a counted result
         # received in November, called back in December (before T): not a November callback
-        work_order("2024-11-20 08:00:00", "市公安局", closed="2024-11-30 08:00:00",
-                   callback="2024-12-02 08:00:00", result="满意"),
+        work_order(
+            "2024-11-20 08:00:00",
+            "市公安局",
+            closed="2024-11-30 08:00:00",
+            callback="2024-12-02 08:00:00",
+            result="满意",
+        ),
         # received in October, called back in October: not November's
-        work_order("2024-10-10 08:00:00", "市公安局", closed="2024-10-12 08:00:00",
-                   callback="2024-10-15 08:00:00", result="满意"),
+        work_order(
+            "2024-10-10 08:00:00",
+            "市公安局",
+            closed="2024-10-12 08:00:00",
+            callback="2024-10-15 08:00:00",
+            result="满意",
+        ),
         # a direct answer with a callback is not a work order
         ticket("2024-11-06 08:00:00", callback="2024-11-07 08:00:00", result="满意"),
     ]
     # called back in November, then again in December before T: the state as of T holds only the newer one
-    t = work_order("2024-11-08 08:00:00", "市公安局", closed="2024-11-09 08:00:00",
-                   callback="2024-11-10 08:00:00", result="不满意", tid="HX24110800000077")
+    t = work_order(
+        "2024-11-08 08:00:00",
+        "市公安局",
+        closed="2024-11-09 08:00:00",
+        callback="2024-11-10 08:00:00",
+        result="不满意",
+        tid="HX24110800000077",
+    )
     rows += [t, dict(t, 回访时间="2024-12-03 08:00:00", 回访结果="满意", 更新时间="2024-12-03 08:00:00")]
     fig = run(exports(dumps, rows), seeds)
     w = fig["work_orders"]
@@ -238,10 +337,21 @@ def test_aliases_and_double_departments_count_under_the_canonical_lead(dumps, se
     ]
     fig = run(exports(dumps, rows), seeds)
     got = {r["name"]: r["work_orders"] for r in fig["departments"]}
-    assert got == {"市住房和城乡建设局": 2, "市卫生健康委员会": 2, "昆仑经济技术开发区管委会": 1, "未指定承办单位": 1,
-                   "某某物业公司": 1, "其他单位": 0}
-    assert fig["departments"][-1] == {"rank": 6, "name": "其他单位", "work_orders": 0, "closed": 0,
-                                      "closure_rate_pct": None}
+    assert got == {
+        "市住房和城乡建设局": 2,
+        "市卫生健康委员会": 2,
+        "昆仑经济技术开发区管委会": 1,
+        "未指定承办单位": 1,
+        "某某物业公司": 1,
+        "其他单位": 0,
+    }
+    assert fig["departments"][-1] == {
+        "rank": 6,
+        "name": "其他单位",
+        "work_orders": 0,
+        "closed": 0,
+        "closure_rate_pct": None,
+    }
 
 
 def test_ranks_ties_by_canonical_name_and_others_beyond_30(dumps, seeds):
@@ -264,8 +374,9 @@ def test_ranks_ties_by_canonical_name_and_others_beyond_30(dumps, seeds):
 
 
 def test_closure_rate_half_up_in_a_table(dumps, seeds):
-    rows = [work_order("2024-11-11 08:00:00", "市公安局", closed="2024-11-12 08:00:00" if i < 29 else "")
-            for i in range(32)]
+    rows = [
+        work_order("2024-11-11 08:00:00", "市公安局", closed="2024-11-12 08:00:00" if i < 29 else "") for i in range(32)
+    ]
     fig = run(exports(dumps, rows), seeds)
     assert dept_row(fig, "市公安局")["closure_rate_pct"] == 90.63  # 29/32 = 90.625
 
@@ -290,11 +401,20 @@ def test_overdue_both_ways_and_the_due_date_boundary(dumps, seeds):
     ]
     fig = run(exports(dumps, rows), seeds)
     got = {r["ticket_id"]: r for r in fig["overdue_work_orders"]}
-    assert list(got) == ["HX24110100000001", "HX24110300000003", "HX24110500000005", "HX24110600000006",
-                         "HX24110800000008"]  # in receipt order
-    assert got["HX24110100000001"] == {"ticket_id": "HX24110100000001", "departments": ["市公安局"],
-                                       "due_date": "2024-11-12", "replied_date": "2024-11-13",
-                                       "remark": "部门相互推诿导致超期"}
+    assert list(got) == [
+        "HX24110100000001",
+        "HX24110300000003",
+        "HX24110500000005",
+        "HX24110600000006",
+        "HX24110800000008",
+    ]  # in receipt order
+    assert got["HX24110100000001"] == {
+        "ticket_id": "HX24110100000001",
+        "departments": ["市公安局"],
+        "due_date": "2024-11-12",
+        "replied_date": "2024-11-13",
+        "remark": "部门相互推诿导致超期",
+    }
     assert got["HX24110300000003"]["replied_date"] is None
     assert got["HX24110500000005"]["replied_date"] is None  # the reply is after the cut-off
     assert got["HX24110600000006"]["departments"] == ["市卫生健康委员会", "市住房和城乡建设局"]
@@ -370,7 +490,8 @@ def test_recompute_does_not_depend_on_generator_or_loader():
 
     tree = ast.parse(Path(mod.__file__).read_text(encoding="utf-8"))
     imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)} | {
-        a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names
+    }
     assert not [m for m in imported if m and m.startswith(("hotline.generate", "hotline.load"))]
 
 
@@ -384,7 +505,8 @@ def test_the_product_does_not_import_the_oracle():
     for path in [*(PROJECT_DIR / "include").rglob("*.py"), *(PROJECT_DIR / "dags").rglob("*.py")]:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)} | {
-            a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+            a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names
+        }
         if [m for m in imported if m and (m.split(".")[0] == "oracle" or m.endswith("recompute"))]:
             offenders.append(str(path.relative_to(PROJECT_DIR)))
     assert offenders == []

@@ -11,6 +11,7 @@ equal tests/reference_figures.py, except:
 * hot spots: the document prints three without MoM; the recomputation returns ten, the first three must be
   the printed ones.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -93,5 +94,6 @@ def test_hotspots(figures):
     h = figures["hotspots"]
     assert len(h) == 10
     assert [(x["category_l1"], x["category_l2"], x["count"]) for x in h[:3]] == [
-        (x["category_l1"], x["category_l2"], x["count"]) for x in EXPECTED["hotspots"]]
+        (x["category_l1"], x["category_l2"], x["count"]) for x in EXPECTED["hotspots"]
+    ]
     assert all(x["mom_change_pct"] is None or isinstance(x["mom_change_pct"], float) for x in h)

@@ -8,6 +8,7 @@
   the next command; a trial publication elsewhere never touches this folder; a withdrawal is recorded;
 - the key can be rotated.
 """
+
 from __future__ import annotations
 
 import csv
@@ -55,21 +56,33 @@ def test_the_key_never_reaches_a_file_a_log_or_a_message(tmp_path, default_dumps
     data, out = tmp_path / "data", tmp_path / "publish"
     dumps, wh = _first_days(default_dumps, data / "dumps"), data / "warehouse.duckdb"
     (dumps / "hotline_20241213.csv").write_bytes(b"broken")  # a rejected file (after the cut-off): its message
-    (dumps / "hotline_20241213.manifest.json").write_text(json.dumps({  # is shown
-        "export_date": "2024-12-13", "row_count": 1, "sha256": "0" * 64, "exported_at": "2024-12-14T00:30:00+08:00"}))
+    (dumps / "hotline_20241213.manifest.json").write_text(
+        json.dumps(
+            {  # is shown
+                "export_date": "2024-12-13",
+                "row_count": 1,
+                "sha256": "0" * 64,
+                "exported_at": "2024-12-14T00:30:00+08:00",
+            }
+        )
+    )
     outputs = []
     caplog.set_level(logging.DEBUG)
-    for args in (["-v", "load", "--dumps", str(dumps), "--warehouse", str(wh)],
-                 ["-v", "build", "--warehouse", str(wh), *ARGS],
-                 ["-v", "validate", "--warehouse", str(wh), "--out", str(out), *ARGS],
-                 ["-v", "publish", "--warehouse", str(wh), "--out", str(out), *ARGS],
-                 ["-v", "nightly", "--dumps", str(dumps), "--warehouse", str(wh)]):
+    for args in (
+        ["-v", "load", "--dumps", str(dumps), "--warehouse", str(wh)],
+        ["-v", "build", "--warehouse", str(wh), *ARGS],
+        ["-v", "validate", "--warehouse", str(wh), "--out", str(out), *ARGS],
+        ["-v", "publish", "--warehouse", str(wh), "--out", str(out), *ARGS],
+        ["-v", "nightly", "--dumps", str(dumps), "--warehouse", str(wh)],
+    ):
         outputs.append(_cli(*args).output)
     # a failing build: a dbt test fails and its message names the rows
     con = duckdb.connect(str(wh))
     con.execute("update raw.exports set loaded_at = now()::timestamp where export_date = date '2024-12-01'")
-    con.execute("update raw.ticket_rows set \"受理时间\" = null, _loaded_at = now()::timestamp "
-                "where _export_date = date '2024-12-01' and _row_number = 1")
+    con.execute(
+        'update raw.ticket_rows set "受理时间" = null, _loaded_at = now()::timestamp '
+        "where _export_date = date '2024-12-01' and _row_number = 1"
+    )
     con.close()
     res = _cli("-v", "build", "--warehouse", str(wh), *ARGS)
     assert res.exit_code == 1 and "not_null_stg_hotline__ticket_rows_received_at" in res.output
@@ -81,8 +94,9 @@ def test_the_key_never_reaches_a_file_a_log_or_a_message(tmp_path, default_dumps
     assert not [name for name, form in forms.items() if form in text], "the key is in a message or a log"
     # while the pseudonyms are the keyed hash of the phone (so the key was really used)
     con = duckdb.connect(str(wh), read_only=True)
-    phone, pseudonym = con.execute("select \"联系电话\", _caller_key from raw.ticket_rows "
-                                   "where \"联系电话\" is not null limit 1").fetchone()
+    phone, pseudonym = con.execute(
+        'select "联系电话", _caller_key from raw.ticket_rows where "联系电话" is not null limit 1'
+    ).fetchone()
     con.close()
     digits = "".join(c for c in phone if c.isdigit())
     assert pseudonym == hashlib.sha256(f"{key}|{digits}".encode()).hexdigest()
@@ -97,7 +111,7 @@ def test_the_key_can_be_rotated(tmp_path, default_dumps, monkeypatch):
     def pseudonyms():
         con = duckdb.connect(str(wh), read_only=True)
         try:
-            return dict(con.execute("select \"工单编号\" || _row_number, _caller_key from raw.ticket_rows").fetchall())
+            return dict(con.execute('select "工单编号" || _row_number, _caller_key from raw.ticket_rows').fetchall())
         finally:
             con.close()
 
@@ -182,18 +196,20 @@ def test_no_personal_data_in_messages_logs_or_audit_rows(tmp_path, default_dumps
 
 # ------------------------------------------------------------------------------------------ hostile paths
 def test_quotes_spaces_chinese_and_semicolons_in_every_path(tmp_path, default_dumps):
-    base = tmp_path / "it's a; 测试 \"folder\""
+    base = tmp_path / 'it\'s a; 测试 "folder"'
     spec = base / "spec's; 规格.yaml"
     spec.parent.mkdir(parents=True)
     shutil.copy(REPO / "include" / "hotline" / "specs" / "golmud-2024-11.yaml", spec)
     dumps, wh, out = base / "dumps; '导出'", base / "w'h; 仓库" / "ware house.duckdb", base / "pub'; 发布"
-    for args in (["generate", "--spec", str(spec), "--dumps", str(dumps)],
-                 ["load", "--dumps", str(dumps), "--warehouse", str(wh), "--out", str(out)],
-                 ["build", "--warehouse", str(wh), *ARGS],
-                 ["validate", "--warehouse", str(wh), "--out", str(out), *ARGS],
-                 ["publish", "--warehouse", str(wh), "--out", str(out), *ARGS],
-                 ["explain", "--month", MONTH, "--out", str(out), "work_orders.overdue"],
-                 ["unpublish", "--month", MONTH, "--out", str(out), "--reason", "it's a test; 测试"]):
+    for args in (
+        ["generate", "--spec", str(spec), "--dumps", str(dumps)],
+        ["load", "--dumps", str(dumps), "--warehouse", str(wh), "--out", str(out)],
+        ["build", "--warehouse", str(wh), *ARGS],
+        ["validate", "--warehouse", str(wh), "--out", str(out), *ARGS],
+        ["publish", "--warehouse", str(wh), "--out", str(out), *ARGS],
+        ["explain", "--month", MONTH, "--out", str(out), "work_orders.overdue"],
+        ["unpublish", "--month", MONTH, "--out", str(out), "--reason", "it's a test; 测试"],
+    ):
         res = CliRunner().invoke(app, args)
         assert res.exit_code == 0 and "Traceback" not in res.output, (args[0], res.output)
     assert (out / ".releases" / MONTH).is_dir() and not (out / MONTH).exists()
@@ -219,8 +235,11 @@ def _consistent(out: Path) -> str:
     assert not (out / STAGING).exists() or not list((out / STAGING).iterdir())
     assert not [p.name for p in out.iterdir() if p.name.endswith(".tmp") or ".link-" in p.name]
     releases = sorted((out / ".releases" / MONTH).iterdir()) if (out / ".releases" / MONTH).exists() else []
-    log = [json.loads(x) for x in (out / ".audit" / LOG).read_text().splitlines()] if (out / ".audit" / LOG).exists() \
+    log = (
+        [json.loads(x) for x in (out / ".audit" / LOG).read_text().splitlines()]
+        if (out / ".audit" / LOG).exists()
         else []
+    )
     if MONTH in months:
         target = (out / MONTH).resolve()
         assert target in releases and (target / "manifest.json").is_file()
@@ -233,8 +252,7 @@ def _consistent(out: Path) -> str:
 def test_a_kill_at_any_step_of_a_publication_leaves_one_consistent_state(tmp_path, warehouse_copy, default_dumps):
     out = tmp_path / "publish"
     env = {**os.environ, "PYTHONPATH": str(REPO / "include")}
-    cmd = [sys.executable, "-m", "hotline.cli", "publish", "--warehouse", str(warehouse_copy), "--out", str(out),
-           *ARGS]
+    cmd = [sys.executable, "-m", "hotline.cli", "publish", "--warehouse", str(warehouse_copy), "--out", str(out), *ARGS]
     seen = {}
     for step in ("staged", "pending", "moved", "switched", "bi", "logged"):
         p = subprocess.run(cmd, env={**env, FAULT_ENV: step}, capture_output=True, text=True, timeout=300, check=False)
@@ -247,8 +265,14 @@ def test_a_kill_at_any_step_of_a_publication_leaves_one_consistent_state(tmp_pat
             assert _consistent(out) == "not published"
         assert res.exit_code == 0, res.output
     # before the switch: the old state, the unpublished release removed; after it: the new one, completed
-    assert seen == {"staged": "not published", "pending": "not published", "moved": "not published",
-                    "switched": "published", "bi": "published", "logged": "published"}
+    assert seen == {
+        "staged": "not published",
+        "pending": "not published",
+        "moved": "not published",
+        "switched": "published",
+        "bi": "published",
+        "logged": "published",
+    }
     assert _cli("publish", "--warehouse", str(warehouse_copy), "--out", str(out), *ARGS).exit_code == 0
     assert _consistent(out) == "published"
 

@@ -14,6 +14,7 @@ fault knobs, hotline.generate.faults), end to end through the same functions the
   with stray spaces: no phantom department, the unknown lead departments fail the month until accepted, and
   then every figure equals the independent recomputation.
 """
+
 from __future__ import annotations
 
 import csv
@@ -71,11 +72,14 @@ def _assert_equals_oracle(figures: dict, oracle: dict) -> None:
         assert ours == oracle[section], section
     for table in ("departments", "satisfaction_by_department"):
         assert figures[table] == oracle[table], table
-    ours = sorted(({k: v for k, v in r.items() if k != "departments_printed"} for r in figures["overdue_work_orders"]),
-                  key=lambda r: r["ticket_id"])
+    ours = sorted(
+        ({k: v for k, v in r.items() if k != "departments_printed"} for r in figures["overdue_work_orders"]),
+        key=lambda r: r["ticket_id"],
+    )
     assert ours == sorted(oracle["overdue_work_orders"], key=lambda r: r["ticket_id"])
-    assert [(h["category_l1"], h["category_l2"], h["count"]) for h in figures["hotspots"]] == \
-        [(h["category_l1"], h["category_l2"], h["count"]) for h in oracle["hotspots"]]
+    assert [(h["category_l1"], h["category_l2"], h["count"]) for h in figures["hotspots"]] == [
+        (h["category_l1"], h["category_l2"], h["count"]) for h in oracle["hotspots"]
+    ]
 
 
 # ------------------------------------------------------------------------------------------ a missing day
@@ -125,7 +129,7 @@ def test_the_cli_refuses_a_missing_day_and_publishes_it_only_as_a_recorded_decis
     assert len(accepted) == 1 and accepted[0]["status"] == "warn"
     assert accepted[0]["subject"]["items"] == ["2024-11-15"]
     md = (month / "bulletin.md").read_text(encoding="utf-8")
-    annex = md[md.index("附件：数据质量说明"):]
+    annex = md[md.index("附件：数据质量说明") :]
     assert "2024-11-15" in annex and reason in annex
     # the day arrives after all: the published month's inputs changed, and the load says so
     dumps = work / "dumps"
@@ -142,9 +146,16 @@ def hostile(tmp_path_factory, default_dumps):
     """The calibrated exports with every kind of bad row the users met, loaded, built and published."""
     work = tmp_path_factory.mktemp("hostile")
     dumps = _copy(default_dumps, work / "dumps")
-    records = {name: apply_fault(dumps, name, value, seed=7) for name, value in [
-        ("padded-enums", "25"), ("future-updated", "6"), ("future-received", "3"), ("inverted-timestamps", "6"),
-        ("no-department", "30")]}
+    records = {
+        name: apply_fault(dumps, name, value, seed=7)
+        for name, value in [
+            ("padded-enums", "25"),
+            ("future-updated", "6"),
+            ("future-received", "3"),
+            ("inverted-timestamps", "6"),
+            ("no-department", "30"),
+        ]
+    }
     warehouse, out = work / "warehouse.duckdb", work / "publish"
     load_folder(dumps, warehouse)
     build_month(warehouse, MONTH, AS_OF)
@@ -155,11 +166,16 @@ def hostile(tmp_path_factory, default_dumps):
 def test_impossible_timelines_are_quarantined_and_named(hostile):
     _, warehouse, month, records, _ = hostile
     con = duckdb.connect(str(warehouse), read_only=True)
-    quarantined = {(str(d), r): (code, reason) for d, r, code, reason in con.execute(
-        "select _export_date, _row_number, reason_code, reason from raw.quarantine").fetchall()}
+    quarantined = {
+        (str(d), r): (code, reason)
+        for d, r, code, reason in con.execute(
+            "select _export_date, _row_number, reason_code, reason from raw.quarantine"
+        ).fetchall()
+    }
     con.close()
-    bad_rows = {row for name in ("future-updated", "future-received", "inverted-timestamps")
-                for row in records[name].rows}
+    bad_rows = {
+        row for name in ("future-updated", "future-received", "inverted-timestamps") for row in records[name].rows
+    }
     assert set(quarantined) == bad_rows  # nothing else quarantined, nothing of these loaded
     assert {code for code, _ in quarantined.values()} == {"impossible_timeline"}
     assert any("after the export day" in reason for _, reason in quarantined.values())
@@ -180,8 +196,11 @@ def test_padded_enums_are_one_value_in_every_layer(hostile):
     tickets = records["padded-enums"].ticket_ids
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        values = con.execute("""select distinct "来源渠道", "办理方式", "诉求目的", "工单状态" from raw.ticket_rows
-                                where "工单编号" in (select unnest(?))""", [list(tickets)]).fetchall()
+        values = con.execute(
+            """select distinct "来源渠道", "办理方式", "诉求目的", "工单状态" from raw.ticket_rows
+                                where "工单编号" in (select unnest(?))""",
+            [list(tickets)],
+        ).fetchall()
         assert values and all(v == v.strip(" \u3000") for row in values for v in row if v)
         assert con.execute("select count(*) from raw.quarantine where reason_code = 'unknown_enum'").fetchone() == (0,)
     finally:
@@ -198,7 +217,7 @@ def test_work_orders_without_a_department_are_counted_consistently(hostile):
     warn = checks["work orders have a department"]
     tickets = records["no-department"].ticket_ids
     assert warn["status"] == "warn" and warn["subject"]["count"] == len(tickets)
-    assert warn["subject"]["items"] == sorted(tickets)[:len(warn["subject"]["items"])]  # the first N, by id
+    assert warn["subject"]["items"] == sorted(tickets)[: len(warn["subject"]["items"])]  # the first N, by id
 
 
 def test_hostile_exports_publish_the_figures_of_the_independent_recomputation(hostile):
@@ -212,18 +231,21 @@ def test_a_month_without_data_or_a_cut_off_beyond_the_exports_is_refused_up_fron
     runner = CliRunner()
     res = runner.invoke(app, ["build", "--warehouse", str(warehouse_copy), "--month", "2025-01"])
     assert res.exit_code == 1 and "no export of 2025-01 is in force" in res.output, res.output
-    res = runner.invoke(app, ["build", "--warehouse", str(warehouse_copy), "--month", MONTH, "--as-of",
-                              "2027-12-12 10:00"])
+    res = runner.invoke(
+        app, ["build", "--warehouse", str(warehouse_copy), "--month", MONTH, "--as-of", "2027-12-12 10:00"]
+    )
     assert res.exit_code == 1 and "newest export in force (2024-12-12)" in res.output, res.output
     with pytest.raises(Refused, match="no export of 2025-01"):
-        publish_month(warehouse_copy, "2025-01", "2025-02-12 10:00:00", tmp_path / "publish",
-                      allow_missing_narrative=True)
+        publish_month(
+            warehouse_copy, "2025-01", "2025-02-12 10:00:00", tmp_path / "publish", allow_missing_narrative=True
+        )
     assert not (tmp_path / "publish" / "2025-01").exists()
 
 
 # ---------------------------------------------------------------------------------------- re-delivery after publication
-def test_a_redelivery_after_publication_needs_an_explicit_restatement(tmp_path, warehouse_copy, default_dumps,
-                                                                       monkeypatch):
+def test_a_redelivery_after_publication_needs_an_explicit_restatement(
+    tmp_path, warehouse_copy, default_dumps, monkeypatch
+):
     out = tmp_path / "publish"
     first = publish_month(warehouse_copy, MONTH, AS_OF, out)
     old_release, old_figures = (out / MONTH).resolve(), _figures(out / MONTH)
@@ -237,8 +259,9 @@ def test_a_redelivery_after_publication_needs_an_explicit_restatement(tmp_path, 
     monkeypatch.delenv("HOTLINE_ALERT_EMAIL", raising=False)
     with webhook_receiver() as (url, received):
         monkeypatch.setenv("HOTLINE_ALERT_WEBHOOK", url)
-        summary = tasks.load_exports({"params": {"day": "2024-12-12", "dumps_dir": str(dumps),
-                                                 "warehouse": str(warehouse_copy)}})
+        summary = tasks.load_exports(
+            {"params": {"day": "2024-12-12", "dumps_dir": str(dumps), "warehouse": str(warehouse_copy)}}
+        )
     assert summary["counts"] == {"unchanged": 72, "replaced": 1}
     assert summary["touched_publications"] == [{"month": MONTH, "as_of": AS_OF, "days": ["2024-11-20"]}]
     assert len(received) == 1 and "re-delivery touches the published 2024-11" in received[0]["text"]
@@ -277,8 +300,16 @@ def _dotted(figures: dict, key: str):
     while parts:
         part = parts.pop(0)
         if isinstance(node, list):
-            node = next(r for r in node if part in (r.get("name"), r.get("ticket_id"), "/".join(
-                str(r.get(k)) for k in ("category_l1", "category_l2") if r.get(k))))
+            node = next(
+                r
+                for r in node
+                if part
+                in (
+                    r.get("name"),
+                    r.get("ticket_id"),
+                    "/".join(str(r.get(k)) for k in ("category_l1", "category_l2") if r.get(k)),
+                )
+            )
             continue
         if part not in node:  # a key containing dots
             part = ".".join([part] + parts)
@@ -323,8 +354,9 @@ def test_a_second_city_equals_the_spec_and_the_independent_recomputation(county,
     monkeypatch.delenv("HOTLINE_UNKNOWN_LEAD_WORK_ORDERS_MAX")
     # or the operator accepts them by name (whitespace as typed does not matter), recorded
     decisions = Decisions(unknown_departments=tuple(n[:2] + " " + n[2:] for n in names), reason="新县，目录待建")
-    result = publish_month(warehouse, COUNTY_MONTH, COUNTY_AS_OF, work / "publish", decisions=decisions,
-                           allow_missing_narrative=True)  # no editors' narrative for the county
+    result = publish_month(
+        warehouse, COUNTY_MONTH, COUNTY_AS_OF, work / "publish", decisions=decisions, allow_missing_narrative=True
+    )  # no editors' narrative for the county
     month = work / "publish" / COUNTY_MONTH
     manifest = json.loads((month / "manifest.json").read_text(encoding="utf-8"))
     assert len(manifest["decisions"]) == len(names) and manifest["decisions"][0]["reason"] == "新县，目录待建"
@@ -342,12 +374,18 @@ def test_a_second_city_equals_the_spec_and_the_independent_recomputation(county,
     known = sorted((d.name for d in spec.all_departments), key=len, reverse=True)
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        per_name = con.execute("""
+        per_name = con.execute(
+            """
             select lead_department, count(*), count(*) filter (where is_closed) from marts.fct_work_orders
-            where received_month = ? group by 1""", [COUNTY_MONTH]).fetchall()
-        callbacks = con.execute("""
+            where received_month = ? group by 1""",
+            [COUNTY_MONTH],
+        ).fetchall()
+        callbacks = con.execute(
+            """
             select lead_department, count(*), count(*) filter (where is_satisfied) from marts.fct_callbacks
-            where callback_month = ? and is_counted group by 1""", [COUNTY_MONTH]).fetchall()
+            where callback_month = ? and is_counted group by 1""",
+            [COUNTY_MONTH],
+        ).fetchall()
     finally:
         con.close()
 
@@ -427,9 +465,17 @@ def test_a_month_whose_exports_hold_no_contact_is_refused_up_front(tmp_path):
     while d <= date(2025, 2, 12):
         name = f"hotline_{d:%Y%m%d}"
         (dumps / f"{name}.csv").write_bytes(header)
-        (dumps / f"{name}.manifest.json").write_text(json.dumps({
-            "export_date": d.isoformat(), "row_count": 0, "sha256": hashlib.sha256(header).hexdigest(),
-            "exported_at": f"{d + timedelta(days=1)}T00:30:00+08:00"}), encoding="utf-8")
+        (dumps / f"{name}.manifest.json").write_text(
+            json.dumps(
+                {
+                    "export_date": d.isoformat(),
+                    "row_count": 0,
+                    "sha256": hashlib.sha256(header).hexdigest(),
+                    "exported_at": f"{d + timedelta(days=1)}T00:30:00+08:00",
+                }
+            ),
+            encoding="utf-8",
+        )
         d += timedelta(days=1)
     warehouse = tmp_path / "w.duckdb"
     load_folder(dumps, warehouse)

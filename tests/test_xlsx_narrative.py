@@ -1,6 +1,7 @@
 """What the office circulates: tables.xlsx (every table of the bulletin, from figures.json), a month without the
 editors' narrative (refused unless allowed, then a warning on the first page), and the hot spots headed in the
 office's wording (dbt_project/seeds/hotspot_labels.csv)."""
+
 from __future__ import annotations
 
 import copy
@@ -24,9 +25,19 @@ from hotline.paths import DBT_PROJECT_DIR, PROJECT_DIR, SEEDS_DIR
 from hotline.publish import bulletin, publish_month
 from hotline.publish.xlsx import NOTE, render_xlsx
 
-SHEETS = ["说明", "总体情况", "来电渠道构成", "专线来电情况", "12345热线目的分类一览表", "12345热线诉求分类一览表",
-          "各单位工单办结率排序表", "各单位回访满意度排序表", "12345热线超期工单一览表", "主要热点",
-          "各单位工单办理绩效（附表）"]
+SHEETS = [
+    "说明",
+    "总体情况",
+    "来电渠道构成",
+    "专线来电情况",
+    "12345热线目的分类一览表",
+    "12345热线诉求分类一览表",
+    "各单位工单办结率排序表",
+    "各单位回访满意度排序表",
+    "12345热线超期工单一览表",
+    "主要热点",
+    "各单位工单办理绩效（附表）",
+]
 WARNING = "本期通报未附热线办编辑撰写的文字部分（工作动态、问题及建议、关注重点），仅含数据部分。"
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -69,8 +80,11 @@ def assert_rate(cell, pct) -> None:
     if pct is None:
         assert cell.value is None, cell.coordinate
     else:
-        assert cell.value == pytest.approx(fraction(pct), abs=1e-12) and cell.number_format == "0.00%", \
-            (cell.coordinate, cell.value, pct)
+        assert cell.value == pytest.approx(fraction(pct), abs=1e-12) and cell.number_format == "0.00%", (
+            cell.coordinate,
+            cell.value,
+            pct,
+        )
 
 
 def assert_int(value, expected) -> None:
@@ -139,11 +153,13 @@ def test_channels_special_lines_purpose_demand_equal_figures_json(wb, figures):
             assert ch.cell(i, 4).value is None and ch.cell(i, 5).value is None
     assert_int(ch.cell(ch.max_row, 2).value, c["total"])
     special = rows(wb["专线来电情况"])
-    assert special == [[f"{k}类", v] for k, v in figures["special_lines"]["by_category"].items()] + \
-        [["合计", figures["special_lines"]["total"]]]
+    assert special == [[f"{k}类", v] for k, v in figures["special_lines"]["by_category"].items()] + [
+        ["合计", figures["special_lines"]["total"]]
+    ]
     for sheet, section, by, by_pct, suffix in (
-            ("12345热线目的分类一览表", "purpose", "by_type", "by_type_pct", "类"),
-            ("12345热线诉求分类一览表", "demand", "by_category", "by_category_pct", "")):
+        ("12345热线目的分类一览表", "purpose", "by_type", "by_type_pct", "类"),
+        ("12345热线诉求分类一览表", "demand", "by_category", "by_category_pct", ""),
+    ):
         ws, fig = wb[sheet], figures[section]
         for i, (k, v) in enumerate(fig[by].items(), start=2):
             assert ws.cell(i, 1).value == f"{k}{suffix}"
@@ -172,8 +188,13 @@ def test_hotspots_and_the_performance_annex_equal_figures_json(wb, figures):
     assert len(rows(hs)) == len(figures["hotspots"])
     for i, h in enumerate(figures["hotspots"], start=2):
         # figures keep categories: the office's label is the bulletin's heading only
-        assert [c.value for c in hs[i]][:5] == [h["rank"], h["category_l1"], h["category_l2"], h["count"],
-                                                 h["previous_count"]]
+        assert [c.value for c in hs[i]][:5] == [
+            h["rank"],
+            h["category_l1"],
+            h["category_l2"],
+            h["count"],
+            h["previous_count"],
+        ]
         assert_rate(hs.cell(i, 6), h["mom_change_pct"])
     perf = wb["各单位工单办理绩效（附表）"]
     assert perf.freeze_panes == "B2"  # the department's name stays in view
@@ -244,8 +265,9 @@ def test_cli_has_the_flag_and_run_refuses_before_loading(tmp_path):
         res = runner.invoke(app, [command, "--help"], terminal_width=200)
         assert "--allow-missing-narrative" in res.output, res.output
     wh, out = tmp_path / "w.duckdb", tmp_path / "publish"
-    res = runner.invoke(app, ["run", "--month", "2023-09", "--dumps", str(tmp_path), "--warehouse", str(wh),
-                              "--out", str(out)])
+    res = runner.invoke(
+        app, ["run", "--month", "2023-09", "--dumps", str(tmp_path), "--warehouse", str(wh), "--out", str(out)]
+    )
     assert res.exit_code == 1 and "narratives/2023-09.md" in res.output, res.output
     assert not wh.exists() and not out.exists()
 
@@ -268,8 +290,9 @@ def without_narrative(tmp_path_factory, built_warehouse) -> Path:
     if wal.exists():
         shutil.copy(wal, warehouse.with_name(warehouse.name + ".wal"))
     (work / "narratives").mkdir()
-    publish_month(warehouse, MONTH, AS_OF, work / "publish", narratives_dir=work / "narratives",
-                  allow_missing_narrative=True)
+    publish_month(
+        warehouse, MONTH, AS_OF, work / "publish", narratives_dir=work / "narratives", allow_missing_narrative=True
+    )
     return work / "publish" / MONTH
 
 
@@ -330,8 +353,11 @@ def test_the_label_seed_is_a_dbt_seed(built_warehouse):
     seeds = yaml.safe_load((SEEDS_DIR / "_seeds.yml").read_text(encoding="utf-8"))
     assert "hotspot_labels" in {s["name"] for s in seeds["seeds"]}
     project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
-    assert set(project["seeds"]["hotline"]["hotspot_labels"]["+column_types"]) == {"category_l1", "category_l2",
-                                                                                     "label"}
+    assert set(project["seeds"]["hotline"]["hotspot_labels"]["+column_types"]) == {
+        "category_l1",
+        "category_l2",
+        "label",
+    }
     con = duckdb.connect(str(built_warehouse), read_only=True)
     try:
         loaded = con.execute("select category_l1, category_l2, label from reference.hotspot_labels").fetchall()

@@ -1,4 +1,5 @@
 """A local endpoint standing in for the user's alert webhook (the Airflow tests and tests/test_trust.py)."""
+
 from __future__ import annotations
 
 import json

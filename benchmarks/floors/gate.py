@@ -4,6 +4,7 @@ dozen comparisons the gate makes in Python on the month's figures) are left out.
 
     python benchmarks/floors/gate.py WAREHOUSE EXPECTATIONS_DIR MONTH AS_OF
 """
+
 import sys
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -48,8 +49,10 @@ def half_up(n, d):
 def main() -> None:
     wh, exp_dir, month, as_of = sys.argv[1:]
     fill = lambda s: s.replace("{month}", month).replace("{as_of}", as_of)  # noqa: E731
-    suites = {n: yaml.safe_load(fill((Path(exp_dir) / f"{n}.yml").read_text(encoding="utf-8")))
-              for n in ("marts", "reconciliation", "rates")}
+    suites = {
+        n: yaml.safe_load(fill((Path(exp_dir) / f"{n}.yml").read_text(encoding="utf-8")))
+        for n in ("marts", "reconciliation", "rates")
+    }
     con = duckdb.connect(wh, read_only=True)
     failed = total = 0
     for mart, body in suites["marts"]["marts"].items():
@@ -59,7 +62,7 @@ def main() -> None:
         if body.get("no_personal_data", True):
             exps += [{"expect_column_values_to_not_match_regex": {"column": c}} for c, t in cols if t == "VARCHAR"]
         for e in exps:
-            (kind, kw), = e.items()
+            ((kind, kw),) = e.items()
             total += 1
             p = pred(kind, kw)
             if p is not None:

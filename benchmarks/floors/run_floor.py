@@ -4,6 +4,7 @@ what DuckDB alone needs for the same work. ``${name}`` placeholders are filled f
 
     python benchmarks/floors/run_floor.py WAREHOUSE SCRIPT.sql [KEY=VALUE ...]
 """
+
 import re
 import string
 import sys

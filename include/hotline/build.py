@@ -1,4 +1,5 @@
 """Runs the dbt project in-process (no extra Python start-up per call) against a given warehouse file."""
+
 from __future__ import annotations
 
 import json
@@ -70,8 +71,14 @@ def dbt_log_file(warehouse: Path) -> Path:
     return dbt_work_dir(warehouse) / "logs" / "dbt.log"
 
 
-def dbt_args(command: str, warehouse: Path, dbt_vars: dict[str, Any] | None = None, select: str | None = None,
-             extra: list[str] | None = None, quiet: bool = False) -> list[str]:
+def dbt_args(
+    command: str,
+    warehouse: Path,
+    dbt_vars: dict[str, Any] | None = None,
+    select: str | None = None,
+    extra: list[str] | None = None,
+    quiet: bool = False,
+) -> list[str]:
     """dbt's arguments for ``command`` (a sub-command too: ``"source freshness"``) against ``warehouse``."""
     work = dbt_work_dir(warehouse)
     # dbt's console log goes to the file only unless the user asked for detail (hotline -v) and no one shows
@@ -79,9 +86,21 @@ def dbt_args(command: str, warehouse: Path, dbt_vars: dict[str, Any] | None = No
     # one line that names the log file.
     console = "info" if logging.getLogger().isEnabledFor(logging.INFO) and not quiet else "none"
     # --log-level alone would also silence the file log that a failure message points to
-    args = ["--log-level", console, "--log-level-file", "debug", *command.split(),
-            "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-            "--target-path", str(work / "target"), "--log-path", str(dbt_log_file(warehouse).parent)]
+    args = [
+        "--log-level",
+        console,
+        "--log-level-file",
+        "debug",
+        *command.split(),
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str(work / "target"),
+        "--log-path",
+        str(dbt_log_file(warehouse).parent),
+    ]
     if dbt_vars:
         args += ["--vars", json.dumps(dbt_vars, ensure_ascii=False)]
     if select:
@@ -91,6 +110,8 @@ def dbt_args(command: str, warehouse: Path, dbt_vars: dict[str, Any] | None = No
 
 #: ``progress(done, total, node_name, status)``: called once per finished dbt node (model, seed, data or unit test)
 Progress = Callable[[int, int, str, str], None]
+
+
 def progress_callback(progress: Progress) -> Callable[[Any], None]:
     """A dbt event callback (``dbtRunner(callbacks=[...])``) that calls ``progress`` once per finished node
     (``NodeFinished``: models, seeds, data and unit tests; skipped ones too) with the number done so far and the
@@ -117,17 +138,27 @@ def progress_callback(progress: Progress) -> Callable[[Any], None]:
                     seen.add(node.unique_id)
                     state["started"].add(node.unique_id)
                     if name == "NodeFinished":  # under the lock: the calls come in order of ``done``
-                        progress(len(state["finished"]), max(state["announced"], len(state["started"])),
-                                 node.node_name, msg.data.run_result.status or node.node_status)
+                        progress(
+                            len(state["finished"]),
+                            max(state["announced"], len(state["started"])),
+                            node.node_name,
+                            msg.data.run_result.status or node.node_status,
+                        )
         except Exception:  # noqa: BLE001 - showing progress must never break a build
             log.debug("progress callback failed on %s", name, exc_info=True)
 
     return on_event
 
 
-def run_dbt(command: str, warehouse: Path, dbt_vars: dict[str, Any] | None = None, select: str | None = None,
-            extra: list[str] | None = None, raise_on_failure: bool = True,
-            progress: Progress | None = None) -> BuildResult:
+def run_dbt(
+    command: str,
+    warehouse: Path,
+    dbt_vars: dict[str, Any] | None = None,
+    select: str | None = None,
+    extra: list[str] | None = None,
+    raise_on_failure: bool = True,
+    progress: Progress | None = None,
+) -> BuildResult:
     """``dbt <command>`` against ``warehouse``; the warehouse path reaches profiles.yml through the
     environment. ``progress(done, total, node_name, status)`` is called once per finished node (dbt's own
     console log then stays off)."""
@@ -148,8 +179,9 @@ def run_dbt(command: str, warehouse: Path, dbt_vars: dict[str, Any] | None = Non
     os.environ.update(period)
     try:
         callbacks = [progress_callback(progress)] if progress is not None else []
-        res = dbtRunner(callbacks=callbacks).invoke(dbt_args(command, warehouse, dbt_vars, select, extra,
-                                                             quiet=progress is not None))
+        res = dbtRunner(callbacks=callbacks).invoke(
+            dbt_args(command, warehouse, dbt_vars, select, extra, quiet=progress is not None)
+        )
     finally:
         release_dbt_connection()
         for k, v in saved.items():
@@ -160,21 +192,28 @@ def run_dbt(command: str, warehouse: Path, dbt_vars: dict[str, Any] | None = Non
     raw_results = getattr(res.result, "results", None) or []
     results = []
     for r in raw_results:
-        results.append({"name": getattr(r.node, "unique_id", str(r.node)), "status": str(r.status),
-                        "message": r.message or ""})
+        results.append(
+            {"name": getattr(r.node, "unique_id", str(r.node)), "status": str(r.status), "message": r.message or ""}
+        )
     out = BuildResult(command=command, success=bool(res.success), results=results, exception=res.exception)
     # the data tests' outcomes, with the rows they found, are kept in the warehouse for the gate
-    bad = record_test_results(warehouse, period.get(PERIOD_ENV["month"]), period.get(PERIOD_ENV["as_of"]),
-                              raw_results) if command in ("build", "test") else []
+    bad = (
+        record_test_results(warehouse, period.get(PERIOD_ENV["month"]), period.get(PERIOD_ENV["as_of"]), raw_results)
+        if command in ("build", "test")
+        else []
+    )
     for b in bad:
         if b["status"] == "warn":
-            log.warning("dbt test %s warns: %s%s", b["name"], b["message"],
-                        f" — {b['subject'].text()}" if b["subject"] else "")
+            log.warning(
+                "dbt test %s warns: %s%s", b["name"], b["message"], f" — {b['subject'].text()}" if b["subject"] else ""
+            )
     if raise_on_failure and not out.success:
         failed = [b for b in bad if b["status"] != "warn"]
         if failed:
-            detail = "; ".join(f"{b['name']}: {b['message']}" + (f" — {b['subject'].text()}" if b["subject"] else "")
-                               for b in failed[:5])
+            detail = "; ".join(
+                f"{b['name']}: {b['message']}" + (f" — {b['subject'].text()}" if b["subject"] else "")
+                for b in failed[:5]
+            )
             more = f" (+{len(failed) - 5} more)" if len(failed) > 5 else ""
         else:
             errors = out.failures
@@ -182,10 +221,13 @@ def run_dbt(command: str, warehouse: Path, dbt_vars: dict[str, Any] | None = Non
             more = f" (+{len(errors) - 5} more)" if len(errors) > 5 else ""
         hint = ""
         if "out of sync" in detail:  # on_schema_change='fail': a model's columns changed since the last build
-            hint = (" (a model's columns changed since this warehouse was built, e.g. after an upgrade: "
-                    "rebuild it once with `hotline build --month YYYY-MM --full-refresh`)")
-        raise BuildError(f"dbt {command} failed: {' '.join(detail.split())}{more}{hint}; "
-                         f"details in {dbt_log_file(warehouse)}")
+            hint = (
+                " (a model's columns changed since this warehouse was built, e.g. after an upgrade: "
+                "rebuild it once with `hotline build --month YYYY-MM --full-refresh`)"
+            )
+        raise BuildError(
+            f"dbt {command} failed: {' '.join(detail.split())}{more}{hint}; details in {dbt_log_file(warehouse)}"
+        )
     return out
 
 
@@ -205,18 +247,31 @@ def nightly_vars(day: str) -> dict[str, str]:
     return {"month": day[:7], "as_of": f"{day} 23:59:59"}
 
 
-def build_nightly(warehouse: Path, day: str, full_refresh: bool = False,
-                  progress: Progress | None = None) -> BuildResult:
+def build_nightly(
+    warehouse: Path, day: str, full_refresh: bool = False, progress: Progress | None = None
+) -> BuildResult:
     """Staging and the ticket history (with their data tests) through export day ``day`` (YYYY-MM-DD): what
     the nightly does after loading; the facts and marts as of a cut-off are built by :func:`build_month`.
     ``progress``: see :func:`run_dbt`."""
-    return run_dbt("build", warehouse, nightly_vars(day), select=NIGHTLY_SELECT,
-                   extra=NIGHTLY_FLAGS + (["--full-refresh"] if full_refresh else []), progress=progress)
+    return run_dbt(
+        "build",
+        warehouse,
+        nightly_vars(day),
+        select=NIGHTLY_SELECT,
+        extra=NIGHTLY_FLAGS + (["--full-refresh"] if full_refresh else []),
+        progress=progress,
+    )
 
 
-def build_month(warehouse: Path, month: str, as_of: str, select: str | None = None,
-                full_refresh: bool = False, unit_tests: bool = False,
-                progress: Progress | None = None) -> BuildResult:
+def build_month(
+    warehouse: Path,
+    month: str,
+    as_of: str,
+    select: str | None = None,
+    full_refresh: bool = False,
+    unit_tests: bool = False,
+    progress: Progress | None = None,
+) -> BuildResult:
     """Seeds, models and data tests for one month as of a cut-off (``unit_tests``: dbt's unit tests too).
     ``full_refresh`` rebuilds the ticket history from raw (after a model's columns changed or a new
     HOTLINE_PII_KEY). ``progress``: see :func:`run_dbt`."""
@@ -231,5 +286,4 @@ def build_month(warehouse: Path, month: str, as_of: str, select: str | None = No
     finally:
         con.close()
     extra = ([] if unit_tests else NO_UNIT_TESTS) + (["--full-refresh"] if full_refresh else [])
-    return run_dbt("build", warehouse, {"month": month, "as_of": as_of}, select=select, extra=extra,
-                   progress=progress)
+    return run_dbt("build", warehouse, {"month": month, "as_of": as_of}, select=select, extra=extra, progress=progress)

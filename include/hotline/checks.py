@@ -13,6 +13,7 @@ An operator can publish a month despite a failing completeness or department che
 recorded :class:`Decision` (``hotline publish --accept-missing-day 2024-11-15 --reason "..."``): the check then
 has status ``warn`` and carries the decision, which the manifest, the report and the bulletin show.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -47,6 +48,7 @@ def plain(v: object) -> Any:
 class Subject:
     """What a check is about: ``kind`` (days, tickets, rows, departments, values, …), the first items and how
     many there are in all."""
+
     kind: str
     items: list[Any] = field(default_factory=list)
     count: int = 0
@@ -69,8 +71,15 @@ class Subject:
 
 
 #: a subject's kind as the bulletin's annex names it
-KIND_CN = {"days": "个导出日", "tickets": "件工单", "rows": "行", "departments": "个单位", "values": "个取值",
-           "builds": "次构建", "errors": "个错误"}
+KIND_CN = {
+    "days": "个导出日",
+    "tickets": "件工单",
+    "rows": "行",
+    "departments": "个单位",
+    "values": "个取值",
+    "builds": "次构建",
+    "errors": "个错误",
+}
 
 
 def _item_text(item: object) -> str:
@@ -99,22 +108,25 @@ def subject(kind: str, items: Iterable[Any], count: int | None = None, limit: in
 @dataclass(frozen=True)
 class Decision:
     """An operator's explicit decision to publish despite a failing check."""
-    kind: str     # accept_missing_day | accept_unknown_department
-    value: str    # the day or the department name
+
+    kind: str  # accept_missing_day | accept_unknown_department
+    value: str  # the day or the department name
     reason: str
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "value": self.value, "reason": self.reason}
 
     def text(self) -> str:
-        what = {"accept_missing_day": "缺少导出日",
-                "accept_unknown_department": "未登记承办单位"}.get(self.kind, self.kind)
+        what = {"accept_missing_day": "缺少导出日", "accept_unknown_department": "未登记承办单位"}.get(
+            self.kind, self.kind
+        )
         return f"{what} {self.value}：{self.reason}"
 
 
 @dataclass(frozen=True)
 class Decisions:
     """The decisions an operator passed for one publication."""
+
     missing_days: tuple[str, ...] = ()
     unknown_departments: tuple[str, ...] = ()
     reason: str = ""
@@ -123,12 +135,15 @@ class Decisions:
         if (self.missing_days or self.unknown_departments) and not self.reason.strip():
             from hotline.errors import HotlineError
 
-            raise HotlineError("accepting a missing day or an unknown department needs --reason \"...\": the "
-                               "decision is recorded in the publication")
+            raise HotlineError(
+                'accepting a missing day or an unknown department needs --reason "...": the '
+                "decision is recorded in the publication"
+            )
 
     def all(self) -> list[Decision]:
-        return ([Decision("accept_missing_day", d, self.reason) for d in sorted(self.missing_days)]
-                + [Decision("accept_unknown_department", n, self.reason) for n in sorted(self.unknown_departments)])
+        return [Decision("accept_missing_day", d, self.reason) for d in sorted(self.missing_days)] + [
+            Decision("accept_unknown_department", n, self.reason) for n in sorted(self.unknown_departments)
+        ]
 
     def to_json(self) -> list[dict[str, Any]]:
         return [d.to_json() for d in self.all()]
@@ -153,8 +168,17 @@ class Check:
             raise ValueError(f"check {self.name!r}: status must be one of {STATUSES}, got {self.status!r}")
 
     @classmethod
-    def judged(cls, suite: str, name: str, description: str, expected: object, actual: object, passed: bool,
-               severity: str = "fail", subject: Subject | None = None) -> Check:
+    def judged(
+        cls,
+        suite: str,
+        name: str,
+        description: str,
+        expected: object,
+        actual: object,
+        passed: bool,
+        severity: str = "fail",
+        subject: Subject | None = None,
+    ) -> Check:
         """A check whose status follows from ``passed`` and its severity."""
         status = "pass" if passed else ("fail" if severity == "fail" else "warn")
         return cls(suite, name, description, expected, actual, status, severity, None if passed else subject)
@@ -206,10 +230,16 @@ class GateReport:
         return self.failed_count == 0 and bool(self.checks)
 
     def to_json(self) -> dict[str, Any]:
-        return {"month": self.month, "as_of": self.as_of, "success": self.success,
-                "checks_total": len(self.checks), "checks_failed": self.failed_count,
-                "checks_warned": len(self.warnings), "decisions": [d.to_json() for d in self.decisions],
-                "checks": [c.to_json() for c in self.checks]}
+        return {
+            "month": self.month,
+            "as_of": self.as_of,
+            "success": self.success,
+            "checks_total": len(self.checks),
+            "checks_failed": self.failed_count,
+            "checks_warned": len(self.warnings),
+            "decisions": [d.to_json() for d in self.decisions],
+            "checks": [c.to_json() for c in self.checks],
+        }
 
 
 class GateFailed(HotlineError, RuntimeError):

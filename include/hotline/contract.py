@@ -6,6 +6,7 @@ bulletin's fixed rows and their order (channels, purposes, the 其他 rows) are 
 recomputation share them. The enumerations the SQL models also need (special lines, callback results, the bulletin's
 channel and purpose groups) are read from the dbt seeds, so Python and SQL share one copy of each.
 """
+
 from __future__ import annotations
 
 import re
@@ -51,8 +52,10 @@ PERSONAL_COLUMNS = ("诉求人", "联系电话", "诉求地址")
 def _seed_rows(name: str, columns: tuple[str, ...]) -> list[dict[str, str]]:
     """The rows of the seed ``dbt_project/seeds/<name>``, values stripped, in display order when it has one
     (a stable sort: rows of equal order keep the file's order)."""
-    rows = [{k: (v or "").strip() for k, v in row.items() if k is not None}
-            for _, row in read_seed(SEEDS_DIR / name, columns)]
+    rows = [
+        {k: (v or "").strip() for k, v in row.items() if k is not None}
+        for _, row in read_seed(SEEDS_DIR / name, columns)
+    ]
     if "display_order" in columns:
         rows.sort(key=lambda row: int(row["display_order"]))
     return rows
@@ -70,7 +73,8 @@ _CALLBACK_SEED = _seed_rows("callback_results.csv", ("callback_result", "is_coun
 CHANNELS = ("电话", "中国政府网", "省州系统", "微信")
 TRANSFER_CHANNELS = ("中国政府网", "省州系统", "微信")
 SPECIAL_LINES: tuple[str, ...] = tuple(
-    r["special_line"] for r in _seed_rows("special_lines.csv", ("special_line", "display_order")))
+    r["special_line"] for r in _seed_rows("special_lines.csv", ("special_line", "display_order"))
+)
 PURPOSES = ("咨询", "求助", "投诉", "建议", "表扬", "其他")
 HANDLINGS = ("直接答复", "工单转办", "无效")
 STATUSES = ("已受理", "已派单", "办理中", "已回复", "退回重办", "已办结", "已关闭")
@@ -78,9 +82,11 @@ CALLBACK_RESULTS: tuple[str, ...] = tuple(r["callback_result"] for r in _CALLBAC
 #: Callback results that count as a callback in the bulletin (is_counted); those that count as satisfied
 #: (is_satisfied).
 COUNTED_CALLBACK_RESULTS: tuple[str, ...] = tuple(
-    r["callback_result"] for r in _CALLBACK_SEED if _flag(r, "is_counted"))
+    r["callback_result"] for r in _CALLBACK_SEED if _flag(r, "is_counted")
+)
 SATISFIED_CALLBACK_RESULTS: tuple[str, ...] = tuple(
-    r["callback_result"] for r in _CALLBACK_SEED if _flag(r, "is_satisfied"))
+    r["callback_result"] for r in _CALLBACK_SEED if _flag(r, "is_satisfied")
+)
 
 #: Allowed values per enum column (empty string = null is allowed where listed with "").
 ENUMS: dict[str, tuple[str, ...]] = {
@@ -109,10 +115,14 @@ OTHER_DEPARTMENTS = "其他单位"
 DEMAND_OTHER = "其他"
 #: contacts.by_channel keys, in the bulletin's order (bulletin_channels.csv).
 CHANNEL_KEYS: tuple[str, ...] = tuple(
-    r["channel_group"] for r in _seed_rows("bulletin_channels.csv", ("channel_group", "display_order")))
+    r["channel_group"] for r in _seed_rows("bulletin_channels.csv", ("channel_group", "display_order"))
+)
 #: purpose.by_type keys, in the bulletin's order (bulletin_purposes.csv): its 其他类 is 表扬 + 其他.
-PURPOSE_KEYS: tuple[str, ...] = tuple(dict.fromkeys(
-    r["purpose_group"] for r in _seed_rows("bulletin_purposes.csv", ("purpose", "purpose_group", "display_order"))))
+PURPOSE_KEYS: tuple[str, ...] = tuple(
+    dict.fromkeys(
+        r["purpose_group"] for r in _seed_rows("bulletin_purposes.csv", ("purpose", "purpose_group", "display_order"))
+    )
+)
 
 #: Separators an operator may type between several handling departments (whitespace also separates).
 DEPARTMENT_SEPARATORS = "、;；,，"

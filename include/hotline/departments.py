@@ -13,6 +13,7 @@ class ``ws_class`` of ``dbt_project/macros/text.sql``.
 Reference data: ``dbt_project/seeds/department_aliases.csv`` (``alias,canonical_name``) and
 ``dbt_project/seeds/departments.csv`` (``canonical_name,display_order,kind``).
 """
+
 from __future__ import annotations
 
 import re

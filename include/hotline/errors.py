@@ -1,5 +1,6 @@
 """The errors a user (or their data) must act on. The CLI prints them as one line and exits with ``code``
 (1: refused or a data problem, 2: a usage problem); anything else is a bug (exit 3)."""
+
 from __future__ import annotations
 
 

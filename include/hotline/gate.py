@@ -16,6 +16,7 @@ be published (``figures.json``), a sum or count becomes an expected/actual pair,
 
 Every check becomes one line of the reconciliation report with its expected value, actual value and status.
 """
+
 from __future__ import annotations
 
 import json
@@ -70,7 +71,7 @@ def _snake_to_class(name: str) -> str:
 
 def _expectation(gx: Any, spec: dict[str, Any]) -> Any:
     """One YAML entry ``{expect_x: {kwargs}}`` → a GX expectation object."""
-    (etype, kwargs), = spec.items()
+    ((etype, kwargs),) = spec.items()
     cls = getattr(gx.expectations, _snake_to_class(etype), None)
     if cls is None:
         raise ValueError(f"unknown expectation {etype!r} in expectations/")
@@ -91,8 +92,9 @@ class _Validator:
         self.batch_def = self.asset.add_batch_definition_whole_dataframe("whole")
         self.n = 0
 
-    def validate(self, suite_name: str, df: Any, specs: list[dict[str, Any]],
-                 describe: Callable[[Any], Any]) -> list[Any]:
+    def validate(
+        self, suite_name: str, df: Any, specs: list[dict[str, Any]], describe: Callable[[Any], Any]
+    ) -> list[Any]:
         """GX's result for each expectation of ``specs`` on ``df``, each passed through ``describe``."""
         self.n += 1
         gx = self.gx
@@ -100,7 +102,8 @@ class _Validator:
         for spec in specs:
             suite.add_expectation(_expectation(gx, spec))
         vd = self.ctx.validation_definitions.add(
-            gx.ValidationDefinition(name=f"{suite_name}#{self.n}", data=self.batch_def, suite=suite))
+            gx.ValidationDefinition(name=f"{suite_name}#{self.n}", data=self.batch_def, suite=suite)
+        )
         res = vd.run(batch_parameters={"dataframe": df}, result_format="COMPLETE")
         return [describe(r) for r in res.results]
 
@@ -109,6 +112,7 @@ class _Validator:
 class _Validation:
     """A DataFrame waiting to be validated by GX: the SQL runs first, GX (imported meanwhile) afterwards.
     ``finish`` turns the described results into the report's checks."""
+
     suite: str
     df: Any  # a pandas DataFrame
     specs: list[dict[str, Any]]
@@ -128,9 +132,15 @@ def _load_yaml(name: str, expectations_dir: Path, month: str, as_of: str) -> dic
     return loaded
 
 
-def run_gate(warehouse: Path, month: str, as_of: str, publish_dir: Path | None = None,
-             expectations_dir: Path | None = None, con: duckdb.DuckDBPyConnection | None = None,
-             decisions: Decisions | None = None) -> GateReport:
+def run_gate(
+    warehouse: Path,
+    month: str,
+    as_of: str,
+    publish_dir: Path | None = None,
+    expectations_dir: Path | None = None,
+    con: duckdb.DuckDBPyConnection | None = None,
+    decisions: Decisions | None = None,
+) -> GateReport:
     """Validate the month in ``warehouse``: its inputs (completeness, control totals, quarantine), what it is
     about (departments), its dbt build's data tests, then the marts (Great Expectations). Reads only; never
     publishes. ``decisions``: what the operator accepted (recorded in the report)."""
@@ -155,32 +165,50 @@ def run_gate(warehouse: Path, month: str, as_of: str, publish_dir: Path | None =
     own = con is None
     con = con or connect(Path(warehouse), read_only=True)
     try:
-        suites = {n: _load_yaml(f"{n}.yml", expectations_dir, month, as_of)
-                  for n in ("marts", "reconciliation", "rates")}
+        suites = {
+            n: _load_yaml(f"{n}.yml", expectations_dir, month, as_of) for n in ("marts", "reconciliation", "rates")
+        }
         try:  # a month the exports cannot answer (no export of it, no contact, an old raw layer…) stops here
             preflight(con, month, as_of)
         except Refused as e:
-            report.checks.append(Check("completeness", "the exports can answer the month",
-                                       "导出数据可以回答本月（有本月导出、有来电、截止日已导出）", "yes", "no", "fail",
-                                       subject=subject("errors", [str(e)])))
+            report.checks.append(
+                Check(
+                    "completeness",
+                    "the exports can answer the month",
+                    "导出数据可以回答本月（有本月导出、有来电、截止日已导出）",
+                    "yes",
+                    "no",
+                    "fail",
+                    subject=subject("errors", [str(e)]),
+                )
+            )
             return report
         report.checks += completeness_checks(con, month, as_of, decisions)
         report.checks += dbt_test_checks(con, month, as_of)
         report.checks += department_checks(con, month, decisions)
         report.checks += calendar_checks(con, month)
         identities = _Identities(con, month, as_of, expectations_dir)
-        parts = (_mart_checks(con, month, as_of, suites["marts"])
-                 + _reconciliation_checks(con, month, as_of, suites["reconciliation"], publish_dir,
-                                          identities=identities)
-                 + _rate_checks(con, month, as_of, suites["rates"], identities=identities))
+        parts = (
+            _mart_checks(con, month, as_of, suites["marts"])
+            + _reconciliation_checks(con, month, as_of, suites["reconciliation"], publish_dir, identities=identities)
+            + _rate_checks(con, month, as_of, suites["rates"], identities=identities)
+        )
         warm.join()
         v = _Validator()
         for part in parts:
             report.checks += part.run(v) if isinstance(part, _Validation) else [part]
     except duckdb.Error as e:
-        report.checks.append(Check("gate", "marts readable", "the month's marts can be queried", "readable",
-                                   str(e).splitlines()[0], "fail",
-                                   subject=subject("errors", [str(e).splitlines()[0]])))
+        report.checks.append(
+            Check(
+                "gate",
+                "marts readable",
+                "the month's marts can be queried",
+                "readable",
+                str(e).splitlines()[0],
+                "fail",
+                subject=subject("errors", [str(e).splitlines()[0]]),
+            )
+        )
     finally:
         if own:
             con.close()
@@ -199,8 +227,14 @@ def _mart_checks(con: duckdb.DuckDBPyConnection, month: str, as_of: str, spec: d
             for col in df.columns:
                 # object (pandas < 3) or the string dtype (pandas ≥ 3: VARCHAR is no longer object)
                 if pd.api.types.is_string_dtype(df[col].dtype):
-                    entries.append({"expect_column_values_to_not_match_regex": {
-                        "column": col, "regex": r"(?<!\d)1[3-9]\d{9}(?!\d)"}})
+                    entries.append(
+                        {
+                            "expect_column_values_to_not_match_regex": {
+                                "column": col,
+                                "regex": r"(?<!\d)1[3-9]\d{9}(?!\d)",
+                            }
+                        }
+                    )
 
         def describe(r: Any, mart: str = mart, df: Any = df) -> Check:
             cfg = r.expectation_config
@@ -211,16 +245,32 @@ def _mart_checks(con: duckdb.DuckDBPyConnection, month: str, as_of: str, spec: d
                 actual = {"unexpected": plain(res["unexpected_list"][:10]), "count": res.get("unexpected_count")}
             elif actual is None:
                 actual = "no unexpected values" if r.success else "failed"
-            return Check.judged(mart, f"{mart}: {cfg.type}", _describe(cfg.type, kwargs), kwargs, plain(actual),
-                                bool(r.success), subject=_failing_mart_rows(df, res))
+            return Check.judged(
+                mart,
+                f"{mart}: {cfg.type}",
+                _describe(cfg.type, kwargs),
+                kwargs,
+                plain(actual),
+                bool(r.success),
+                subject=_failing_mart_rows(df, res),
+            )
 
         checks.append(_Validation(mart, df, entries, describe))
     return checks
 
 
 #: the column that names a mart's row, in order of preference
-_ROW_KEYS = ("ticket_id", "department_name", "hotspot_key", "channel", "purpose", "special_line", "category_l1",
-             "rank", "month")
+_ROW_KEYS = (
+    "ticket_id",
+    "department_name",
+    "hotspot_key",
+    "channel",
+    "purpose",
+    "special_line",
+    "category_l1",
+    "rank",
+    "month",
+)
 
 
 def _failing_mart_rows(df: Any, result: dict[str, Any]) -> Subject | None:
@@ -230,8 +280,11 @@ def _failing_mart_rows(df: Any, result: dict[str, Any]) -> Subject | None:
     if not idx or key is None:
         return None
     values = [plain(df[key].iloc[i]) for i in idx if isinstance(i, int) and 0 <= i < len(df)]
-    return subject("departments" if key == "department_name" else "tickets" if key == "ticket_id" else "rows",
-                   values, result.get("unexpected_count") or len(values))
+    return subject(
+        "departments" if key == "department_name" else "tickets" if key == "ticket_id" else "rows",
+        values,
+        result.get("unexpected_count") or len(values),
+    )
 
 
 def _describe(etype: str, kwargs: dict[str, Any]) -> str:
@@ -253,9 +306,15 @@ def _scalar(con: duckdb.DuckDBPyConnection, sql: str, month: str, as_of: str) ->
     return None if row is None else plain(row[0])
 
 
-def _reconciliation_checks(con: duckdb.DuckDBPyConnection, month: str, as_of: str, spec: dict[str, Any],
-                           publish_dir: Path | None, *,
-                           identities: _Identities) -> list[Check | _Validation]:
+def _reconciliation_checks(
+    con: duckdb.DuckDBPyConnection,
+    month: str,
+    as_of: str,
+    spec: dict[str, Any],
+    publish_dir: Path | None,
+    *,
+    identities: _Identities,
+) -> list[Check | _Validation]:
     import pandas as pd
 
     rows: list[dict[str, Any]] = []
@@ -275,28 +334,60 @@ def _reconciliation_checks(con: duckdb.DuckDBPyConnection, month: str, as_of: st
             continue
         expected = _scalar(con, c["expected"], month, as_of)
         actual = _scalar(con, c["actual"], month, as_of)
-        rows.append({"name": c["name"], "description": c.get("description", ""), "expected": expected,
-                     "actual": actual, "severity": c.get("severity", "fail"), "subject": c.get("subject")})
+        rows.append(
+            {
+                "name": c["name"],
+                "description": c.get("description", ""),
+                "expected": expected,
+                "actual": actual,
+                "severity": c.get("severity", "fail"),
+                "subject": c.get("subject"),
+            }
+        )
     prev = _previous_publication_check(con, month, as_of, publish_dir, spec.get("previous_month_total"))
     if prev is not None:
         (rows if prev["status"] is None else skipped).append(prev)
-    checks: list[Check | _Validation] = [*unreadable, *(
-        Check("reconciliation", r["name"], r["description"], r["expected"], r["actual"], r["status"])
-        for r in skipped)]
+    checks: list[Check | _Validation] = [
+        *unreadable,
+        *(
+            Check("reconciliation", r["name"], r["description"], r["expected"], r["actual"], r["status"])
+            for r in skipped
+        ),
+    ]
     if rows:
-        df = pd.DataFrame({"name": [r["name"] for r in rows],
-                           "expected": [json.dumps(plain(r["expected"])) for r in rows],
-                           "actual": [json.dumps(plain(r["actual"])) for r in rows]})
+        df = pd.DataFrame(
+            {
+                "name": [r["name"] for r in rows],
+                "expected": [json.dumps(plain(r["expected"])) for r in rows],
+                "actual": [json.dumps(plain(r["actual"])) for r in rows],
+            }
+        )
 
         def finish(described: list[Any]) -> list[Check]:
             bad = described[0]
-            return [Check.judged("reconciliation", r["name"], r["description"], r["expected"], r["actual"],
-                                 i not in bad, severity=r.get("severity", "fail"),
-                                 subject=_subject_of(con, r.get("subject"), month, as_of) if i in bad else None)
-                    for i, r in enumerate(rows)]
+            return [
+                Check.judged(
+                    "reconciliation",
+                    r["name"],
+                    r["description"],
+                    r["expected"],
+                    r["actual"],
+                    i not in bad,
+                    severity=r.get("severity", "fail"),
+                    subject=_subject_of(con, r.get("subject"), month, as_of) if i in bad else None,
+                )
+                for i, r in enumerate(rows)
+            ]
 
-        checks.append(_Validation("reconciliation", df, [{"expect_column_pair_values_to_be_equal": {
-            "column_A": "expected", "column_B": "actual"}}], _unexpected_rows, finish))
+        checks.append(
+            _Validation(
+                "reconciliation",
+                df,
+                [{"expect_column_pair_values_to_be_equal": {"column_A": "expected", "column_B": "actual"}}],
+                _unexpected_rows,
+                finish,
+            )
+        )
     return checks
 
 
@@ -316,8 +407,9 @@ def _unexpected_rows(result: Any) -> set[int]:
     return set((result.result or {}).get("unexpected_index_list") or [])
 
 
-def _previous_publication_check(con: duckdb.DuckDBPyConnection, month: str, as_of: str, publish_dir: Path | None,
-                                sql: str | None) -> dict[str, Any] | None:
+def _previous_publication_check(
+    con: duckdb.DuckDBPyConnection, month: str, as_of: str, publish_dir: Path | None, sql: str | None
+) -> dict[str, Any] | None:
     """Month-over-month change must start from the previous month's *published* total, when there is one."""
     if not sql:
         return None
@@ -327,16 +419,26 @@ def _previous_publication_check(con: duckdb.DuckDBPyConnection, month: str, as_o
     desc = f"上月来电总量 = {prev} 已发布的 contacts.total"
     figures = Path(publish_dir) / prev / "figures.json" if publish_dir else None
     if figures is None or not figures.exists():
-        return {"name": "previous month total = previous publication", "description": desc,
-                "expected": f"no publication of {prev}", "actual": _scalar(con, sql, month, as_of),
-                "status": "skipped"}
+        return {
+            "name": "previous month total = previous publication",
+            "description": desc,
+            "expected": f"no publication of {prev}",
+            "actual": _scalar(con, sql, month, as_of),
+            "status": "skipped",
+        }
     published = json.loads(figures.read_text(encoding="utf-8"))["contacts"]["total"]
-    return {"name": "previous month total = previous publication", "description": desc,
-            "expected": published, "actual": _scalar(con, sql, month, as_of), "status": None}
+    return {
+        "name": "previous month total = previous publication",
+        "description": desc,
+        "expected": published,
+        "actual": _scalar(con, sql, month, as_of),
+        "status": None,
+    }
 
 
-def _rate_checks(con: duckdb.DuckDBPyConnection, month: str, as_of: str, spec: dict[str, Any], *,
-                 identities: _Identities) -> list[_Validation]:
+def _rate_checks(
+    con: duckdb.DuckDBPyConnection, month: str, as_of: str, spec: dict[str, Any], *, identities: _Identities
+) -> list[_Validation]:
     import pandas as pd
 
     rows: list[dict[str, Any]] = []
@@ -347,14 +449,20 @@ def _rate_checks(con: duckdb.DuckDBPyConnection, month: str, as_of: str, spec: d
             continue
         df = con.execute(_render(r["query"], month, as_of)).df()
         for rec in df.to_dict("records"):
-            expected = rate_pct(rec["numerator"], rec["denominator"]) if r.get("kind", "rate") == "rate" \
+            expected = (
+                rate_pct(rec["numerator"], rec["denominator"])
+                if r.get("kind", "rate") == "rate"
                 else change_pct(rec["numerator"], rec["denominator"])
+            )
             printed = rec["rate"]
-            rows.append({"name": f"{r['name']}[{rec['key']}]",
-                         "description": f"{r.get('description', r['name'])}: {rec['numerator']} / {rec['denominator']}",
-                         "expected": None if expected is None else format(expected, "f"),
-                         "actual": None if printed is None or pd.isna(printed) else
-                         format(round_half_up(printed), "f")})
+            rows.append(
+                {
+                    "name": f"{r['name']}[{rec['key']}]",
+                    "description": f"{r.get('description', r['name'])}: {rec['numerator']} / {rec['denominator']}",
+                    "expected": None if expected is None else format(expected, "f"),
+                    "actual": None if printed is None or pd.isna(printed) else format(round_half_up(printed), "f"),
+                }
+            )
     if not rows:
         return []
     df = pd.DataFrame(rows)
@@ -363,12 +471,29 @@ def _rate_checks(con: duckdb.DuckDBPyConnection, month: str, as_of: str, spec: d
 
     def finish(described: list[Any]) -> list[Check]:
         bad = described[0]
-        return [Check.judged("rates", r["name"], r["description"], r["expected"], r["actual"], i not in bad,
-                             severity=r.get("severity", "fail"), subject=subject("rows", [r["name"]]))
-                for i, r in enumerate(rows)]
+        return [
+            Check.judged(
+                "rates",
+                r["name"],
+                r["description"],
+                r["expected"],
+                r["actual"],
+                i not in bad,
+                severity=r.get("severity", "fail"),
+                subject=subject("rows", [r["name"]]),
+            )
+            for i, r in enumerate(rows)
+        ]
 
-    return [_Validation("rates", df[["expected", "actual"]], [{"expect_column_pair_values_to_be_equal": {
-        "column_A": "expected", "column_B": "actual"}}], _unexpected_rows, finish)]
+    return [
+        _Validation(
+            "rates",
+            df[["expected", "actual"]],
+            [{"expect_column_pair_values_to_be_equal": {"column_A": "expected", "column_B": "actual"}}],
+            _unexpected_rows,
+            finish,
+        )
+    ]
 
 
 class _Identities:
@@ -386,8 +511,14 @@ class _Identities:
             try:
                 self._figures = figures_from_marts(self.con, self.month, self.as_of)
             except (ValueError, StopIteration) as e:  # no KPI row of the month, a channel missing
-                self._figures = Check("reconciliation", "figures of the month", "本月公报数字可由集市得出",
-                                      "figures.json of the month", str(e) or type(e).__name__, "fail")
+                self._figures = Check(
+                    "reconciliation",
+                    "figures of the month",
+                    "本月公报数字可由集市得出",
+                    "figures.json of the month",
+                    str(e) or type(e).__name__,
+                    "fail",
+                )
         return self._figures
 
     def rows(self, file: str, relations: tuple[str, ...]) -> list[dict[str, Any]] | Check:
@@ -399,8 +530,9 @@ class _Identities:
         return identity_rows(figures, load_identities(self.dir / file), relations)
 
 
-def identity_rows(figures: dict[str, Any], entries: list[Identity | Group],
-                  relations: tuple[str, ...]) -> list[dict[str, Any]]:
+def identity_rows(
+    figures: dict[str, Any], entries: list[Identity | Group], relations: tuple[str, ...]
+) -> list[dict[str, Any]]:
     """The gate's rows for the identities of ``entries`` that have a ``gate`` block and one of ``relations``, one
     per key or row of ``figures``: a sum or count as expected (the figure) / actual (its terms), a rate or change
     as expected (recomputed, 2 decimals) / actual (published)."""
@@ -412,14 +544,26 @@ def identity_rows(figures: dict[str, Any], entries: list[Identity | Group],
         name = f"{gate['name']}[{inst.label()}]" if inst.binding.bound else gate["name"]
         value = None if absent(inst.value) else inst.value
         if relation in ("sum", "count"):
-            out.append({"name": name, "description": gate.get("description", gate["name"]), "expected": value,
-                        "actual": inst.terms_total(), "severity": inst.identity.severity, "subject": None})
+            out.append(
+                {
+                    "name": name,
+                    "description": gate.get("description", gate["name"]),
+                    "expected": value,
+                    "actual": inst.terms_total(),
+                    "severity": inst.identity.severity,
+                    "subject": None,
+                }
+            )
             continue
         num, den = (None if absent(v) else v for v in inst.operands())
         expected = inst.expected_rate()
-        out.append({"name": f"{gate['name']}[{inst.label()}]",
-                    "description": f"{gate.get('description', gate['name'])}: {num} / {den}",
-                    "expected": None if expected is None else format(expected, "f"),
-                    "actual": None if value is None else format(round_half_up(value), "f"),
-                    "severity": inst.identity.severity})
+        out.append(
+            {
+                "name": f"{gate['name']}[{inst.label()}]",
+                "description": f"{gate.get('description', gate['name'])}: {num} / {den}",
+                "expected": None if expected is None else format(expected, "f"),
+                "actual": None if value is None else format(round_half_up(value), "f"),
+                "severity": inst.identity.severity,
+            }
+        )
     return out

@@ -6,6 +6,7 @@ This module knows the file's vocabulary (keys with ``*`` / ``[]``, the relations
 :class:`Instance` per identity and key or row; judging an instance and wording the result is the caller's: the
 gate and the audit report differently.
 """
+
 from __future__ import annotations
 
 import re
@@ -24,8 +25,15 @@ IDENTITIES_FILE = "identities.yml"
 RELATIONS = ("sum", "count", "rate", "change", "same", "position", "descending")
 #: What the gate can check: the rest compare a printed document with itself.
 GATE_RELATIONS = ("sum", "count", "rate", "change")
-_AUDIT_TEXT = {"sum": "message", "count": "message", "same": "message", "rate": "what", "change": "what",
-               "position": "what", "descending": "what"}
+_AUDIT_TEXT = {
+    "sum": "message",
+    "count": "message",
+    "same": "message",
+    "rate": "what",
+    "change": "what",
+    "position": "what",
+    "descending": "what",
+}
 _SEGMENT = re.compile(r"^(?P<name>[^\[\]]+)(?:\[(?P<select>[^\[\]]*)\])?$")
 
 Figures = Mapping[str, Any]
@@ -64,6 +72,7 @@ class Identity:
 @dataclass(frozen=True)
 class Group:
     """Identities checked row by row (or key by key) over ``each``, in order."""
+
     id: str
     each: str
     checks: tuple[Identity, ...]
@@ -73,6 +82,7 @@ class Group:
 @dataclass(frozen=True, eq=False)
 class Binding:
     """What ``*`` (a dict key) or ``[]`` (a row, with its 1-based position) stands for in one instance."""
+
     key: str | None = None
     row: Mapping[str, Any] | None = None
     position: int | None = None
@@ -120,8 +130,13 @@ def _identity(spec: Mapping[str, Any], path: Path) -> Identity:
     relation = spec.get("relation")
     if not spec.get("id") or relation not in RELATIONS or not spec.get("figure"):
         raise ValueError(f"{where}: needs an id, a figure and a relation among {', '.join(RELATIONS)}")
-    needs = {"sum": ("terms",), "count": ("rows",), "rate": ("numerator", "denominator"),
-             "change": ("numerator", "denominator"), "same": ("equals",)}.get(relation, ())
+    needs = {
+        "sum": ("terms",),
+        "count": ("rows",),
+        "rate": ("numerator", "denominator"),
+        "change": ("numerator", "denominator"),
+        "same": ("equals",),
+    }.get(relation, ())
     missing = [k for k in needs if not spec.get(k)]
     if missing:
         raise ValueError(f"{where}: a {relation} needs {', '.join(missing)}")
@@ -132,11 +147,20 @@ def _identity(spec: Mapping[str, Any], path: Path) -> Identity:
         raise ValueError(f"{where}: its audit block needs `{_AUDIT_TEXT[relation]}`")
     if spec.get("severity", "fail") not in ("fail", "warn"):
         raise ValueError(f"{where}: severity is fail or warn")
-    return Identity(id=str(spec["id"]), relation=relation, figure=spec["figure"], terms=tuple(spec.get("terms") or ()),
-                    numerator=spec.get("numerator") or "", denominator=spec.get("denominator") or "",
-                    equals=spec.get("equals") or "", rows=spec.get("rows") or "", exclude=_exclude(spec),
-                    severity=spec.get("severity", "fail"),
-                    gate=gate, audit=audit)
+    return Identity(
+        id=str(spec["id"]),
+        relation=relation,
+        figure=spec["figure"],
+        terms=tuple(spec.get("terms") or ()),
+        numerator=spec.get("numerator") or "",
+        denominator=spec.get("denominator") or "",
+        equals=spec.get("equals") or "",
+        rows=spec.get("rows") or "",
+        exclude=_exclude(spec),
+        severity=spec.get("severity", "fail"),
+        gate=gate,
+        audit=audit,
+    )
 
 
 # ------------------------------------------------------------------------------------------------ keys
@@ -203,8 +227,9 @@ def bindings(figures: Figures, key: str, exclude: Exclude = ()) -> list[Binding]
     if kind == "*":
         return [Binding(key=k) for k in node] if isinstance(node, Mapping) else []
     rows = node if isinstance(node, list) else []
-    return [Binding(row=r, position=n) for n, r in enumerate(rows, start=1)
-            if not any(r.get(f) == v for f, v in exclude)]
+    return [
+        Binding(row=r, position=n) for n, r in enumerate(rows, start=1) if not any(r.get(f) == v for f, v in exclude)
+    ]
 
 
 def row_label(row: Mapping[str, Any] | None, sep: str = "/") -> str:
@@ -221,6 +246,7 @@ def row_label(row: Mapping[str, Any] | None, sep: str = "/") -> str:
 @dataclass(frozen=True)
 class Instance:
     """One identity for one key or row of some figures."""
+
     identity: Identity
     binding: Binding
     figures: Figures = field(repr=False)
@@ -240,8 +266,11 @@ class Instance:
             return False
         if self.identity.relation == "count":
             return self.get(self.identity.rows) is not MISSING
-        return not any(container(self.figures, t.lstrip("-")) is MISSING for t in self.identity.terms
-                       if not self.binding.bound and has_wildcard(t))
+        return not any(
+            container(self.figures, t.lstrip("-")) is MISSING
+            for t in self.identity.terms
+            if not self.binding.bound and has_wildcard(t)
+        )
 
     def terms_total(self) -> int | None:
         """Σ terms of a sum (each term's ``*`` / ``[]`` summed over, unless the instance is bound), or the row

@@ -1,4 +1,5 @@
 """Where things live by default. Every path can be overridden on the command line or in DAG params."""
+
 from __future__ import annotations
 
 import os

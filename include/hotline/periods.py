@@ -1,4 +1,5 @@
 """Months and cut-offs as users type them on the command line and in DAG params."""
+
 from __future__ import annotations
 
 import re

@@ -4,6 +4,7 @@ from zero, also for a negative month-over-month change (Python's ``round`` round
 The warehouse computes the same in SQL (``dbt_project/macros/rates.sql``); tests/test_rates.py runs the macros and
 these functions on the same pairs so that the two cannot drift apart.
 """
+
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
@@ -23,7 +24,8 @@ def rate_pct(numerator: SupportsInt | None, denominator: SupportsInt | None, pla
     if numerator is None or not denominator:
         return None
     return (Decimal(int(numerator)) * _HUNDRED / Decimal(int(denominator))).quantize(
-        Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+        Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP
+    )
 
 
 def change_pct(current: SupportsInt | None, previous: SupportsInt | None, places: int = 2) -> Decimal | None:

@@ -20,6 +20,7 @@ The demo (``make demo``) sets a key named ``demo-only-…``: a demo warehouse's 
 Rotating the key: ``hotline rekey`` (new key in ``HOTLINE_PII_KEY``, the old one in ``HOTLINE_PII_KEY_OLD``)
 recomputes every pseudonym of the raw layer, then ``hotline build --full-refresh`` rebuilds what depends on them.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -47,9 +48,11 @@ def pii_key(env: str = KEY_ENV) -> str:
     if not key and env == KEY_ENV and os.environ.get(KEY_FILE_ENV, "").strip():
         key = _read_key_file(Path(os.environ[KEY_FILE_ENV].strip()))
     if not key:
-        raise MissingKey(f"{env} is not set: phone numbers are pseudonymized with it when exports are loaded. "
-                         f"Provision it from the deployment's secrets ({env}, {KEY_FILE_ENV} or, in Airflow, "
-                         f"the Variable {AIRFLOW_VARIABLE}): docs/security.md")
+        raise MissingKey(
+            f"{env} is not set: phone numbers are pseudonymized with it when exports are loaded. "
+            f"Provision it from the deployment's secrets ({env}, {KEY_FILE_ENV} or, in Airflow, "
+            f"the Variable {AIRFLOW_VARIABLE}): docs/security.md"
+        )
     return validated(key, env)
 
 
@@ -57,8 +60,10 @@ def validated(key: str, source: str) -> str:
     """``key`` (from ``source``, named in the message) if it is usable as a pseudonymization key."""
     key = key.strip()
     if len(key) < MIN_LENGTH:
-        raise MissingKey(f"{source} is too short ({len(key)} characters, at least {MIN_LENGTH}): a short key can "
-                         "be guessed, and with it every phone number")
+        raise MissingKey(
+            f"{source} is too short ({len(key)} characters, at least {MIN_LENGTH}): a short key can "
+            "be guessed, and with it every phone number"
+        )
     return key
 
 

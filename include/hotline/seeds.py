@@ -1,5 +1,6 @@
 """Reading the reference data the warehouse keeps as dbt seeds (dbt_project/seeds/*.csv) from Python: the same
 files dbt loads, so Python and SQL read one copy of each rule."""
+
 from __future__ import annotations
 
 import csv
@@ -32,5 +33,6 @@ def load_rollups(seeds_dir: Path | str | None = None) -> set[str]:
     path = Path(seeds_dir) / ROLLUPS_FILE
     if not path.exists():
         raise FileNotFoundError(f"hot-spot roll-up seed not found: {path}")
-    return {row["category_l1"].strip() for _, row in read_seed(path, ("category_l1",))
-            if (row["category_l1"] or "").strip()}
+    return {
+        row["category_l1"].strip() for _, row in read_seed(path, ("category_l1",)) if (row["category_l1"] or "").strip()
+    }

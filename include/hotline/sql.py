@@ -1,6 +1,7 @@
 """Quoting for the few SQL statements that cannot take a bound parameter (a COPY target, an ATTACH path, a
 file list of read_csv, identifiers): every path or user value that reaches SQL text goes through these. And
 ``scalar``, the one value of a single-row query."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -25,4 +26,3 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str, parameters: object = None) 
     if row is None:
         raise RuntimeError(f"query returned no row: {sql.strip()[:80]}")
     return row[0]
-

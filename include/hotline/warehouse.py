@@ -4,6 +4,7 @@ DuckDB allows one writing process per database file (it takes an OS lock on it).
 to open the file gets DuckDB's "Could not set lock on file" error; :func:`connect` turns that into
 :class:`WarehouseBusy` with a one-line message naming the file and, when DuckDB reports it, the holder's pid.
 """
+
 from __future__ import annotations
 
 import os
@@ -29,8 +30,7 @@ class WarehouseBusy(HotlineError, RuntimeError):
         self.path = Path(path)
         self.pid = pid
         holder = f" (pid {pid})" if pid is not None else ""
-        super().__init__(f"warehouse {path} is in use by another process{holder}; "
-                         "wait for it to finish and try again")
+        super().__init__(f"warehouse {path} is in use by another process{holder}; wait for it to finish and try again")
 
 
 def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnection:

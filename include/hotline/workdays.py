@@ -20,6 +20,7 @@ Coverage = the years of the base seed ∪ the years with an override. A date a r
 
 dbt builds the same calendar in ``int_calendar_working_days``; tests/test_calendar.py checks the two agree.
 """
+
 from __future__ import annotations
 
 import csv
@@ -99,8 +100,8 @@ def base_calendar_rows() -> list[Row]:
         j = i
         while j + 1 < len(rows) and rows[j + 1][2] == "holiday":
             j += 1
-        names = list(dict.fromkeys(r[3] for r in rows[i:j + 1]))
-        for r in rows[i:j + 1]:
+        names = list(dict.fromkeys(r[3] for r in rows[i : j + 1]))
+        for r in rows[i : j + 1]:
             r[3] = "、".join(names)
         i = j + 1
     return [(r[0], r[1], r[2], r[3]) for r in rows]
@@ -188,8 +189,9 @@ class Calendar:
             kind = r["day_type"].strip()
             if kind not in DAY_TYPES:
                 raise ValueError(f"{where}: day_type {kind!r} is not one of {', '.join(DAY_TYPES)}")
-            base.append((_date(r["calendar_date"], where), _bool(r["is_working_day"], where), kind,
-                         r["holiday_name"] or ""))
+            base.append(
+                (_date(r["calendar_date"], where), _bool(r["is_working_day"], where), kind, r["holiday_name"] or "")
+            )
         over_path = seeds_dir / OVERRIDES_SEED
         overrides: list[tuple[date, bool, str]] = []
         if over_path.exists():
@@ -226,7 +228,8 @@ class Calendar:
             f"{d.year}, upgrade it and run `hotline calendar --write-seed`; otherwise list {d.year}'s holidays "
             f"and make-up working days in dbt_project/seeds/{OVERRIDES_SEED} (docs/calendar.md); then rebuild with "
             "`hotline build --month YYYY-MM --full-refresh` (work orders already built keep the due dates they were "
-            "built with)")
+            "built with)"
+        )
         err.date = d
         return err
 

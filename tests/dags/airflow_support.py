@@ -3,6 +3,7 @@
 Airflow always runs in subprocesses with its own AIRFLOW_HOME under the session's tmp dir: importing Airflow
 reconfigures logging process-wide, which must not leak into the rest of the suite.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,20 +33,22 @@ def free_port() -> int:
 def airflow_env(home: Path, **extra: str) -> dict[str, str]:
     """Environment for an Airflow subprocess: its own home, no examples, our DAGs, telemetry off."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW__", "HOTLINE_"))}
-    env.update({
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS),
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
-        "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
-        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
-        "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
-        "HOTLINE_RETRY_DELAY_S": "2",
-        # the session's pseudonymization key (tests/conftest.py): the workers load exports with it
-        "HOTLINE_PII_KEY": os.environ["HOTLINE_PII_KEY"],
-        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-        "PYTHONUNBUFFERED": "1",
-    })
+    env.update(
+        {
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS),
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
+            "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+            "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
+            "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
+            "HOTLINE_RETRY_DELAY_S": "2",
+            # the session's pseudonymization key (tests/conftest.py): the workers load exports with it
+            "HOTLINE_PII_KEY": os.environ["HOTLINE_PII_KEY"],
+            "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     env.update(extra)
     return env
 
@@ -53,8 +56,10 @@ def airflow_env(home: Path, **extra: str) -> dict[str, str]:
 def run(args: list[str], env: dict, timeout: float = 300, check: bool = True) -> subprocess.CompletedProcess:
     p = subprocess.run(args, env=env, cwd=REPO, capture_output=True, text=True, timeout=timeout, check=False)
     if check and p.returncode != 0:
-        raise AssertionError(f"{' '.join(args[:4])} … exited {p.returncode}\n--- stdout\n{p.stdout[-6000:]}"
-                             f"\n--- stderr\n{p.stderr[-6000:]}")
+        raise AssertionError(
+            f"{' '.join(args[:4])} … exited {p.returncode}\n--- stdout\n{p.stdout[-6000:]}"
+            f"\n--- stderr\n{p.stderr[-6000:]}"
+        )
     return p
 
 
@@ -88,6 +93,9 @@ def copy_dumps(src: Path, dst: Path, exclude_days: tuple[str, ...] = ()) -> Path
 
 def asset_events(home: Path, asset_name: str) -> list[dict]:
     with sqlite3.connect(home / "airflow.db") as con:
-        rows = con.execute("""select e.extra from asset_event e join asset a on a.id = e.asset_id
-                              where a.name = ? order by e.id""", [asset_name]).fetchall()
+        rows = con.execute(
+            """select e.extra from asset_event e join asset a on a.id = e.asset_id
+                              where a.name = ? order by e.id""",
+            [asset_name],
+        ).fetchall()
     return [json.loads(r[0]) if isinstance(r[0], str) else (r[0] or {}) for r in rows]

@@ -1,5 +1,6 @@
 """Run in a subprocess by test_dag_integrity.py: import the DAG folder the way the dag-processor does and print
 what the tests check, as one JSON line."""
+
 from __future__ import annotations
 
 import json
@@ -19,8 +20,9 @@ def main() -> None:
     t1 = time.monotonic()
     bag = DagBag(dag_folder=os.environ["AIRFLOW__CORE__DAGS_FOLDER"])
     t_bag = time.monotonic() - t1
-    imported = sorted(m for m in set(sys.modules) - before
-                      if m.split(".")[0] in ("duckdb", "dbt", "great_expectations", "pandas"))
+    imported = sorted(
+        m for m in set(sys.modules) - before if m.split(".")[0] in ("duckdb", "dbt", "great_expectations", "pandas")
+    )
     dags = {}
     for dag_id, dag in bag.dags.items():
         tt = coerce_to_core_timetable(dag.timetable)
@@ -55,9 +57,20 @@ def main() -> None:
             "tasks": tasks,
         }
     stats = {os.path.basename(s.file): s.duration.total_seconds() for s in bag.dagbag_stats}
-    print("INSPECT " + json.dumps({"import_errors": {k: str(v) for k, v in bag.import_errors.items()},
-                                   "airflow_import_s": t_airflow, "dagbag_s": t_bag, "file_s": stats,
-                                   "heavy_modules": imported, "dags": dags}, default=str))
+    print(
+        "INSPECT "
+        + json.dumps(
+            {
+                "import_errors": {k: str(v) for k, v in bag.import_errors.items()},
+                "airflow_import_s": t_airflow,
+                "dagbag_s": t_bag,
+                "file_s": stats,
+                "heavy_modules": imported,
+                "dags": dags,
+            },
+            default=str,
+        )
+    )
 
 
 if __name__ == "__main__":

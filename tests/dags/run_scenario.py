@@ -8,6 +8,7 @@ The scenario is ``{"steps": [{"name", "dag_id", "conf", "copy": [[src, dst], ...
 name {json}`` lines; the JSON has the run id, its state, the task states and (if asked) the raw layer's
 fingerprint taken right after the run.
 """
+
 from __future__ import annotations
 
 import json
@@ -22,8 +23,10 @@ def fingerprint(warehouse: str) -> dict:
 
     con = connect_read_only(Path(warehouse))  # this process may hold it read-write (dbt-duckdb)
     try:
-        return {t: list(map(str, con.execute(f"select count(*), coalesce(sum(hash(t)), 0) from raw.{t} t").fetchone()))
-                for t in ("ticket_rows", "quarantine", "exports", "load_audit")}
+        return {
+            t: list(map(str, con.execute(f"select count(*), coalesce(sum(hash(t)), 0) from raw.{t} t").fetchone()))
+            for t in ("ticket_rows", "quarantine", "exports", "load_audit")
+        }
     finally:
         con.close()
 
@@ -46,10 +49,14 @@ def main() -> None:
                 shutil.copy2(src, dst)
             dr = bag.dags[step["dag_id"]].test(run_conf=step["conf"], mark_success_pattern=step.get("mark_success"))
             with create_session() as session:
-                tis = session.query(TaskInstance).filter(TaskInstance.dag_id == dr.dag_id,
-                                                         TaskInstance.run_id == dr.run_id).all()
-                result["tasks"] = {ti.task_id: str(ti.state.value if hasattr(ti.state, "value") else ti.state)
-                                   for ti in tis}
+                tis = (
+                    session.query(TaskInstance)
+                    .filter(TaskInstance.dag_id == dr.dag_id, TaskInstance.run_id == dr.run_id)
+                    .all()
+                )
+                result["tasks"] = {
+                    ti.task_id: str(ti.state.value if hasattr(ti.state, "value") else ti.state) for ti in tis
+                }
             result.update(run_id=dr.run_id, state=str(getattr(dr.state, "value", dr.state)))
             if step.get("fingerprint"):
                 result["fingerprint"] = fingerprint(step["fingerprint"])

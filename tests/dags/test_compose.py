@@ -6,6 +6,7 @@ processes open is on 127.0.0.1).
 Security (issue "Security…", item 6): no secret has a default or a literal value in docker-compose.yml,
 .env.example, the scripts or the Makefile; every published port is on 127.0.0.1; no switch turns authentication
 off; Flower, Redis and PostgreSQL need a password; the local script generates its secrets into private files."""
+
 from __future__ import annotations
 
 import os
@@ -27,9 +28,13 @@ SECRET_KEY_RE = re.compile(r"PASSWORD|SECRET|FERNET|TOKEN|_KEY$|AUTH$|WEBHOOK$",
 REQUIRED_VAR_RE = re.compile(r"\$\{([A-Z0-9_]+):\?[^}]+\}")
 DEFAULTED_VAR_RE = re.compile(r"\$\{([A-Za-z0-9_]+):?[-=]([^}]*)\}")  # ${VAR:-default}, ${VAR-default}, ${VAR:=…}
 # Settings that switch the API's authentication off or expose internals: absent, or pinned to False.
-AUTH_OFF = ("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS", "AIRFLOW__API__EXPOSE_CONFIG",
-            "AIRFLOW__API__EXPOSE_STACKTRACE", "AIRFLOW__WEBSERVER__EXPOSE_CONFIG",
-            "AIRFLOW__WEBSERVER__EXPOSE_STACKTRACE")
+AUTH_OFF = (
+    "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS",
+    "AIRFLOW__API__EXPOSE_CONFIG",
+    "AIRFLOW__API__EXPOSE_STACKTRACE",
+    "AIRFLOW__WEBSERVER__EXPOSE_CONFIG",
+    "AIRFLOW__WEBSERVER__EXPOSE_STACKTRACE",
+)
 PINNED_OFF = AUTH_OFF[:3]
 # The one literal "secret" allowed: a public key that says it is one (the demos' PII key, hotline/secrets.py).
 DEMO_ONLY = "demo-only-"
@@ -60,8 +65,12 @@ def test_services_and_profiles(services):
 
 
 def test_airflow_commands_and_executor(services):
-    assert {services[s]["command"] for s in ("api-server", "scheduler", "dag-processor", "triggerer")} == \
-        {"api-server", "scheduler", "dag-processor", "triggerer"}
+    assert {services[s]["command"] for s in ("api-server", "scheduler", "dag-processor", "triggerer")} == {
+        "api-server",
+        "scheduler",
+        "dag-processor",
+        "triggerer",
+    }
     assert services["airflow-worker"]["command"] == "celery worker"
     env = _env(services["scheduler"])
     assert env["AIRFLOW__CORE__EXECUTOR"] == "${AIRFLOW_EXECUTOR:-LocalExecutor}"
@@ -185,8 +194,14 @@ def test_no_secret_has_a_default():
             resolved = re.sub(r"\$[({](\w+)[)}]", lambda m: defined.get(m.group(1), ""), default.strip())
             assert resolved.startswith(DEMO_ONLY), f"Makefile: {var} ?= {default} (a secret with a default)"
     compose_text = COMPOSE.read_text(encoding="utf-8")
-    for var in ("POSTGRES_PASSWORD", "AIRFLOW_JWT_SECRET", "AIRFLOW_API_SECRET_KEY", "AIRFLOW_FERNET_KEY",
-                "REDIS_PASSWORD", "FLOWER_BASIC_AUTH"):
+    for var in (
+        "POSTGRES_PASSWORD",
+        "AIRFLOW_JWT_SECRET",
+        "AIRFLOW_API_SECRET_KEY",
+        "AIRFLOW_FERNET_KEY",
+        "REDIS_PASSWORD",
+        "FLOWER_BASIC_AUTH",
+    ):
         assert f"${{{var}:?" in compose_text and not re.search(rf"\$\{{{var}(?!:\?)", compose_text), var
 
 
@@ -195,8 +210,7 @@ def test_no_literal_secret_in_the_scripts():
         for name, raw in _shell_assignments(path.read_text(encoding="utf-8")):
             if SECRET_KEY_RE.search(name):
                 value = raw.strip("\"'")
-                assert value == "" or value.startswith(("$", DEMO_ONLY)), \
-                    f"{path.name}: literal value for {name}"
+                assert value == "" or value.startswith(("$", DEMO_ONLY)), f"{path.name}: literal value for {name}"
 
 
 def test_no_switch_turns_authentication_off(services):
@@ -240,8 +254,16 @@ def test_redis_and_postgres_require_a_password(services):
 def test_env_example_leaves_every_secret_empty():
     example = _env_example()
     secrets = {k for k in example if SECRET_KEY_RE.search(k)}
-    assert {"POSTGRES_PASSWORD", "AIRFLOW_JWT_SECRET", "AIRFLOW_API_SECRET_KEY", "AIRFLOW_FERNET_KEY",
-            "REDIS_PASSWORD", "FLOWER_BASIC_AUTH", "HOTLINE_PII_KEY", "AIRFLOW__SMTP__SMTP_PASSWORD"} <= secrets
+    assert {
+        "POSTGRES_PASSWORD",
+        "AIRFLOW_JWT_SECRET",
+        "AIRFLOW_API_SECRET_KEY",
+        "AIRFLOW_FERNET_KEY",
+        "REDIS_PASSWORD",
+        "FLOWER_BASIC_AUTH",
+        "HOTLINE_PII_KEY",
+        "AIRFLOW__SMTP__SMTP_PASSWORD",
+    } <= secrets
     assert {k: example[k] for k in secrets if example[k]} == {}
 
 
@@ -260,8 +282,9 @@ echo "COMPONENT_ARGS=scheduler:$(component_args scheduler),triggerer:$(component
 env -0
 """
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW__")}
-    p = subprocess.run(["bash", "-c", harness, "harness", str(REPO), str(home)], env=env, capture_output=True,
-                       timeout=60, check=False)
+    p = subprocess.run(
+        ["bash", "-c", harness, "harness", str(REPO), str(home)], env=env, capture_output=True, timeout=60, check=False
+    )
     assert p.returncode == 0, p.stderr.decode(errors="replace")[-2000:]
     first, _, rest = p.stdout.decode().partition("\n")
     out = dict(item.split("=", 1) for item in rest.split("\0") if "=" in item)

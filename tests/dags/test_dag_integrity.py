@@ -1,5 +1,6 @@
 """DAG integrity: both DAG files import (as the dag-processor imports them) without errors and without doing
 work, and carry the properties operations rely on."""
+
 from __future__ import annotations
 
 import json
@@ -20,11 +21,17 @@ NO_WAREHOUSE = {"hotline_nightly": {"wait_for_export", "mark_raw_layer_current"}
 
 
 def _inspect(tmp: Path, **env) -> dict:
-    p = subprocess.run([sys.executable, str(HERE / "inspect_dags.py")], env=airflow_env(tmp / "home", **env),
-                       capture_output=True, text=True, timeout=180, check=False)
+    p = subprocess.run(
+        [sys.executable, str(HERE / "inspect_dags.py")],
+        env=airflow_env(tmp / "home", **env),
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
     line = next((ln for ln in p.stdout.splitlines() if ln.startswith("INSPECT ")), None)
     assert line, f"inspect_dags.py failed\n{p.stdout[-4000:]}\n{p.stderr[-4000:]}"
-    return json.loads(line[len("INSPECT "):])
+    return json.loads(line[len("INSPECT ") :])
 
 
 @pytest.fixture(scope="module")
@@ -41,9 +48,13 @@ def nowhere(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def inspected(tmp_path_factory, dbt_manifest, nowhere) -> dict:
     """The DAG folder imported with a manifest for cosmos and warehouse/dumps/publish paths that do not exist."""
-    return _inspect(tmp_path_factory.mktemp("inspect"), HOTLINE_DBT_MANIFEST=str(dbt_manifest),
-                    HOTLINE_WAREHOUSE=str(nowhere / "warehouse.duckdb"), HOTLINE_DUMPS=str(nowhere / "dumps"),
-                    HOTLINE_PUBLISH=str(nowhere / "publish"))
+    return _inspect(
+        tmp_path_factory.mktemp("inspect"),
+        HOTLINE_DBT_MANIFEST=str(dbt_manifest),
+        HOTLINE_WAREHOUSE=str(nowhere / "warehouse.duckdb"),
+        HOTLINE_DUMPS=str(nowhere / "dumps"),
+        HOTLINE_PUBLISH=str(nowhere / "publish"),
+    )
 
 
 def test_dags_import_without_errors(inspected):
@@ -105,8 +116,12 @@ def test_nightly_wiring(inspected):
     assert sensor["operator"] == "ExportSensor" and sensor["deferrable"] is True and sensor["mode"] == "reschedule"
     assert tasks["mark_raw_layer_current"]["outlets"] == ["hotline_raw_layer"]
     assert {"load_exports", "source_freshness", "row_level_checks"} <= set(tasks)
-    assert set(inspected["dags"]["hotline_nightly"]["params"]) >= {"day", "sensor_timeout_minutes", "dumps_dir",
-                                                                   "warehouse"}
+    assert set(inspected["dags"]["hotline_nightly"]["params"]) >= {
+        "day",
+        "sensor_timeout_minutes",
+        "dumps_dir",
+        "warehouse",
+    }
 
 
 def test_nightly_builds_staging_and_facts_in_one_task_by_default(inspected):
@@ -117,8 +132,13 @@ def test_nightly_builds_staging_and_facts_in_one_task_by_default(inspected):
 
 def test_cosmos_renders_staging_and_the_ticket_history_only(tmp_path, dbt_manifest, nowhere):
     """HOTLINE_NIGHTLY_DBT_TASKS=per_model: one cosmos task per seed/model instead."""
-    out = _inspect(tmp_path, HOTLINE_DBT_MANIFEST=str(dbt_manifest), HOTLINE_NIGHTLY_DBT_TASKS="per_model",
-                   HOTLINE_WAREHOUSE=str(nowhere / "warehouse.duckdb"), HOTLINE_DUMPS=str(nowhere / "dumps"))
+    out = _inspect(
+        tmp_path,
+        HOTLINE_DBT_MANIFEST=str(dbt_manifest),
+        HOTLINE_NIGHTLY_DBT_TASKS="per_model",
+        HOTLINE_WAREHOUSE=str(nowhere / "warehouse.duckdb"),
+        HOTLINE_DUMPS=str(nowhere / "dumps"),
+    )
     assert out["import_errors"] == {}
     tasks = out["dags"]["hotline_nightly"]["tasks"]
     dbt = {k: v for k, v in tasks.items() if k.startswith("dbt_staging_facts.")}
@@ -143,8 +163,14 @@ def test_monthly_wiring(inspected):
 def test_without_manifest_and_with_another_cutoff(tmp_path, nowhere):
     """A fresh checkout (no manifest yet) still imports: per-model tasks fall back to one task; the cut-off is
     configurable."""
-    out = _inspect(tmp_path, HOTLINE_DBT_MANIFEST=str(nowhere / "manifest.json"), HOTLINE_NIGHTLY_DBT_TASKS="per_model",
-                   HOTLINE_WAREHOUSE=str(nowhere / "w.duckdb"), HOTLINE_CUTOFF_DAY="15", HOTLINE_CUTOFF_HOUR="9")
+    out = _inspect(
+        tmp_path,
+        HOTLINE_DBT_MANIFEST=str(nowhere / "manifest.json"),
+        HOTLINE_NIGHTLY_DBT_TASKS="per_model",
+        HOTLINE_WAREHOUSE=str(nowhere / "w.duckdb"),
+        HOTLINE_CUTOFF_DAY="15",
+        HOTLINE_CUTOFF_HOUR="9",
+    )
     assert out["import_errors"] == {}
     tasks = out["dags"]["hotline_nightly"]["tasks"]
     assert tasks["dbt_staging_facts"]["pool"] == POOL

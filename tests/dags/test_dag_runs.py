@@ -8,6 +8,7 @@
 3. the same run again changes nothing in the raw layer (row counts and content hashes identical);
 4. the monthly DAG builds, validates and publishes 2024-11 as of 2024-12-12 10:00.
 """
+
 from __future__ import annotations
 
 import json
@@ -55,35 +56,66 @@ def scenario(tmp_path_factory, airflow_home, default_dumps) -> dict:
     nightly = {"day": LAST_DAY, "sensor_poke_seconds": 1, "sensor_timeout_minutes": 1}
     steps = [
         {"name": "missing_day", "dag_id": "hotline_nightly", "conf": {**nightly, "sensor_timeout_minutes": 0.05}},
-        {"name": "catch_up", "dag_id": "hotline_nightly", "conf": nightly, "fingerprint": str(warehouse),
-         "copy": [[str(p), str(inbox / p.name)] for p in late]},  # the late export lands
+        {
+            "name": "catch_up",
+            "dag_id": "hotline_nightly",
+            "conf": nightly,
+            "fingerprint": str(warehouse),
+            "copy": [[str(p), str(inbox / p.name)] for p in late],
+        },  # the late export lands
         # the dbt tasks only rebuild staging/facts: marked done to keep the run short (raw is what must not move)
-        {"name": "rerun", "dag_id": "hotline_nightly", "conf": nightly, "fingerprint": str(warehouse),
-         "mark_success": r"dbt_staging_facts"},
-        {"name": "monthly", "dag_id": "hotline_monthly_bulletin",
-         "conf": {"month": "2024-11", "as_of": "2024-12-12 10:00"}},
+        {
+            "name": "rerun",
+            "dag_id": "hotline_nightly",
+            "conf": nightly,
+            "fingerprint": str(warehouse),
+            "mark_success": r"dbt_staging_facts",
+        },
+        {
+            "name": "monthly",
+            "dag_id": "hotline_monthly_bulletin",
+            "conf": {"month": "2024-11", "as_of": "2024-12-12 10:00"},
+        },
     ]
     spec = root / "scenario.json"
     spec.write_text(json.dumps({"steps": steps}))
 
     t = time.monotonic()
     with webhook_receiver("/alert") as (alert_url, alerts):
-        env = airflow_env(airflow_home, HOTLINE_DUMPS=str(inbox), HOTLINE_WAREHOUSE=str(warehouse),
-                          HOTLINE_PUBLISH=str(publish), HOTLINE_DBT_MANIFEST=str(dbt_manifest),
-                          HOTLINE_ALERT_WEBHOOK=alert_url)
-        p = subprocess.run([sys.executable, str(HERE / "run_scenario.py"), str(spec)], env=env, cwd=REPO,
-                           capture_output=True, text=True, timeout=900, check=False)
+        env = airflow_env(
+            airflow_home,
+            HOTLINE_DUMPS=str(inbox),
+            HOTLINE_WAREHOUSE=str(warehouse),
+            HOTLINE_PUBLISH=str(publish),
+            HOTLINE_DBT_MANIFEST=str(dbt_manifest),
+            HOTLINE_ALERT_WEBHOOK=alert_url,
+        )
+        p = subprocess.run(
+            [sys.executable, str(HERE / "run_scenario.py"), str(spec)],
+            env=env,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=False,
+        )
     out = p.stdout + p.stderr
     results, outputs, start = {}, {}, 0
     for m in STEP_END.finditer(p.stdout):
         res = json.loads(m.group(2))
         results[m.group(1)] = res
-        outputs[m.group(1)] = p.stdout[start:m.start()]
+        outputs[m.group(1)] = p.stdout[start : m.start()]
         start = m.end()
     assert len(results) == len(steps), f"the scenario stopped early\n{out[-6000:]}"
     print(f"dag.test scenario: {time.monotonic() - t:.0f} s for {len(steps)} runs")
-    return {"results": results, "outputs": outputs, "home": airflow_home, "warehouse": warehouse,
-            "publish": publish, "alerts": list(alerts)}
+    return {
+        "results": results,
+        "outputs": outputs,
+        "home": airflow_home,
+        "warehouse": warehouse,
+        "publish": publish,
+        "alerts": list(alerts),
+    }
 
 
 def _check(s, step, state):
@@ -109,8 +141,10 @@ def test_2_next_run_catches_up_every_export(scenario):
     r = _check(scenario, "catch_up", "success")
     assert all(s == "success" for s in r["tasks"].values()), r["tasks"]
     assert r["tasks"]["dbt_staging_facts"] == "success"
-    built = re.search(r"dbt build of staging \+ facts as of 2024-12-12 23:59:59: (\d+) of (\d+) nodes passed",
-                      scenario["outputs"]["catch_up"])
+    built = re.search(
+        r"dbt build of staging \+ facts as of 2024-12-12 23:59:59: (\d+) of (\d+) nodes passed",
+        scenario["outputs"]["catch_up"],
+    )
     assert built and int(built.group(2)) > 50 and int(built.group(1)) >= int(built.group(2)) - 1, built
     assert "'counts': {'loaded': 73}" in scenario["outputs"]["catch_up"]
     assert int(r["fingerprint"]["exports"][0]) == N_EXPORTS

@@ -1,5 +1,6 @@
 """A failing Great Expectations expectation fails the monthly DAG's gate task (and its publish task), and the
 last good publication stays as it was."""
+
 from __future__ import annotations
 
 import duckdb
@@ -14,8 +15,7 @@ pytestmark = pytest.mark.airflow  # Airflow in a subprocess: `make test` runs it
 
 @pytest.fixture
 def plan(tmp_path, warehouse_copy):
-    return {"month": MONTH, "as_of": AS_OF, "warehouse": str(warehouse_copy),
-            "publish_dir": str(tmp_path / "publish")}
+    return {"month": MONTH, "as_of": AS_OF, "warehouse": str(warehouse_copy), "publish_dir": str(tmp_path / "publish")}
 
 
 def test_gate_task_passes_on_good_marts(plan):

@@ -1,6 +1,7 @@
 """Unit tests of include/hotline/orchestration/ that need no Airflow process: the export check, run resolution,
 the monthly decision and the alert channels. (Anything that imports Airflow runs in a subprocess: see
 test_airflow_pieces below.)"""
+
 from __future__ import annotations
 
 import hashlib
@@ -22,16 +23,31 @@ from hotline.orchestration.exports import check_export
 DAY = "2024-12-05"
 
 
-def _export(folder: Path, day: str = DAY, body: bytes = "工单编号\nHX1\n".encode("utf-8-sig"), *, manifest=True,
-            manifest_day: str | None = None, sha: str | None = None, suffix: str = ".csv") -> Path:
+def _export(
+    folder: Path,
+    day: str = DAY,
+    body: bytes = "工单编号\nHX1\n".encode("utf-8-sig"),
+    *,
+    manifest=True,
+    manifest_day: str | None = None,
+    sha: str | None = None,
+    suffix: str = ".csv",
+) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     compact = day.replace("-", "")
     data = folder / f"hotline_{compact}{suffix}"
     data.write_bytes(body)
     if manifest:
-        (folder / f"hotline_{compact}.manifest.json").write_text(json.dumps({
-            "export_date": manifest_day or day, "row_count": 1,
-            "sha256": sha or hashlib.sha256(body).hexdigest(), "exported_at": f"{day}T00:10:00+08:00"}))
+        (folder / f"hotline_{compact}.manifest.json").write_text(
+            json.dumps(
+                {
+                    "export_date": manifest_day or day,
+                    "row_count": 1,
+                    "sha256": sha or hashlib.sha256(body).hexdigest(),
+                    "exported_at": f"{day}T00:10:00+08:00",
+                }
+            )
+        )
     return data
 
 
@@ -42,12 +58,15 @@ def test_export_ready_when_file_and_manifest_match(tmp_path):
     assert s.ready and s.row_count == 1 and s.file.endswith("hotline_20241205.csv")
 
 
-@pytest.mark.parametrize("setup, expected", [
-    (lambda p: None, "no export for 2024-12-05 yet"),
-    (lambda p: _export(p, manifest=False), "manifest hotline_20241205.manifest.json is not"),
-    (lambda p: _export(p, sha="0" * 64), "does not match hotline_20241205.manifest.json"),
-    (lambda p: _export(p, manifest_day="2024-12-04"), "is for 2024-12-04, not 2024-12-05"),
-])
+@pytest.mark.parametrize(
+    "setup, expected",
+    [
+        (lambda p: None, "no export for 2024-12-05 yet"),
+        (lambda p: _export(p, manifest=False), "manifest hotline_20241205.manifest.json is not"),
+        (lambda p: _export(p, sha="0" * 64), "does not match hotline_20241205.manifest.json"),
+        (lambda p: _export(p, manifest_day="2024-12-04"), "is for 2024-12-04, not 2024-12-05"),
+    ],
+)
 def test_export_not_ready_says_why(tmp_path, setup, expected):
     tmp_path.joinpath("x").mkdir()
     setup(tmp_path)
@@ -72,8 +91,12 @@ def test_export_xlsx_delivery_shares_the_manifest(tmp_path):
 
 # ------------------------------------------------------------------------------------------------ run resolution
 def _ctx(params=None, data_interval_start=None, run_after=None, run_type="manual", logical_date=None):
-    return {"params": params or {}, "data_interval_start": data_interval_start, "logical_date": logical_date,
-            "dag_run": SimpleNamespace(run_after=run_after, run_type=run_type)}
+    return {
+        "params": params or {},
+        "data_interval_start": data_interval_start,
+        "logical_date": logical_date,
+        "dag_run": SimpleNamespace(run_after=run_after, run_type=run_type),
+    }
 
 
 def test_nightly_day_from_param_interval_or_run_after(monkeypatch, tmp_path):
@@ -85,8 +108,9 @@ def test_nightly_day_from_param_interval_or_run_after(monkeypatch, tmp_path):
     assert config.nightly_day(_ctx(run_after=datetime(2024, 12, 13, 1, 0, tzinfo=UTC))) == "2024-12-12"
     with pytest.raises(ValueError, match="day must look like"):
         config.nightly_day(_ctx({"day": "12/12/2024"}))
-    run = config.nightly_run(_ctx({"day": "2024-12-12", "sensor_timeout_minutes": 0.5,
-                                   "warehouse": str(tmp_path / "w.duckdb")}))
+    run = config.nightly_run(
+        _ctx({"day": "2024-12-12", "sensor_timeout_minutes": 0.5, "warehouse": str(tmp_path / "w.duckdb")})
+    )
     assert run.sensor_timeout_s == 30 and run.warehouse == tmp_path / "w.duckdb"
 
 
@@ -101,12 +125,17 @@ def test_monthly_run_from_params_and_from_the_cutoff_cron(monkeypatch):
     r = config.monthly_run(_ctx({"month": "2024-11", "as_of": "2024-12-12 10:00"}))
     # the cut-off day's export carries the events up to the cut-off: it is required
     assert (r.month, r.as_of, r.explicit, r.required_through) == ("2024-11", "2024-12-12 10:00:00", True, "2024-12-12")
-    decided = config.monthly_run(_ctx({"month": "2024-11", "accept_missing_days": ["2024-11-15"], "reason": " why ",
-                                       "restate": True}))
+    decided = config.monthly_run(
+        _ctx({"month": "2024-11", "accept_missing_days": ["2024-11-15"], "reason": " why ", "restate": True})
+    )
     assert decided.decisions().missing_days == ("2024-11-15",) and decided.reason == "why" and decided.restate
     cron = config.monthly_run(_ctx(run_after=datetime(2024, 12, 12, 2, 0, tzinfo=UTC), run_type="scheduled"))
-    assert (cron.month, cron.as_of, cron.explicit, cron.reference_time) == \
-        ("2024-11", "2024-12-12 10:00:00", False, "2024-12-12 10:00:00")
+    assert (cron.month, cron.as_of, cron.explicit, cron.reference_time) == (
+        "2024-11",
+        "2024-12-12 10:00:00",
+        False,
+        "2024-12-12 10:00:00",
+    )
     monkeypatch.setenv("HOTLINE_CUTOFF_DAY", "5")
     monkeypatch.setenv("HOTLINE_CUTOFF_HOUR", "9")
     assert config.settings().monthly_cron == "0 9 5 * *"
@@ -117,21 +146,32 @@ def test_monthly_run_from_params_and_from_the_cutoff_cron(monkeypatch):
 
 
 def _month(run_type, ref, explicit=False):
-    return config.MonthlyRun(month="2024-11", as_of="2024-12-12 10:00:00", warehouse="w", publish_dir="p",
-                             explicit=explicit, run_type=run_type, reference_time=ref, required_through="2024-12-12")
+    return config.MonthlyRun(
+        month="2024-11",
+        as_of="2024-12-12 10:00:00",
+        warehouse="w",
+        publish_dir="p",
+        explicit=explicit,
+        run_type=run_type,
+        reference_time=ref,
+        required_through="2024-12-12",
+    )
 
 
-@pytest.mark.parametrize("run, published, through, newest, action", [
-    (_month("manual", "2024-12-01 00:00:00", explicit=True), True, None, None, "publish"),
-    (_month("scheduled", "2024-12-12 10:00:00"), True, None, "2024-12-12", "skip"),   # already published
-    (_month("scheduled", "2024-12-12 10:00:00"), False, None, "2024-12-11", "skip"),  # the cut-off day's export
-    (_month("scheduled", "2024-12-12 10:00:00"), False, None, "2024-12-12", "publish"),  # is in (a late run)
-    (_month("manual", "2024-12-05 08:00:00"), False, None, None, "fail"),
-    (_month("asset_triggered", "2024-12-11 01:40:00"), False, "2024-12-10", None, "skip"),  # before the cut-off
-    (_month("asset_triggered", "2024-12-13 01:40:00"), True, "2024-12-12", None, "skip"),   # already published
-    (_month("asset_triggered", "2024-12-13 01:40:00"), False, "2024-12-11", None, "skip"),  # still not covered
-    (_month("asset_triggered", "2024-12-13 01:40:00"), False, "2024-12-12", None, "publish"),  # the catch-up
-])
+@pytest.mark.parametrize(
+    "run, published, through, newest, action",
+    [
+        (_month("manual", "2024-12-01 00:00:00", explicit=True), True, None, None, "publish"),
+        (_month("scheduled", "2024-12-12 10:00:00"), True, None, "2024-12-12", "skip"),  # already published
+        (_month("scheduled", "2024-12-12 10:00:00"), False, None, "2024-12-11", "skip"),  # the cut-off day's export
+        (_month("scheduled", "2024-12-12 10:00:00"), False, None, "2024-12-12", "publish"),  # is in (a late run)
+        (_month("manual", "2024-12-05 08:00:00"), False, None, None, "fail"),
+        (_month("asset_triggered", "2024-12-11 01:40:00"), False, "2024-12-10", None, "skip"),  # before the cut-off
+        (_month("asset_triggered", "2024-12-13 01:40:00"), True, "2024-12-12", None, "skip"),  # already published
+        (_month("asset_triggered", "2024-12-13 01:40:00"), False, "2024-12-11", None, "skip"),  # still not covered
+        (_month("asset_triggered", "2024-12-13 01:40:00"), False, "2024-12-12", None, "publish"),  # the catch-up
+    ],
+)
 def test_decide_month(run, published, through, newest, action):
     assert tasks.decide_month(run, published, through, newest)[0] == action
 
@@ -157,6 +197,7 @@ def webhook():
 
 class _Smtp(socketserver.StreamRequestHandler):
     """Just enough SMTP to receive one message."""
+
     messages: list = []
 
     def handle(self):
@@ -184,8 +225,9 @@ _BOOM = RuntimeError("boom")
 
 
 def _context(exc=_BOOM):
-    ti = SimpleNamespace(dag_id="hotline_nightly", task_id="load_exports", run_id="manual__1", try_number=3,
-                         log_url="http://airflow/log")
+    ti = SimpleNamespace(
+        dag_id="hotline_nightly", task_id="load_exports", run_id="manual__1", try_number=3, log_url="http://airflow/log"
+    )
     return {"ti": ti, "exception": exc, "params": {"day": "2024-12-12", "warehouse": "/secret/path"}}
 
 
@@ -210,9 +252,20 @@ def test_alert_sends_mail(monkeypatch):
     try:
         monkeypatch.delenv("HOTLINE_ALERT_WEBHOOK", raising=False)
         monkeypatch.setenv("HOTLINE_ALERT_EMAIL", "ops@example.org, oncall@example.org")
-        monkeypatch.setattr(alerts, "_smtp_conf", lambda: {
-            "host": "127.0.0.1", "port": server.server_address[1], "starttls": False, "ssl": False,
-            "user": None, "password": None, "mail_from": "airflow@example.org", "timeout": 5})
+        monkeypatch.setattr(
+            alerts,
+            "_smtp_conf",
+            lambda: {
+                "host": "127.0.0.1",
+                "port": server.server_address[1],
+                "starttls": False,
+                "ssl": False,
+                "user": None,
+                "password": None,
+                "mail_from": "airflow@example.org",
+                "timeout": 5,
+            },
+        )
         assert alerts.notify_failure(_context()) == ["email"]
         assert "hotline_nightly.load_exports failed" in _Smtp.messages[-1]
     finally:
@@ -233,7 +286,7 @@ def test_alert_without_channel_is_logged_and_failing_channels_never_raise(monkey
 
 
 # ------------------------------------------------------------------------------------------------ needs Airflow
-PIECES = r'''
+PIECES = r"""
 import asyncio, json, os, sys, threading, time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -264,7 +317,7 @@ out["classpath"] = cls
 out["ready"] = asyncio.run(first_event(ExportReadyTrigger(**kwargs)))
 out["smtp"] = alerts._smtp_conf()
 print("PIECES " + json.dumps(out))
-'''
+"""
 
 
 def test_airflow_pieces(tmp_path):
@@ -272,15 +325,23 @@ def test_airflow_pieces(tmp_path):
     an importable class path) and the SMTP settings read from Airflow's configuration."""
     folder = tmp_path / "dumps"
     folder.mkdir()
-    env = airflow_env(tmp_path / "home", AIRFLOW__SMTP__SMTP_HOST="mail.example.org", AIRFLOW__SMTP__SMTP_PORT="2525",
-                      AIRFLOW__SMTP__SMTP_MAIL_FROM="hotline@example.org")
-    p = subprocess.run([sys.executable, "-c", PIECES, str(folder)], env=env, capture_output=True, text=True,
-                       timeout=120, check=False)
+    env = airflow_env(
+        tmp_path / "home",
+        AIRFLOW__SMTP__SMTP_HOST="mail.example.org",
+        AIRFLOW__SMTP__SMTP_PORT="2525",
+        AIRFLOW__SMTP__SMTP_MAIL_FROM="hotline@example.org",
+    )
+    p = subprocess.run(
+        [sys.executable, "-c", PIECES, str(folder)], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
     line = next((ln for ln in p.stdout.splitlines() if ln.startswith("PIECES ")), None)
     assert line, p.stdout[-3000:] + p.stderr[-3000:]
-    out = json.loads(line[len("PIECES "):])
+    out = json.loads(line[len("PIECES ") :])
     assert out["timeout"]["status"] == "timeout" and "no export for 2024-12-05 yet" in out["timeout"]["reason"]
     assert out["ready"]["status"] == "ready" and out["ready"]["file"].endswith("hotline_20241205.csv")
     assert out["classpath"] == "hotline.orchestration.triggers.ExportReadyTrigger"
-    assert (out["smtp"]["host"], out["smtp"]["port"], out["smtp"]["mail_from"]) == \
-        ("mail.example.org", 2525, "hotline@example.org")
+    assert (out["smtp"]["host"], out["smtp"]["port"], out["smtp"]["mail_from"]) == (
+        "mail.example.org",
+        2525,
+        "hotline@example.org",
+    )

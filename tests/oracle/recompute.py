@@ -46,6 +46,7 @@ Rules (``month`` M, cut-off T, Asia/Shanghai wall-clock, compared with the expor
   also for negative MoM changes) to 2 decimals (:mod:`hotline.rates`, which tests/test_rates.py holds to the dbt
   macros), returned as ``float``; ``None`` when the denominator is 0.
 """
+
 from __future__ import annotations
 
 import csv
@@ -92,8 +93,25 @@ _TRANSFER_KEY = {"中国政府网": "中国政府网转办", "省州系统": "�
 _PURPOSE_KEY = {"咨询": "咨询", "求助": "求助", "投诉": "投诉", "建议": "建议", "表扬": "其他", "其他": "其他"}
 
 # The columns kept per ticket state (index into the contract's header order).
-_KEEP = ("工单编号", "受理时间", "来源渠道", "专线类别", "诉求目的", "一级分类", "二级分类", "办理方式", "承办单位",
-         "派单时间", "应回复时间", "回复时间", "办结时间", "回访时间", "回访结果", "超期说明", "更新时间")
+_KEEP = (
+    "工单编号",
+    "受理时间",
+    "来源渠道",
+    "专线类别",
+    "诉求目的",
+    "一级分类",
+    "二级分类",
+    "办理方式",
+    "承办单位",
+    "派单时间",
+    "应回复时间",
+    "回复时间",
+    "办结时间",
+    "回访时间",
+    "回访结果",
+    "超期说明",
+    "更新时间",
+)
 _ENUM_CHECKS = (("来源渠道", CHANNELS), ("诉求目的", PURPOSES), ("办理方式", HANDLINGS), ("工单状态", STATUSES))
 
 
@@ -153,8 +171,10 @@ def export_files(dumps_dir: Path) -> list[tuple[str, Path]]:
             continue
         day = f"{m.group(1)}-{m.group(2)}-{m.group(3)}"
         if day in found:
-            raise ValueError(f"two exports for {day} in {dumps_dir}: {found[day].name} and {p.name} "
-                             "(choosing between re-deliveries is the loader's job)")
+            raise ValueError(
+                f"two exports for {day} in {dumps_dir}: {found[day].name} and {p.name} "
+                "(choosing between re-deliveries is the loader's job)"
+            )
         found[day] = p
     return sorted(found.items())
 
@@ -246,8 +266,15 @@ class _Dept:
     satisfied: int = 0
 
 
-def recompute(dumps_dir: Path | str, month: str, as_of: str, seeds_dir: Path | str | None = None, *,
-              aliases=None, problems: list[str] | None = None) -> dict:
+def recompute(
+    dumps_dir: Path | str,
+    month: str,
+    as_of: str,
+    seeds_dir: Path | str | None = None,
+    *,
+    aliases=None,
+    problems: list[str] | None = None,
+) -> dict:
     """Every bulletin figure of ``month`` as of ``as_of``, under the figure keys of docs/ARCHITECTURE.md.
 
     ``aliases`` overrides the alias table read from ``seeds_dir`` (default: the repo's dbt seeds);
@@ -263,10 +290,12 @@ def recompute(dumps_dir: Path | str, month: str, as_of: str, seeds_dir: Path | s
 
     states = _states_as_of(Path(dumps_dir), cutoff, problems)
     ix = {h: i for i, h in enumerate(_KEEP)}
-    I_REC, I_CH, I_SL, I_PUR, I_L1, I_L2, I_HAND, I_DEP = (ix[h] for h in (
-        "受理时间", "来源渠道", "专线类别", "诉求目的", "一级分类", "二级分类", "办理方式", "承办单位"))
-    I_DISP, I_DUE, I_REP, I_CLO, I_CB, I_CBR, I_NOTE = (ix[h] for h in (
-        "派单时间", "应回复时间", "回复时间", "办结时间", "回访时间", "回访结果", "超期说明"))
+    I_REC, I_CH, I_SL, I_PUR, I_L1, I_L2, I_HAND, I_DEP = (
+        ix[h] for h in ("受理时间", "来源渠道", "专线类别", "诉求目的", "一级分类", "二级分类", "办理方式", "承办单位")
+    )
+    I_DISP, I_DUE, I_REP, I_CLO, I_CB, I_CBR, I_NOTE = (
+        ix[h] for h in ("派单时间", "应回复时间", "回复时间", "办结时间", "回访时间", "回访结果", "超期说明")
+    )
 
     dep_cache: dict[str, list[str]] = {}
 
@@ -368,13 +397,18 @@ def recompute(dumps_dir: Path | str, month: str, as_of: str, seeds_dir: Path | s
             rep_at = ts_event(v[I_REP], "回复时间", tid)
             rep_date = rep_at[:10] if rep_at else None
             if (rep_date and rep_date > due) or (rep_date is None and due < cutoff_date):
-                overdue.append((v[I_REC], {
-                    "ticket_id": tid,
-                    "departments": [] if names == [NO_DEPARTMENT] else list(names),
-                    "due_date": due,
-                    "replied_date": rep_date,
-                    "remark": v[I_NOTE] or None,
-                }))
+                overdue.append(
+                    (
+                        v[I_REC],
+                        {
+                            "ticket_id": tid,
+                            "departments": [] if names == [NO_DEPARTMENT] else list(names),
+                            "due_date": due,
+                            "replied_date": rep_date,
+                            "remark": v[I_NOTE] or None,
+                        },
+                    )
+                )
 
     # --- departments
     wo_rank = _ranked({k: d.work_orders for k, d in depts.items() if d.work_orders})
@@ -384,8 +418,15 @@ def recompute(dumps_dir: Path | str, month: str, as_of: str, seeds_dir: Path | s
         dept_rows.append({"rank": i, "name": name, "work_orders": n, "closed": c, "closure_rate_pct": pct(c, n)})
     rest = [depts[name] for name, _ in wo_rank[TOP_DEPARTMENTS:]]
     rest_n, rest_c = sum(d.work_orders for d in rest), sum(d.closed for d in rest)
-    dept_rows.append({"rank": len(dept_rows) + 1, "name": OTHER_DEPARTMENTS, "work_orders": rest_n,
-                      "closed": rest_c, "closure_rate_pct": pct(rest_c, rest_n)})
+    dept_rows.append(
+        {
+            "rank": len(dept_rows) + 1,
+            "name": OTHER_DEPARTMENTS,
+            "work_orders": rest_n,
+            "closed": rest_c,
+            "closure_rate_pct": pct(rest_c, rest_n),
+        }
+    )
 
     cb_rank = _ranked({k: d.callbacks for k, d in depts.items() if d.callbacks})
     sat_rows = []
@@ -395,8 +436,15 @@ def recompute(dumps_dir: Path | str, month: str, as_of: str, seeds_dir: Path | s
     if len(cb_rank) > TOP_DEPARTMENTS:
         rest = [depts[name] for name, _ in cb_rank[TOP_DEPARTMENTS:]]
         rn, rs = sum(d.callbacks for d in rest), sum(d.satisfied for d in rest)
-        sat_rows.append({"rank": len(sat_rows) + 1, "name": OTHER_DEPARTMENTS, "callbacks": rn, "satisfied": rs,
-                         "satisfaction_pct": pct(rs, rn)})
+        sat_rows.append(
+            {
+                "rank": len(sat_rows) + 1,
+                "name": OTHER_DEPARTMENTS,
+                "callbacks": rn,
+                "satisfied": rs,
+                "satisfaction_pct": pct(rs, rn),
+            }
+        )
 
     # --- demand: six largest named level-1 categories + 其他
     named = [(k, n) for k, n in _ranked(dict(demand)) if k and k != DEMAND_OTHER][:TOP_DEMAND]
@@ -406,8 +454,9 @@ def recompute(dumps_dir: Path | str, month: str, as_of: str, seeds_dir: Path | s
     # --- hot spots
     hot_rows = []
     for (l1, l2), n in sorted(hot.items(), key=lambda kv: (-kv[1], kv[0][0], kv[0][1] or ""))[:TOP_HOTSPOTS]:
-        hot_rows.append({"category_l1": l1, "category_l2": l2, "count": n,
-                         "mom_change_pct": mom_pct(n, hot_prev.get((l1, l2), 0))})
+        hot_rows.append(
+            {"category_l1": l1, "category_l2": l2, "count": n, "mom_change_pct": mom_pct(n, hot_prev.get((l1, l2), 0))}
+        )
 
     overdue.sort(key=lambda t: (t[0], t[1]["ticket_id"]))
     return {

@@ -11,6 +11,7 @@ The package: :mod:`~hotline.audit.documents` turns a ``.md``/``.html``/``.docx``
 identities of ``expectations/identities.yml``, which the publication gate checks too); this module compares them
 with the warehouse's publication.
 """
+
 from __future__ import annotations
 
 import json
@@ -35,8 +36,7 @@ class AuditFinding:
     message: str
 
 
-def _rows(figures: dict[str, Any], table: str,
-          key_field: Callable[[dict[str, Any]], str]) -> dict[str, dict[str, Any]]:
+def _rows(figures: dict[str, Any], table: str, key_field: Callable[[dict[str, Any]], str]) -> dict[str, dict[str, Any]]:
     return {key_field(r): r for r in figures.get(table) or []}
 
 
@@ -55,10 +55,13 @@ def flatten(figures: dict[str, Any]) -> dict[str, object]:
             elif not isinstance(v, list):
                 flat[key] = v
 
-    walk("", {k: v for k, v in figures.items() if k in ("contacts", "special_lines", "purpose", "demand",
-                                                         "work_orders")})
-    for table, fields in (("departments", ("work_orders", "closed", "closure_rate_pct")),
-                          ("satisfaction_by_department", ("callbacks", "satisfied", "satisfaction_pct"))):
+    walk(
+        "", {k: v for k, v in figures.items() if k in ("contacts", "special_lines", "purpose", "demand", "work_orders")}
+    )
+    for table, fields in (
+        ("departments", ("work_orders", "closed", "closure_rate_pct")),
+        ("satisfaction_by_department", ("callbacks", "satisfied", "satisfaction_pct")),
+    ):
         for name, row in _rows(figures, table, lambda r: r["name"]).items():
             for f in fields:
                 flat[f"{table}[{name}].{f}"] = row.get(f)
@@ -109,21 +112,33 @@ def audit_bulletin_file(path: Path, publication_dir: Path | None) -> list[AuditF
     if not path.exists():
         raise FileNotFoundError(f"no bulletin at {path}")
     figures_file = Path(publication_dir) / "figures.json" if publication_dir else None
-    published = (json.loads(figures_file.read_text(encoding="utf-8"))
-                 if figures_file is not None and figures_file.exists() else None)
-    parsed = parse_bulletin_file(path, load_aliases(),
-                                 hotspot_labels=hotspot_labels(published) if published else None)
-    findings = [AuditFinding("arithmetic", f.key, f.printed, f.expected, f.message)
-                for f in arithmetic_findings(parsed)]
+    published = (
+        json.loads(figures_file.read_text(encoding="utf-8"))
+        if figures_file is not None and figures_file.exists()
+        else None
+    )
+    parsed = parse_bulletin_file(path, load_aliases(), hotspot_labels=hotspot_labels(published) if published else None)
+    findings = [
+        AuditFinding("arithmetic", f.key, f.printed, f.expected, f.message) for f in arithmetic_findings(parsed)
+    ]
     if published is None:
-        findings.append(AuditFinding("missing", "figures.json", None, None,
-                                     f"no publication at {publication_dir}: compared with its own arithmetic only"))
+        findings.append(
+            AuditFinding(
+                "missing",
+                "figures.json",
+                None,
+                None,
+                f"no publication at {publication_dir}: compared with its own arithmetic only",
+            )
+        )
         return findings
     printed_text = parsed.get("_printed", {})
     mine, theirs = flatten(published), flatten(parsed)
     # The printed shares are the only percentages the bulletin prints without a figure key of their own.
-    for group, src in (("contacts.by_channel_pct", published["contacts"].get("by_channel_pct", {})),
-                       ("purpose.by_type_pct", published["purpose"].get("by_type_pct", {}))):
+    for group, src in (
+        ("contacts.by_channel_pct", published["contacts"].get("by_channel_pct", {})),
+        ("purpose.by_type_pct", published["purpose"].get("by_type_pct", {})),
+    ):
         for k, v in src.items():
             mine[f"{group}.{k}"] = v
     for key, printed in sorted(theirs.items()):
@@ -131,8 +146,9 @@ def audit_bulletin_file(path: Path, publication_dir: Path | None) -> list[AuditF
             continue
         actual = mine[key]
         if not _same(printed, actual, _places(printed_text.get(key))):
-            findings.append(AuditFinding("warehouse", key, printed, actual,
-                                         f"the warehouse's published figure is {actual}"))
+            findings.append(
+                AuditFinding("warehouse", key, printed, actual, f"the warehouse's published figure is {actual}")
+            )
     for key in sorted(set(theirs) - set(mine)):
         if theirs[key] is not None and "[" in key:
             findings.append(AuditFinding("warehouse", key, theirs[key], None, "not in the warehouse's figures"))

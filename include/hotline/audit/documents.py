@@ -3,6 +3,7 @@
 ``.md``/``.txt`` are read as they are; an ``.html`` page and a Word ``.docx`` (also after an editor changed it)
 become their paragraphs in document order with every table row on one line of tab-separated cells.
 """
+
 from __future__ import annotations
 
 import re
@@ -31,9 +32,39 @@ def bulletin_text(path: Path | str) -> str:
 
 
 class _HtmlText(HTMLParser):
-    BLOCKS = {"address", "article", "aside", "blockquote", "dd", "div", "dl", "dt", "figcaption", "figure",
-              "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "li", "main", "nav", "ol", "p", "pre",
-              "section", "table", "tbody", "tfoot", "thead", "ul", "caption"}
+    BLOCKS = {
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "dd",
+        "div",
+        "dl",
+        "dt",
+        "figcaption",
+        "figure",
+        "footer",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "li",
+        "main",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "table",
+        "tbody",
+        "tfoot",
+        "thead",
+        "ul",
+        "caption",
+    }
     SKIP = {"head", "script", "style", "template", "noscript"}
 
     def __init__(self) -> None:
@@ -120,7 +151,7 @@ def _docx_paragraph(p: _Element) -> str:
             node = node.getparent()
         if hidden:
             continue
-        tag = el.tag[len(_W):]
+        tag = el.tag[len(_W) :]
         out.append((el.text or "") if tag == "t" else {"tab": "\t", "noBreakHyphen": "-"}.get(tag, "\n"))
     return "".join(out)
 

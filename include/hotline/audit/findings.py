@@ -7,6 +7,7 @@ judged on the figures as printed, a rate at the number of decimals it is printed
 document are not arithmetic between figures and stay here: an overdue row must have been late, and a hot spot
 must fit in its printed category.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -94,8 +95,9 @@ def _rate(inst: Instance, printed: Mapping[str, str]) -> list[Finding]:
     if expected is None:
         return [] if shown == 0 else [Finding(key, float(shown), None, f"{what}: {num}/{den} has no rate")]
     if shown != expected:
-        return [Finding(key, float(shown), float(expected),
-                        f"{what}: {num}/{den} = {expected}%, printed {text or value}%")]
+        return [
+            Finding(key, float(shown), float(expected), f"{what}: {num}/{den} = {expected}%, printed {text or value}%")
+        ]
     return []
 
 
@@ -116,16 +118,23 @@ def _position(inst: Instance, printed: Mapping[str, str]) -> list[Finding]:
     value, position = inst.value, inst.binding.position
     if value is MISSING or value == position:
         return []
-    return [Finding(inst.key(_audit(inst).get("key")), value, position,
-                    f"{_what(inst)} row {position} is numbered {value}")]
+    return [
+        Finding(inst.key(_audit(inst).get("key")), value, position, f"{_what(inst)} row {position} is numbered {value}")
+    ]
 
 
 def _descending(inst: Instance, printed: Mapping[str, str]) -> list[Finding]:
     key = _audit(inst).get("key")
-    return [Finding(below.key(key), below.get(key or inst.identity.figure), None,
-                    f"{_what(inst)}: {row_label(below.binding.row)} ({below.value}) ranks below "
-                    f"{row_label(above.binding.row)} ({above.value})")
-            for above, below in out_of_order(inst)]
+    return [
+        Finding(
+            below.key(key),
+            below.get(key or inst.identity.figure),
+            None,
+            f"{_what(inst)}: {row_label(below.binding.row)} ({below.value}) ranks below "
+            f"{row_label(above.binding.row)} ({above.value})",
+        )
+        for above, below in out_of_order(inst)
+    ]
 
 
 def _audit(inst: Instance) -> Mapping[str, Any]:
@@ -137,8 +146,15 @@ def _what(inst: Instance) -> str:
     return str(_audit(inst)["what"]).format(**inst.fields())
 
 
-_JUDGE = {"sum": _sum, "count": _sum, "same": _same, "rate": _rate, "change": _change, "position": _position,
-          "descending": _descending}
+_JUDGE = {
+    "sum": _sum,
+    "count": _sum,
+    "same": _same,
+    "rate": _rate,
+    "change": _change,
+    "position": _position,
+    "descending": _descending,
+}
 
 
 def _overdue_rows_not_late(parsed: dict[str, Any]) -> list[Finding]:
@@ -149,9 +165,15 @@ def _overdue_rows_not_late(parsed: dict[str, Any]) -> list[Finding]:
     for r in parsed["overdue_work_orders"]:
         late = (r["replied_date"] > r["due_date"]) if r["replied_date"] else (cutoff_date > r["due_date"])
         if not late:
-            out.append(Finding(f"overdue_work_orders[{r['ticket_id']}]", r["replied_date"], None,
-                               f"{r['ticket_id']} is listed as overdue but was not late (due {r['due_date']}, "
-                               f"replied {r['replied_date'] or 'not yet'}, cut-off {cutoff_date})"))
+            out.append(
+                Finding(
+                    f"overdue_work_orders[{r['ticket_id']}]",
+                    r["replied_date"],
+                    None,
+                    f"{r['ticket_id']} is listed as overdue but was not late (due {r['due_date']}, "
+                    f"replied {r['replied_date'] or 'not yet'}, cut-off {cutoff_date})",
+                )
+            )
     return out
 
 
@@ -165,9 +187,21 @@ def _hotspots_beyond_category(parsed: dict[str, Any]) -> list[Finding]:
             continue
         key = f"hotspots[{h['category_l1']}/{h['category_l2'] or ''}].count"
         if h["category_l2"] is None and h["count"] != l1_count:
-            out.append(Finding(key, h["count"], l1_count,
-                               f"hot spot {h['category_l1']} is the whole category, printed {l1_count} above"))
+            out.append(
+                Finding(
+                    key,
+                    h["count"],
+                    l1_count,
+                    f"hot spot {h['category_l1']} is the whole category, printed {l1_count} above",
+                )
+            )
         elif h["category_l2"] is not None and h["count"] > l1_count:
-            out.append(Finding(key, h["count"], None,
-                               f"hot spot {h['category_l1']}/{h['category_l2']} exceeds its category's {l1_count}"))
+            out.append(
+                Finding(
+                    key,
+                    h["count"],
+                    None,
+                    f"hot spot {h['category_l1']}/{h['category_l2']} exceeds its category's {l1_count}",
+                )
+            )
     return out

@@ -17,6 +17,7 @@ reference) or absent (the tables and the annex the reference does not have).
 
 Each section of the bulletin has its reader (``_read_*``), called in the order the sections are printed.
 """
+
 from __future__ import annotations
 
 import re
@@ -43,8 +44,15 @@ from hotline.contract import CHANNEL_KEYS, DEMAND_OTHER, OTHER_DEPARTMENTS, PURP
 from hotline.departments import as_alias_map, canonical_name, load_aliases, split_departments
 from hotline.seeds import load_rollups
 
-__all__ = ["BulletinParseError", "HOTSPOT_LABELS", "PRINTED_ONLY_KEYS", "figures_only", "office_hotspot_labels",
-           "parse_bulletin", "parse_bulletin_file"]
+__all__ = [
+    "BulletinParseError",
+    "HOTSPOT_LABELS",
+    "PRINTED_ONLY_KEYS",
+    "figures_only",
+    "office_hotspot_labels",
+    "parse_bulletin",
+    "parse_bulletin_file",
+]
 
 #: How the office titles hot spots that are not a whole level-1 category: label -> (一级分类, 二级分类).
 #: A label that is a level-1 category of ``hotspot_rollups.csv`` needs no entry (it is (label, None)); a
@@ -77,14 +85,20 @@ _CN_DIGITS = "一二三四五六七八九十"
 @dataclass
 class _Text:
     """A bulletin's text as the section readers see it."""
+
     flat: str
     lines: list[str]
     amap: Mapping[str, str]
     printed: dict[str, str]
 
 
-def parse_bulletin(text: str, aliases: Mapping[str, str] | None = None, *, rollups: set[str] | None = None,
-                   hotspot_labels: Mapping[str, tuple[str, str | None]] | None = None) -> dict[str, Any]:
+def parse_bulletin(
+    text: str,
+    aliases: Mapping[str, str] | None = None,
+    *,
+    rollups: set[str] | None = None,
+    hotspot_labels: Mapping[str, tuple[str, str | None]] | None = None,
+) -> dict[str, Any]:
     """Figures of a bulletin in the office's text format (see the module docstring).
 
     ``aliases``: department alias table (default: the repo's seeds; names are kept as printed, whitespace
@@ -146,8 +160,12 @@ def _read_period(t: _Text, out: dict[str, Any], s1: str) -> None:
     if not m:
         raise BulletinParseError(f"{_OVERVIEW}: cannot find the month (2024 年 11 月份)")
     out["month"] = f"{int(m.group(1)):04d}-{int(m.group(2)):02d}"
-    m = need(r"截至时间：(\d{4})年(\d{1,2})月(\d{1,2})日(\d{1,2})(?:时|点|：)(?:(\d{1,2})分?)?", t.flat,
-             "超期工单一览表", "the cut-off (截至时间：…年…月…日…时)")
+    m = need(
+        r"截至时间：(\d{4})年(\d{1,2})月(\d{1,2})日(\d{1,2})(?:时|点|：)(?:(\d{1,2})分?)?",
+        t.flat,
+        "超期工单一览表",
+        "the cut-off (截至时间：…年…月…日…时)",
+    )
     y, mo, d, h, mi = (int(g) if g else 0 for g in m.groups())
     out["as_of"] = f"{y:04d}-{mo:02d}-{d:02d} {h:02d}:{mi:02d}:00"
 
@@ -155,8 +173,10 @@ def _read_period(t: _Text, out: dict[str, Any], s1: str) -> None:
 def _read_contacts(t: _Text, s1: str) -> dict[str, Any]:
     """The contacts: the total, its change on the previous month, every channel with its share, and the phone
     work orders' closure."""
-    contacts: dict[str, Any] = {"total": int(need(r"共计(\d+)件", s1, _OVERVIEW, "the total (共计 N 件)").group(1)),
-                      "previous_total": None}  # not printed
+    contacts: dict[str, Any] = {
+        "total": int(need(r"共计(\d+)件", s1, _OVERVIEW, "the total (共计 N 件)").group(1)),
+        "previous_total": None,
+    }  # not printed
     contacts["mom_change_pct"] = _read_contacts_mom(t, s1)
     by_channel, by_channel_pct = {}, {}
     for key in CHANNEL_KEYS:
@@ -164,8 +184,12 @@ def _read_contacts(t: _Text, s1: str) -> dict[str, Any]:
         by_channel[key], by_channel_pct[key] = int(m.group(1)), pct(m.group(2))
         t.printed[f"contacts.by_channel_pct.{key}"] = m.group(2)
         if key == "工单转办":
-            wm = need(r"已办结(\d+)件，?办结率" + _NUM + "%", s1[m.end():], _OVERVIEW,
-                      "工单转办's closure (已办结 N 件，办结率 x%)")
+            wm = need(
+                r"已办结(\d+)件，?办结率" + _NUM + "%",
+                s1[m.end() :],
+                _OVERVIEW,
+                "工单转办's closure (已办结 N 件，办结率 x%)",
+            )
     contacts["by_channel"] = by_channel
     contacts["by_channel_pct"] = by_channel_pct
     contacts["work_order_channel_closed"] = int(wm.group(1))
@@ -236,9 +260,12 @@ def _printed_table(t: _Text, table: dict[str, Any], key: str, counts_key: str) -
         t.printed[f"{key}.{counts_key}_pct.{name}"] = text
     if table["total_pct"] is not None:
         t.printed[f"{key}.total_pct"] = table["total_pct"]
-    return {counts_key: table["counts"], f"{counts_key}_pct": {k: pct(v) for k, v in table["pct"].items()},
-            "total": table["total"],
-            "total_pct": None if table["total_pct"] is None else pct(table["total_pct"])}
+    return {
+        counts_key: table["counts"],
+        f"{counts_key}_pct": {k: pct(v) for k, v in table["pct"].items()},
+        "total": table["total"],
+        "total_pct": None if table["total_pct"] is None else pct(table["total_pct"]),
+    }
 
 
 def _read_demand(t: _Text, out: dict[str, Any], pos: int) -> int:
@@ -280,8 +307,9 @@ def _read_work_orders(t: _Text, out: dict[str, Any], pos: int) -> int:
     wo["closure_rate_pct"] = pct(m.group(1))
     t.printed["work_orders.closure_rate_pct"] = m.group(1)
     wo["overdue"] = int(need(r"超期工单(\d+)件", s4, sec, "超期工单 N 件").group(1))
-    m = re.search(r"(\d+)件工单进行了?回访", s4) or need(r"回访(?:工单)?(\d+)件", s4, sec,
-                                                       "the callbacks (对其中 N 件工单进行了回访)")
+    m = re.search(r"(\d+)件工单进行了?回访", s4) or need(
+        r"回访(?:工单)?(\d+)件", s4, sec, "the callbacks (对其中 N 件工单进行了回访)"
+    )
     wo["callbacks"] = int(m.group(1))
     wo["satisfied"] = None  # printed only as the satisfaction table's total, filled below
     m = need(r"满意率" + _NUM + "%", s4, sec, "回访满意率 x%")
@@ -291,8 +319,15 @@ def _read_work_orders(t: _Text, out: dict[str, Any], pos: int) -> int:
     return pos
 
 
-def _ranked_table(t: _Text, title: str, sec: str, key: str, fields: tuple[str, str, str], what: tuple[str, str, str],
-                  total_words: tuple[str, str]) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+def _ranked_table(
+    t: _Text,
+    title: str,
+    sec: str,
+    key: str,
+    fields: tuple[str, str, str],
+    what: tuple[str, str, str],
+    total_words: tuple[str, str],
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     """A ranked department table (序号, 单位名称, n, k, rate) and its total row (the rate when printed)."""
     n_key, k_key, r_key = fields
     rows: list[dict[str, Any]] = []
@@ -301,8 +336,10 @@ def _ranked_table(t: _Text, title: str, sec: str, key: str, fields: tuple[str, s
         cells = (raw + [""] * 5)[:5]
         name_cell = re.sub(r"\s+", "", cells[1])
         if not cells[0] and name_cell in ("合计", "总计"):
-            total = {n_key: whole_number(cells[2], sec, f"{total_words[0]} {what[0]}"),
-                     k_key: whole_number(cells[3], sec, f"{total_words[0]} {what[1]}")}
+            total = {
+                n_key: whole_number(cells[2], sec, f"{total_words[0]} {what[0]}"),
+                k_key: whole_number(cells[3], sec, f"{total_words[0]} {what[1]}"),
+            }
             if re.sub(r"\s+", "", cells[4]) not in NO_VALUE:
                 pc = pct_cell(cells[4], sec, f"{total_words[0]} {what[2]}")
                 total[r_key] = pct(pc)
@@ -312,8 +349,13 @@ def _ranked_table(t: _Text, title: str, sec: str, key: str, fields: tuple[str, s
         dep = canonical_name(cells[1], t.amap) if name_cell != OTHER_DEPARTMENTS else None
         name = dep.name if dep else OTHER_DEPARTMENTS
         pc = pct_cell(cells[4], sec, f"{name} {what[2]}")
-        row = {"rank": rank, "name": name, n_key: whole_number(cells[2], sec, f"{name} {what[0]}"),
-               k_key: whole_number(cells[3], sec, f"{name} {what[1]}"), r_key: pct(pc)}
+        row = {
+            "rank": rank,
+            "name": name,
+            n_key: whole_number(cells[2], sec, f"{name} {what[0]}"),
+            k_key: whole_number(cells[3], sec, f"{name} {what[1]}"),
+            r_key: pct(pc),
+        }
         if clean_name(cells[1]) != name:
             row["name_printed"] = clean_name(cells[1])
         t.printed[f"{key}[{name}].{r_key}"] = pc
@@ -325,14 +367,26 @@ def _ranked_table(t: _Text, title: str, sec: str, key: str, fields: tuple[str, s
 
 def _read_closure_table(t: _Text, out: dict[str, Any]) -> None:
     out["departments"], out["departments_total"] = _ranked_table(
-        t, r"办结率排序表", "各单位工单办结率排序表", "departments", ("work_orders", "closed", "closure_rate_pct"),
-        ("工单量", "办结量", "办结率"), ("合计", "合计"))
+        t,
+        r"办结率排序表",
+        "各单位工单办结率排序表",
+        "departments",
+        ("work_orders", "closed", "closure_rate_pct"),
+        ("工单量", "办结量", "办结率"),
+        ("合计", "合计"),
+    )
 
 
 def _read_satisfaction_table(t: _Text, out: dict[str, Any]) -> None:
     out["satisfaction_by_department"], out["satisfaction_total"] = _ranked_table(
-        t, r"回访满意度排序表", "各单位回访满意度排序表", "satisfaction_by_department",
-        ("callbacks", "satisfied", "satisfaction_pct"), ("回访工单数量", "满意工单数量", "满意度"), ("总计", "总计"))
+        t,
+        r"回访满意度排序表",
+        "各单位回访满意度排序表",
+        "satisfaction_by_department",
+        ("callbacks", "satisfied", "satisfaction_pct"),
+        ("回访工单数量", "满意工单数量", "满意度"),
+        ("总计", "总计"),
+    )
     out["work_orders"]["satisfied"] = out["satisfaction_total"]["satisfied"]
 
 
@@ -351,14 +405,16 @@ def _read_overdue_table(t: _Text, out: dict[str, Any]) -> None:
         replied = iso_date(cells[4])
         if replied is None and re.sub(r"\s+", "", cells[4]) not in ("", "未回复", "-", "—", "/"):
             raise BulletinParseError(f"{sec}: {tid}: 实际回复日期 {cells[4]!r} is not a date")
-        overdue.append({
-            "ticket_id": tid,
-            "departments": [d.name for d in split_departments(cells[2], t.amap)],
-            "departments_printed": clean_name(cells[2], keep_spaces=True),
-            "due_date": due,
-            "replied_date": replied,
-            "remark": cells[5].strip() or None,
-        })
+        overdue.append(
+            {
+                "ticket_id": tid,
+                "departments": [d.name for d in split_departments(cells[2], t.amap)],
+                "departments_printed": clean_name(cells[2], keep_spaces=True),
+                "due_date": due,
+                "replied_date": replied,
+                "remark": cells[5].strip() or None,
+            }
+        )
     out["overdue_work_orders"] = overdue
 
 
@@ -386,7 +442,7 @@ def _read_performance_annex(t: _Text, out: dict[str, Any]) -> None:
     start = next((i for i, ln in enumerate(t.lines) if title_re.search(re.sub(r"\s+", "", ln))), None)
     if start is None:
         return
-    header = next((ln for ln in t.lines[start + 1:] if "\t" in ln or ln.lstrip().startswith("|")), None)
+    header = next((ln for ln in t.lines[start + 1 :] if "\t" in ln or ln.lstrip().startswith("|")), None)
     if header is None:
         return
     heads, columns = _performance_columns(header)
@@ -396,11 +452,12 @@ def _read_performance_annex(t: _Text, out: dict[str, Any]) -> None:
 
 def _performance_columns(header: str) -> tuple[list[str], list[tuple[str | None, str | None]]]:
     """The annex's headers as printed and, for each, its (key, kind) in :data:`PERFORMANCE_COLUMNS`."""
-    heads = [re.sub(r"\s+", "", c) for c in (header.split("\t") if "\t" in header
-                                             else header.strip().strip("|").split("|"))]
+    heads = [
+        re.sub(r"\s+", "", c) for c in (header.split("\t") if "\t" in header else header.strip().strip("|").split("|"))
+    ]
     columns: list[tuple[str | None, str | None]] = [
-        next(((k, kind) for h, k, kind in PERFORMANCE_COLUMNS if head.startswith(h)), (None, None))
-        for head in heads]
+        next(((k, kind) for h, k, kind in PERFORMANCE_COLUMNS if head.startswith(h)), (None, None)) for head in heads
+    ]
     if not heads or columns[0][0] != "name":
         raise BulletinParseError(f"{_ANNEX}: table header (单位名称 …) not found under its title")
     return heads, columns
@@ -433,8 +490,9 @@ def _performance_row(t: _Text, cells: list[str], columns: list[tuple[str | None,
     return row
 
 
-def _read_hotspots(t: _Text, out: dict[str, Any], pos: int, labels: Mapping[str, tuple[str, str | None]],
-                   rollups: set[str]) -> None:
+def _read_hotspots(
+    t: _Text, out: dict[str, Any], pos: int, labels: Mapping[str, tuple[str, str | None]], rollups: set[str]
+) -> None:
     """三、主要热点: each hot spot's heading (its category), count and change on the previous month."""
     sec = "三、主要热点"
     s5, _ = section_text(t.flat, r"主要热点", r"热线工作动态|[四五六七八九十]、", sec, pos)
@@ -443,7 +501,7 @@ def _read_hotspots(t: _Text, out: dict[str, Any], pos: int, labels: Mapping[str,
         raise BulletinParseError(f"{sec}: no hot spots (（一）…类。…N 件) found")
     hotspots = []
     for i, h in enumerate(heads):
-        chunk = s5[h.end(): heads[i + 1].start() if i + 1 < len(heads) else len(s5)]
+        chunk = s5[h.end() : heads[i + 1].start() if i + 1 < len(heads) else len(s5)]
         label = re.sub(r"(类|问题)+$", "", chunk.split("。", 1)[0])
         counts = re.findall(r"此类诉求[^0-9。]*?(\d+)件", chunk) or re.findall(r"(\d+)件", chunk)
         if not counts:
@@ -454,8 +512,15 @@ def _read_hotspots(t: _Text, out: dict[str, Any], pos: int, labels: Mapping[str,
         if m:
             mom = pct(m.group(2)) * (-1 if m.group(1) in ("下降", "减少") else 1)
             t.printed[f"hotspots[{l1}/{l2}].mom_change_pct" if l2 else f"hotspots[{l1}].mom_change_pct"] = m.group(2)
-        hotspots.append({"category_l1": l1, "category_l2": l2, "count": int(counts[-1]),
-                         "mom_change_pct": mom, "label_printed": label})
+        hotspots.append(
+            {
+                "category_l1": l1,
+                "category_l2": l2,
+                "count": int(counts[-1]),
+                "mom_change_pct": mom,
+                "label_printed": label,
+            }
+        )
     out["hotspots"] = hotspots
 
 
@@ -464,13 +529,15 @@ def office_hotspot_labels() -> dict[str, tuple[str, str | None]]:
     the seed is missing."""
     try:
         from hotline.publish.bulletin import load_hotspot_labels
+
         return {label: key for key, label in load_hotspot_labels().items()}
     except (ImportError, OSError, ValueError):
         return {}
 
 
-def _hotspot_category(label: str, labels: Mapping[str, tuple[str, str | None]], rollups: set[str],
-                      sec: str) -> tuple[str, str | None]:
+def _hotspot_category(
+    label: str, labels: Mapping[str, tuple[str, str | None]], rollups: set[str], sec: str
+) -> tuple[str, str | None]:
     m = re.fullmatch(r"(.+?)(?:/|／|-|－|—|（)(.+?)）?", label)
     if m:
         return m.group(1), m.group(2)
@@ -481,7 +548,8 @@ def _hotspot_category(label: str, labels: Mapping[str, tuple[str, str | None]], 
         return label, None
     raise BulletinParseError(
         f"{sec}: cannot tell which category the hot spot {label!r} is (not in hotspot_rollups.csv nor in "
-        "HOTSPOT_LABELS; write it as 一级/二级 or pass hotspot_labels)")
+        "HOTSPOT_LABELS; write it as 一级/二级 or pass hotspot_labels)"
+    )
 
 
 def parse_bulletin_file(path: Path | str, aliases: Mapping[str, str] | None = None, **kw: Any) -> dict[str, Any]:
@@ -491,13 +559,20 @@ def parse_bulletin_file(path: Path | str, aliases: Mapping[str, str] | None = No
 
 def figures_only(parsed: dict[str, Any]) -> dict[str, Any]:
     """``parsed`` without the printed-only keys (:data:`PRINTED_ONLY_KEYS`)."""
-    out = {k: v for k, v in parsed.items()
-           if k not in ("_printed", "departments_total", "satisfaction_total", "purpose_table", "demand_table")}
+    out = {
+        k: v
+        for k, v in parsed.items()
+        if k not in ("_printed", "departments_total", "satisfaction_total", "purpose_table", "demand_table")
+    }
     out["contacts"] = {k: v for k, v in parsed["contacts"].items() if k != "by_channel_pct"}
     out["purpose"] = {k: v for k, v in parsed["purpose"].items() if k != "by_type_pct"}
-    for key, extra in (("departments", "name_printed"), ("satisfaction_by_department", "name_printed"),
-                       ("overdue_work_orders", "departments_printed"), ("hotspots", "label_printed"),
-                       ("department_performance", "name_printed")):
+    for key, extra in (
+        ("departments", "name_printed"),
+        ("satisfaction_by_department", "name_printed"),
+        ("overdue_work_orders", "departments_printed"),
+        ("hotspots", "label_printed"),
+        ("department_performance", "name_printed"),
+    ):
         if key in parsed:
             out[key] = [{k: v for k, v in row.items() if k != extra} for row in parsed[key]]
     return out

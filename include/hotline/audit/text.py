@@ -4,6 +4,7 @@ A bulletin is read in two forms: *flat* (all whitespace removed, ASCII punctuati
 forms the office uses) for its sentences, and line by line for its tables (tab-separated cells, or
 ``|``-delimited Markdown rows).
 """
+
 from __future__ import annotations
 
 import re
@@ -44,7 +45,7 @@ def section_text(flat: str, start: str, end: str, name: str, pos: int = 0) -> tu
         raise BulletinParseError(f"{name}: section not found (looked for {start!r})")
     e = re.compile(end).search(flat, m.end())
     stop = e.start() if e else len(flat)
-    return flat[m.end():stop], stop
+    return flat[m.end() : stop], stop
 
 
 def iso_date(text: str) -> str | None:
@@ -63,13 +64,16 @@ def decimals(printed: str) -> int:
 
 
 @overload
-def table_rows(lines: list[str], title: str, section: str, first_header: str = ...,
-               optional: Literal[False] = ...) -> list[list[str]]: ...
+def table_rows(
+    lines: list[str], title: str, section: str, first_header: str = ..., optional: Literal[False] = ...
+) -> list[list[str]]: ...
 @overload
-def table_rows(lines: list[str], title: str, section: str, first_header: str = ...,
-               optional: bool = ...) -> list[list[str]] | None: ...
-def table_rows(lines: list[str], title: str, section: str, first_header: str = "序号",
-               optional: bool = False) -> list[list[str]] | None:
+def table_rows(
+    lines: list[str], title: str, section: str, first_header: str = ..., optional: bool = ...
+) -> list[list[str]] | None: ...
+def table_rows(
+    lines: list[str], title: str, section: str, first_header: str = "序号", optional: bool = False
+) -> list[list[str]] | None:
     """Data rows (cells stripped, header row dropped) of the table whose title line matches ``title``.
 
     ``optional``: None when there is no such title or no table under it (instead of raising)."""
@@ -80,7 +84,7 @@ def table_rows(lines: list[str], title: str, section: str, first_header: str = "
             return None
         raise BulletinParseError(f"{section}: table not found (looked for {title!r})")
     rows: list[list[str]] = []
-    for ln in lines[start + 1:]:
+    for ln in lines[start + 1 :]:
         if not ln.strip():
             continue
         if "\t" in ln:

@@ -8,6 +8,7 @@ At scale 1 (``scale=None``) the exports reproduce every figure of the spec's bul
 ``faults=[("missing-day", "2024-11-05"), ("padded-enums", "5")]`` then reproduces reported defects on the written
 files (:mod:`hotline.generate.faults`).
 """
+
 from __future__ import annotations
 
 import gc
@@ -26,8 +27,17 @@ from hotline.generate.text import Vocabulary
 from hotline.generate.timeline import Clock, Draft, Lifecycle
 from hotline.generate.writer import write_day
 
-__all__ = ["DEFAULT_SPEC", "FAULTS", "FaultRecord", "GenerateSummary", "Spec", "SpecError", "apply_fault", "generate",
-           "load_spec"]
+__all__ = [
+    "DEFAULT_SPEC",
+    "FAULTS",
+    "FaultRecord",
+    "GenerateSummary",
+    "Spec",
+    "SpecError",
+    "apply_fault",
+    "generate",
+    "load_spec",
+]
 
 
 @dataclass(frozen=True)
@@ -46,9 +56,16 @@ class GenerateSummary:
         return getattr(self, key, default)
 
 
-def generate(spec_path: Path | str = DEFAULT_SPEC, out_dir: Path | str = Path("dumps"), seed: int | None = None,
-             scale: float | None = None, progress: Callable[[int, int], None] | None = None, *,
-             days: int | None = None, faults: Sequence[tuple[str, str | None]] = ()) -> GenerateSummary:
+def generate(
+    spec_path: Path | str = DEFAULT_SPEC,
+    out_dir: Path | str = Path("dumps"),
+    seed: int | None = None,
+    scale: float | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    *,
+    days: int | None = None,
+    faults: Sequence[tuple[str, str | None]] = (),
+) -> GenerateSummary:
     """Write one export (csv + manifest) per day of the spec's export range into ``out_dir``.
 
     seed: None → the spec's seed. scale: None (or 1) → calibrated; X → every volume × X. days: only the first N
@@ -62,8 +79,9 @@ def generate(spec_path: Path | str = DEFAULT_SPEC, out_dir: Path | str = Path("d
     if scale is not None and not scale > 0:
         raise SpecError(f"scale must be a positive number, got {scale}")
     calibrated = scale is None or scale == 1
-    faults = [parse_fault(f) if isinstance(f, str) else (str(f[0]), None if f[1] is None else str(f[1]))
-              for f in faults]  # ("name", value) pairs; "name=value" strings are accepted too
+    faults = [
+        parse_fault(f) if isinstance(f, str) else (str(f[0]), None if f[1] is None else str(f[1])) for f in faults
+    ]  # ("name", value) pairs; "name=value" strings are accepted too
     for name, value in faults:  # names and values are checked before anything is written
         check_fault(name, value)
     out_dir = Path(out_dir)
@@ -86,13 +104,29 @@ def generate(spec_path: Path | str = DEFAULT_SPEC, out_dir: Path | str = Path("d
         if gc_enabled:
             gc.enable()
     records = tuple(apply_fault(out_dir, name, value, seed=seed) for name, value in faults)
-    return GenerateSummary(days=n_days, rows=rows_total, tickets=tickets, out_dir=out_dir,
-                           first_day=clock.dates[0], last_day=clock.dates[max(n_days - 1, 0)], seed=seed,
-                           scale=1.0 if calibrated or scale is None else float(scale), faults=records)
+    return GenerateSummary(
+        days=n_days,
+        rows=rows_total,
+        tickets=tickets,
+        out_dir=out_dir,
+        first_day=clock.dates[0],
+        last_day=clock.dates[max(n_days - 1, 0)],
+        seed=seed,
+        scale=1.0 if calibrated or scale is None else float(scale),
+        faults=records,
+    )
 
 
-def _stream(out_dir: Path, clock: Clock, plans: dict[int, list[Draft]], life: Lifecycle, scaler: Scaler | None,
-            seed: int, n_days: int, progress: Callable[[int, int], None] | None) -> tuple[int, int]:
+def _stream(
+    out_dir: Path,
+    clock: Clock,
+    plans: dict[int, list[Draft]],
+    life: Lifecycle,
+    scaler: Scaler | None,
+    seed: int,
+    n_days: int,
+    progress: Callable[[int, int], None] | None,
+) -> tuple[int, int]:
     """Day by day: create the day's contacts, file their versions under the days they happen, write the day.
     Memory holds only the versions still to be written (i.e. tickets still active)."""
     pending: dict[int, list[tuple[str, str]]] = {}

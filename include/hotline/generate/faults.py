@@ -29,6 +29,7 @@ The faults (``value`` is what follows ``=`` on the command line, ``--fault NAME=
 
 Bad input raises :class:`FaultError` (a :class:`~hotline.generate.spec.SpecError`, hence a ``ValueError``).
 """
+
 from __future__ import annotations
 
 import csv
@@ -55,8 +56,17 @@ TS = contract.TIMESTAMP_FORMAT
 COL = {h: i for i, h in enumerate(contract.HEADERS)}
 PADDED_COLUMNS = ("来源渠道", "诉求目的", "办理方式", "工单状态", "回访结果")
 #: (left, right) paddings for padded-enums: ASCII and/or U+3000 ideographic spaces, never both empty.
-PADDINGS = ((" ", " "), ("\u3000", " "), (" ", "\u3000"), ("\u3000", "\u3000"), (" ", ""), ("", " "),
-            ("\u3000", ""), ("", "\u3000"), ("  ", " "))
+PADDINGS = (
+    (" ", " "),
+    ("\u3000", " "),
+    (" ", "\u3000"),
+    ("\u3000", "\u3000"),
+    (" ", ""),
+    ("", " "),
+    ("\u3000", ""),
+    ("", "\u3000"),
+    ("  ", " "),
+)
 STRAY_SPACES = (" ", "\u3000")
 REDELIVERY_DELAY = timedelta(days=40)
 FUTURE_YEARS = 7  # future-updated: "years in the future" (2024 → 2031)
@@ -112,14 +122,16 @@ class _Day:
         data = path.read_bytes()
         self.bom = data.startswith(BOM)
         try:
-            text = data[len(BOM):].decode("utf-8") if self.bom else data.decode("utf-8")
+            text = data[len(BOM) :].decode("utf-8") if self.bom else data.decode("utf-8")
         except UnicodeDecodeError:
             raise FaultError(f"{path.name} is not UTF-8: faults only rewrite the generator's exports") from None
         self.records, self.trailing = _split_records(text)
         parsed = list(csv.reader(io.StringIO(text, newline="")))
         if len(parsed) != len(self.records) or not parsed or parsed[0] != contract.HEADERS:
-            raise FaultError(f"{path.name} is not an export in the generator's csv dialect (the contract's "
-                             "header, CRLF line ends, minimal quoting)")
+            raise FaultError(
+                f"{path.name} is not an export in the generator's csv dialect (the contract's "
+                "header, CRLF line ends, minimal quoting)"
+            )
         self.rows = parsed[1:]  # data rows; row number n is self.rows[n - 1]
         self.changed: set[int] = set()
 
@@ -127,8 +139,10 @@ class _Day:
         """Set one cell of data row ``n`` (1-based)."""
         row = self.rows[n - 1]
         if n not in self.changed and _fmt_row(row) != self.records[n]:
-            raise FaultError(f"{self.path.name} row {n} is not written in the generator's csv dialect; "
-                             "rewriting it would change more than the fault")
+            raise FaultError(
+                f"{self.path.name} row {n} is not written in the generator's csv dialect; "
+                "rewriting it would change more than the fault"
+            )
         row[COL[column]] = value
         self.changed.add(n)
 
@@ -205,8 +219,10 @@ class _Folder:
     def check_day(self, name: str, value: str | None) -> str:
         d = _parse_day(name, value)
         if d not in self.paths:
-            raise FaultError(f"fault {name}: no export of {d} in {self.dir} (it holds {len(self.day_list)} days, "
-                             f"{self.day_list[0]} … {self.day_list[-1]})")
+            raise FaultError(
+                f"fault {name}: no export of {d} in {self.dir} (it holds {len(self.day_list)} days, "
+                f"{self.day_list[0]} … {self.day_list[-1]})"
+            )
         return d
 
 
@@ -270,8 +286,13 @@ def _receipt_day(tid: str) -> str | None:
 
 
 def _record(kind: str, touched: list[tuple[str, int]], tickets: Iterable[str], detail: str) -> FaultRecord:
-    return FaultRecord(kind=kind, days=tuple(sorted({d for d, _ in touched})), ticket_ids=tuple(sorted(set(tickets))),
-                       rows=tuple(sorted(set(touched))), detail=detail)
+    return FaultRecord(
+        kind=kind,
+        days=tuple(sorted({d for d, _ in touched})),
+        ticket_ids=tuple(sorted(set(tickets))),
+        rows=tuple(sorted(set(touched))),
+        detail=detail,
+    )
 
 
 def _write(folder: _Folder, touched: list[tuple[str, int]], exported_at: str | None = None) -> None:
@@ -288,8 +309,13 @@ def missing_day(folder: _Folder, value: str | None, rng: random.Random) -> Fault
     day.path.unlink()
     if day.manifest_path.exists():
         day.manifest_path.unlink()
-    return FaultRecord(kind="missing-day", days=(d,), ticket_ids=tuple(sorted(set(tickets))),
-                       rows=tuple(touched), detail=f"deleted the export of {d} ({len(touched)} rows)")
+    return FaultRecord(
+        kind="missing-day",
+        days=(d,),
+        ticket_ids=tuple(sorted(set(tickets))),
+        rows=tuple(touched),
+        detail=f"deleted the export of {d} ({len(touched)} rows)",
+    )
 
 
 def padded_enums(folder: _Folder, value: str | None, rng: random.Random) -> FaultRecord:
@@ -309,8 +335,12 @@ def padded_enums(folder: _Folder, value: str | None, rng: random.Random) -> Faul
         touched.append((d, k))
         tickets.append(day.get(k, "工单编号"))
     _write(folder, touched)
-    return _record("padded-enums", touched, tickets,
-                   f"{n} rows with 来源渠道/诉求目的/办理方式/工单状态/回访结果 padded with ASCII or U+3000 spaces")
+    return _record(
+        "padded-enums",
+        touched,
+        tickets,
+        f"{n} rows with 来源渠道/诉求目的/办理方式/工单状态/回访结果 padded with ASCII or U+3000 spaces",
+    )
 
 
 def future_updated(folder: _Folder, value: str | None, rng: random.Random) -> FaultRecord:
@@ -328,16 +358,20 @@ def future_updated(folder: _Folder, value: str | None, rng: random.Random) -> Fa
         else:  # years in the future
             base = date.fromisoformat(d)
             y = base.year + FUTURE_YEARS
-            t = datetime(y, base.month, min(base.day, 28) if base.month == 2 else base.day) + \
-                timedelta(seconds=rng.randrange(86400))
+            t = datetime(y, base.month, min(base.day, 28) if base.month == 2 else base.day) + timedelta(
+                seconds=rng.randrange(86400)
+            )
             years += 1
         day.set(k, "更新时间", _fmt(t))
         touched.append((d, k))
         tickets.append(day.get(k, "工单编号"))
     _write(folder, touched)
-    return _record("future-updated", touched, tickets,
-                   f"{n} rows with 更新时间 after their export day ({n - years} the next day, {years} "
-                   f"{FUTURE_YEARS} years later)")
+    return _record(
+        "future-updated",
+        touched,
+        tickets,
+        f"{n} rows with 更新时间 after their export day ({n - years} the next day, {years} {FUTURE_YEARS} years later)",
+    )
 
 
 def future_received(folder: _Folder, value: str | None, rng: random.Random) -> FaultRecord:
@@ -357,8 +391,12 @@ def future_received(folder: _Folder, value: str | None, rng: random.Random) -> F
         touched.append((d, k))
         tickets.append(tid)
     _write(folder, touched)
-    return _record("future-received", touched, tickets,
-                   f"{n} tickets received after the end of their receipt day's export (受理时间 in its first row)")
+    return _record(
+        "future-received",
+        touched,
+        tickets,
+        f"{n} tickets received after the end of their receipt day's export (受理时间 in its first row)",
+    )
 
 
 def inverted_timestamps(folder: _Folder, value: str | None, rng: random.Random) -> FaultRecord:
@@ -376,8 +414,10 @@ def inverted_timestamps(folder: _Folder, value: str | None, rng: random.Random) 
     for i in range(3):
         pool = [c for c in pools[i] if c not in chosen]
         if need[i] > len(pool):
-            raise FaultError(f"fault inverted-timestamps={n}: needs {need[i]} rows for {labels[i]} but only "
-                             f"{len(pool)} rows qualify in the folder")
+            raise FaultError(
+                f"fault inverted-timestamps={n}: needs {need[i]} rows for {labels[i]} but only "
+                f"{len(pool)} rows qualify in the folder"
+            )
         got = rng.sample(pool, need[i])
         chosen.update(got)
         picks.append(got)
@@ -390,9 +430,12 @@ def inverted_timestamps(folder: _Folder, value: str | None, rng: random.Random) 
             touched.append((d, k))
             tickets.append(day.get(k, "工单编号"))
     _write(folder, touched)
-    return _record("inverted-timestamps", touched, tickets,
-                   f"{n} rows with inverted timestamps ({need[0]} {labels[0]}, {need[1]} {labels[1]}, "
-                   f"{need[2]} {labels[2]})")
+    return _record(
+        "inverted-timestamps",
+        touched,
+        tickets,
+        f"{n} rows with inverted timestamps ({need[0]} {labels[0]}, {need[1]} {labels[1]}, {need[2]} {labels[2]})",
+    )
 
 
 def late_redelivery(folder: _Folder, value: str | None, rng: random.Random) -> FaultRecord:
@@ -406,13 +449,20 @@ def late_redelivery(folder: _Folder, value: str | None, rng: random.Random) -> F
         status, handling = r[COL["工单状态"]].strip(), r[COL["办理方式"]].strip()
         if r[COL["回访时间"]].strip() and r[COL["回访结果"]].strip() in contract.SATISFIED_CALLBACK_RESULTS:
             callbacks.append(k)
-        elif (handling == "工单转办" and status == "已办结" and r[COL["办结时间"]].strip()
-              and r[COL["回复时间"]].strip() and not r[COL["回访时间"]].strip()):
+        elif (
+            handling == "工单转办"
+            and status == "已办结"
+            and r[COL["办结时间"]].strip()
+            and r[COL["回复时间"]].strip()
+            and not r[COL["回访时间"]].strip()
+        ):
             reopen.append(k)
     if len(callbacks) + len(reopen) < 3:
-        raise FaultError(f"fault late-redelivery={d}: only {len(callbacks) + len(reopen)} rows of {d} can be "
-                         "corrected so that a figure changes (a satisfied callback or a closed work order, in its "
-                         "ticket's newest row); at least 3 are needed")
+        raise FaultError(
+            f"fault late-redelivery={d}: only {len(callbacks) + len(reopen)} rows of {d} can be "
+            "corrected so that a figure changes (a satisfied callback or a closed work order, in its "
+            "ticket's newest row); at least 3 are needed"
+        )
     want = min(rng.randint(3, 10), len(callbacks) + len(reopen))
     n_cb = min(len(callbacks), (want + 1) // 2)
     n_re = min(len(reopen), want - n_cb)
@@ -438,9 +488,13 @@ def late_redelivery(folder: _Folder, value: str | None, rng: random.Random) -> F
         before = datetime.fromisoformat(default_exported_at(date.fromisoformat(d)))
     when = (before + REDELIVERY_DELAY).isoformat()
     day.write(exported_at=when)
-    return _record("late-redelivery", touched, ids,
-                   f"{d} re-delivered with exported_at {when}: {len(touched)} rows corrected ({n_cb} callback "
-                   f"results 满意/基本满意 → 不满意, {n_re} closed work orders reopened)")
+    return _record(
+        "late-redelivery",
+        touched,
+        ids,
+        f"{d} re-delivered with exported_at {when}: {len(touched)} rows corrected ({n_cb} callback "
+        f"results 满意/基本满意 → 不满意, {n_re} closed work orders reopened)",
+    )
 
 
 def no_department(folder: _Folder, value: str | None, rng: random.Random) -> FaultRecord:
@@ -489,8 +543,10 @@ def stray_spaces(folder: _Folder, value: str | None, rng: random.Random) -> Faul
     target = round(p * n_cells)
     available = sum(len(v) for v in cells.values())
     if target > available:
-        raise FaultError(f"fault stray-spaces={value}: {target} of {n_cells} 承办单位 cells asked for, only "
-                         f"{available} hold a department name of two characters or more")
+        raise FaultError(
+            f"fault stray-spaces={value}: {target} of {n_cells} 承办单位 cells asked for, only "
+            f"{available} hold a department name of two characters or more"
+        )
     order = sorted(cells)
     rng.shuffle(order)
     touched, ids = [], []
@@ -505,7 +561,7 @@ def stray_spaces(folder: _Folder, value: str | None, rng: random.Random) -> Faul
         names = list(_NAME_RE.finditer(base))
         m = names[rng.randrange(len(names))]
         token = m.group(0)
-        nth = sum(1 for x in names[:names.index(m)] if x.group(0) == token)
+        nth = sum(1 for x in names[: names.index(m)] if x.group(0) == token)
         cut = 1 + rng.randrange(len(token) - 1)
         space = STRAY_SPACES[rng.randrange(len(STRAY_SPACES))]
         changed = False
@@ -522,9 +578,12 @@ def stray_spaces(folder: _Folder, value: str | None, rng: random.Random) -> Faul
         if changed:
             ids.append(tid)
     _write(folder, touched)
-    return _record("stray-spaces", touched, ids,
-                   f"{len(touched)} of {n_cells} 承办单位 cells ({p:g}) with a space inside a department name, "
-                   f"{len(ids)} tickets")
+    return _record(
+        "stray-spaces",
+        touched,
+        ids,
+        f"{len(touched)} of {n_cells} 承办单位 cells ({p:g}) with a space inside a department name, {len(ids)} tickets",
+    )
 
 
 FAULTS: dict[str, Callable[[_Folder, str | None, random.Random], FaultRecord]] = {

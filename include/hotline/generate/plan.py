@@ -5,6 +5,7 @@ bulletin's tables (closed work orders per department, callbacks per department, 
 previous month gets the spec's previous total and hot spots, the other months the calibrated month's
 proportions; their lifecycles are free apart from the callbacks that must land in the calibrated month.
 """
+
 from __future__ import annotations
 
 import random
@@ -17,8 +18,14 @@ from hotline.generate.timeline import DAY, HOUR, Clock, Draft, dispatch_time, ti
 from hotline.periods import month_bounds, previous_month
 
 PHONE = "电话"
-GROUPS = [(PHONE, "直接答复"), (PHONE, "工单转办"), (PHONE, "无效"), ("中国政府网", "工单转办"),
-          ("省州系统", "工单转办"), ("微信", "工单转办")]
+GROUPS = [
+    (PHONE, "直接答复"),
+    (PHONE, "工单转办"),
+    (PHONE, "无效"),
+    ("中国政府网", "工单转办"),
+    ("省州系统", "工单转办"),
+    ("微信", "工单转办"),
+]
 TRANSFER_CODES = {"中国政府网": "70", "省州系统": "80", "微信": "90"}
 
 
@@ -59,8 +66,14 @@ def month_targets(spec: Spec) -> list[MonthTarget]:
     cats = spec.categories()
     cat_w = [n for _, _, n in cats]
     dept_w = [d.work_orders for d in spec.all_departments]
-    group_w = [spec.phone["直接答复"], spec.phone["工单转办"], spec.phone["无效"], spec.channels["中国政府网"],
-               spec.channels["省州系统"], spec.channels["微信"]]
+    group_w = [
+        spec.phone["直接答复"],
+        spec.phone["工单转办"],
+        spec.phone["无效"],
+        spec.channels["中国政府网"],
+        spec.channels["省州系统"],
+        spec.channels["微信"],
+    ]
     t_start, t_next = month_bounds(spec.month)
     t_days = (t_next - t_start).days
     prev = previous_month(spec.month)
@@ -71,8 +84,11 @@ def month_targets(spec: Spec) -> list[MonthTarget]:
             break
         first, last = max(start, spec.export_start), min(nxt - timedelta(days=1), spec.export_end)
         if month == spec.month:
-            out.append(MonthTarget(month, first, last, "target", group_w, dict(spec.special_lines),
-                                   dict(spec.purposes), cat_w, dept_w))
+            out.append(
+                MonthTarget(
+                    month, first, last, "target", group_w, dict(spec.special_lines), dict(spec.purposes), cat_w, dept_w
+                )
+            )
         else:
             days = (last - first).days + 1
             if month == prev and spec.previous_total is not None:
@@ -86,11 +102,13 @@ def month_targets(spec: Spec) -> list[MonthTarget]:
             wo = groups[1] + sum(groups[3:])
             purposes = dict(zip(spec.purposes, apportion(list(spec.purposes.values()), phone_valid), strict=True))
             n_special = min(round(sum(spec.special_lines.values()) * f), phone_valid)
-            special = dict(zip(spec.special_lines, apportion(list(spec.special_lines.values()), n_special),
-                               strict=True))
+            special = dict(
+                zip(spec.special_lines, apportion(list(spec.special_lines.values()), n_special), strict=True)
+            )
             categories = _categories_with_hotspots(spec, valid) if kind == "previous" else apportion(cat_w, valid)
-            out.append(MonthTarget(month, first, last, kind, groups, special, purposes, categories,
-                                   apportion(dept_w, wo)))
+            out.append(
+                MonthTarget(month, first, last, kind, groups, special, purposes, categories, apportion(dept_w, wo))
+            )
         y, m = (y + 1, 1) if m == 12 else (y, m + 1)
     return out
 
@@ -103,8 +121,9 @@ def _categories_with_hotspots(spec: Spec, valid: int) -> list[int]:
     for h in spec.hotspots:
         if h.previous is None:
             continue
-        idx = [i for i, (l1, l2, _) in enumerate(cats) if l1 == h.l1 and (h.l2 is None or l2 == h.l2)
-               and i not in fixed]
+        idx = [
+            i for i, (l1, l2, _) in enumerate(cats) if l1 == h.l1 and (h.l2 is None or l2 == h.l2) and i not in fixed
+        ]
         for i, n in zip(idx, apportion([cats[i][2] for i in idx], h.previous), strict=True):
             out[i] = n
         fixed.update(idx)
@@ -139,8 +158,12 @@ def _direct_vector(spec: Spec) -> list[float]:
     return [8.0 if l1 == "政务咨询" else 1.0 for l1, _, _ in spec.categories()]
 
 
-_SPECIAL_L1 = {"环境保护": ("生态环境",), "安全生产": ("应急管理",), "营商环境": ("市场监管", "政务咨询"),
-               "办不成事": ("政务咨询",)}
+_SPECIAL_L1 = {
+    "环境保护": ("生态环境",),
+    "安全生产": ("应急管理",),
+    "营商环境": ("市场监管", "政务咨询"),
+    "办不成事": ("政务咨询",),
+}
 
 
 def _purpose_weights(l1: str, l2: str, work_order: bool) -> list[float]:
@@ -184,8 +207,10 @@ def _round_matrix(m: list[list[float]], rows: list[int], cols: list[int]) -> lis
     out = [[int(x) for x in r] for r in m]
     rr = [rows[i] - sum(out[i]) for i in range(len(rows))]
     cr = [cols[k] - sum(r[k] for r in out) for k in range(len(cols))]
-    cells = sorted(((m[i][k] - out[i][k], i, k) for i in range(len(rows)) for k in range(len(cols))),
-                   key=lambda c: (-c[0], c[1], c[2]))
+    cells = sorted(
+        ((m[i][k] - out[i][k], i, k) for i in range(len(rows)) for k in range(len(cols))),
+        key=lambda c: (-c[0], c[1], c[2]),
+    )
     for _, i, k in cells:
         if rr[i] > 0 and cr[k] > 0:
             out[i][k] += 1
@@ -230,8 +255,9 @@ class Planner:
         t_start, t_next = month_bounds(spec.month)
         self.t0 = clock.idx(t_start) * DAY
         self.t1 = clock.idx(t_next) * DAY
-        self.cutoff = clock.idx(spec.cutoff.date()) * DAY + spec.cutoff.hour * HOUR + spec.cutoff.minute * 60 \
-            + spec.cutoff.second
+        self.cutoff = (
+            clock.idx(spec.cutoff.date()) * DAY + spec.cutoff.hour * HOUR + spec.cutoff.minute * 60 + spec.cutoff.second
+        )
 
     def plan(self) -> dict[int, list[Draft]]:
         """All contacts of the export range, by receipt day, with ids."""
@@ -408,15 +434,22 @@ class Planner:
             if not d.callbacks:
                 continue
             mine = [t for t in wos if t.dept == d.name and t.role == "closed"]
-            eligible = [t for t in mine if (clock.idx(t.fixed.replied) <= last_day - 2 if t.fixed is not None
-                                            else t.disp // DAY <= last_day - 3)]
+            eligible = [
+                t
+                for t in mine
+                if (
+                    clock.idx(t.fixed.replied) <= last_day - 2 if t.fixed is not None else t.disp // DAY <= last_day - 3
+                )
+            ]
             share = spec.callback_share_previous if has_previous else 0.0
             x = min(len(eligible), d.callbacks - round(d.callbacks * share))
             y = d.callbacks - x
             if y and not has_previous:
-                raise SpecError(f"{spec.path.name}: {d.field}.callbacks: {d.callbacks} callbacks but only {x} work "
-                                "orders that can be closed and called back within the month, and the export range "
-                                "does not cover the previous month")
+                raise SpecError(
+                    f"{spec.path.name}: {d.field}.callbacks: {d.callbacks} callbacks but only {x} work "
+                    "orders that can be closed and called back within the month, and the export range "
+                    "does not cover the previous month"
+                )
             results = ["满意" if rng.random() < 0.82 else "基本满意" for _ in range(d.satisfied)]
             results += ["不满意"] * (d.callbacks - d.satisfied)
             rng.shuffle(results)
@@ -432,8 +465,7 @@ class Planner:
         for name, results in designate.items():  # enough work orders for the callbacks they must carry
             i = self.dept_index[name]
             while counts[i] < len(results) + 1:
-                j = max(range(len(counts)), key=lambda k: counts[k] - (len(designate.get(self.depts[k].name, []))
-                                                                       + 1))
+                j = max(range(len(counts)), key=lambda k: counts[k] - (len(designate.get(self.depts[k].name, [])) + 1))
                 counts[j] -= 1
                 counts[i] += 1
         drafts = self._slots(mt, rng, [])
@@ -451,7 +483,7 @@ class Planner:
         self._assign_purposes(mt, drafts, rng)
         for name, results in designate.items():
             mine = sorted((t for t in wos if t.dept == name), key=lambda t: (-t.disp, t.recv))
-            top = mine[:max(2 * len(results), len(results) + 3)]
+            top = mine[: max(2 * len(results), len(results) + 3)]
             for t, res in zip(rng.sample(top, len(results)), results, strict=True):
                 t.cb = res
                 t.overdue = False
@@ -491,8 +523,9 @@ def department_raw(rng: random.Random, spec: Spec, lead: str) -> str:
     return sep.join(parts)
 
 
-def assign_ids(drafts: list[Draft], clock: Clock, day: int, seats: tuple[int, int], rng: random.Random,
-               reserved: set[str]) -> None:
+def assign_ids(
+    drafts: list[Draft], clock: Clock, day: int, seats: tuple[int, int], rng: random.Random, reserved: set[str]
+) -> None:
     """HX + yymmdd + 60 + seat + 4-digit sequence for phone tickets; HX + yymmdd + channel code + 6 digits for
     transfers. ``reserved`` ids are never handed out; drafts that already have an id keep it."""
     ymd = clock.dates[day].strftime("%y%m%d")

@@ -1,6 +1,7 @@
 """Scaled runs: each day's calibrated contacts, copied ``scale`` times (on average) with fresh times, ids, texts
 and personal data. Same shape (channels, categories, departments, lifecycles) at any volume; the exact
 calibration and the fixed overdue ids belong to scale 1 only."""
+
 from __future__ import annotations
 
 import random

@@ -15,6 +15,7 @@ See ``include/hotline/specs/golmud-2024-11.yaml`` for a commented example. Field
 
 :func:`load_spec` parses and checks the file; every inconsistency raises :class:`SpecError` naming the field.
 """
+
 from __future__ import annotations
 
 import re
@@ -201,8 +202,9 @@ class _Reader:
             raise self.fail(full, f"has the wrong type ({type(v).__name__})")
         return v
 
-    def counts(self, m: Any, key: str, path: str, allowed: tuple[str, ...] | None = None,
-               default: Any = ...) -> dict[str, int]:
+    def counts(
+        self, m: Any, key: str, path: str, allowed: tuple[str, ...] | None = None, default: Any = ...
+    ) -> dict[str, int]:
         v = self.get(m, key, path, dict, default)
         full = f"{path}.{key}" if path else key
         out: dict[str, int] = {}
@@ -324,12 +326,31 @@ def parse_spec(raw: Any, source: str = "spec", path: Path | None = None) -> Spec
         raise r.fail("seats", "must be [first, last] seat numbers between 10 and 99")
     share = r.get(raw, "callback_share_previous", "", (int, float), 0.08)
 
-    spec = Spec(path=path or Path(source), city=city, month=month, cutoff=cutoff, seed=seed,
-                export_start=export_start, export_end=export_end, previous_total=previous_total, total=total,
-                channels=channels, phone=phone, phone_work_orders_closed=phone_closed, special_lines=special,
-                purposes=purposes, demand=demand, departments=departments, other_departments=others,
-                overdue=(), hotspots=(), places=places, seats=(seats_v[0], seats_v[1]),
-                callback_share_previous=float(share), raw=raw)
+    spec = Spec(
+        path=path or Path(source),
+        city=city,
+        month=month,
+        cutoff=cutoff,
+        seed=seed,
+        export_start=export_start,
+        export_end=export_end,
+        previous_total=previous_total,
+        total=total,
+        channels=channels,
+        phone=phone,
+        phone_work_orders_closed=phone_closed,
+        special_lines=special,
+        purposes=purposes,
+        demand=demand,
+        departments=departments,
+        other_departments=others,
+        overdue=(),
+        hotspots=(),
+        places=places,
+        seats=(seats_v[0], seats_v[1]),
+        callback_share_previous=float(share),
+        raw=raw,
+    )
     overdue = tuple(_overdue(r, raw, spec))
     hotspots = tuple(_hotspots(r, raw, spec))
     spec = replace(spec, overdue=overdue, hotspots=hotspots)
@@ -347,9 +368,20 @@ def _departments(r: _Reader, raw: dict[str, Any], key: str, other: bool, default
         cb = r.get(m, "callbacks", p, int, 0)
         sat = r.get(m, "satisfied", p, int, 0)
         topics = r.strings(m, "topics", p)
-        out.append(Department(name=str(r.get(m, "name", p, str)).strip(), kind=str(r.get(m, "kind", p, str, "")),
-                              aliases=r.strings(m, "aliases", p), work_orders=wo, closed=closed, callbacks=cb,
-                              satisfied=sat, topics=topics, other=other, field=p))
+        out.append(
+            Department(
+                name=str(r.get(m, "name", p, str)).strip(),
+                kind=str(r.get(m, "kind", p, str, "")),
+                aliases=r.strings(m, "aliases", p),
+                work_orders=wo,
+                closed=closed,
+                callbacks=cb,
+                satisfied=sat,
+                topics=topics,
+                other=other,
+                field=p,
+            )
+        )
     return out
 
 
@@ -373,8 +405,17 @@ def _overdue(r: _Reader, raw: dict[str, Any], spec: Spec) -> list[OverdueTicket]
         due = _parse_day(r, r.get(m, "due", p), f"{p}.due")
         replied = _parse_day(r, r.get(m, "replied", p), f"{p}.replied")
         remark = str(r.get(m, "remark", p, str, "") or "")
-        out.append(OverdueTicket(ticket_id=tid, departments=cell, lead=depts[0], due=due, replied=replied,
-                                 remark=remark, received=received))
+        out.append(
+            OverdueTicket(
+                ticket_id=tid,
+                departments=cell,
+                lead=depts[0],
+                due=due,
+                replied=replied,
+                remark=remark,
+                received=received,
+            )
+        )
     return out
 
 
@@ -385,8 +426,9 @@ def _hotspots(r: _Reader, raw: dict[str, Any], spec: Spec) -> list[Hotspot]:
         p = f"hotspots[{i}]"
         cat = str(r.get(m, "category", p, str))
         l1, _, l2 = cat.partition("/")
-        out.append(Hotspot(l1=l1, l2=l2 or None, count=r.get(m, "count", p, int),
-                           previous=r.get(m, "previous", p, int, None)))
+        out.append(
+            Hotspot(l1=l1, l2=l2 or None, count=r.get(m, "count", p, int), previous=r.get(m, "previous", p, int, None))
+        )
     return out
 
 
@@ -409,8 +451,10 @@ def _check(r: _Reader, s: Spec) -> None:
     if s.previous_total is not None:
         p_start = month_bounds(previous_month(s.month))[0]
         if s.export_start > p_start:
-            raise r.fail("export_start", f"must be on or before {p_start} so that contacts.previous_total "
-                                         "can be reproduced from the exports")
+            raise r.fail(
+                "export_start",
+                f"must be on or before {p_start} so that contacts.previous_total can be reproduced from the exports",
+            )
     # ---- contacts
     parts = sum(s.channels.values()) + sum(s.phone.values())
     if parts != s.total:
@@ -420,8 +464,7 @@ def _check(r: _Reader, s: Spec) -> None:
     if sum(s.special_lines.values()) > s.phone_valid:
         raise r.fail("special_lines", "more special-line calls than valid phone contacts")
     if sum(s.purposes.values()) != s.phone_valid:
-        raise r.fail("purposes", f"sum {sum(s.purposes.values())} ≠ phone contacts that are not 无效 "
-                                 f"({s.phone_valid})")
+        raise r.fail("purposes", f"sum {sum(s.purposes.values())} ≠ phone contacts that are not 无效 ({s.phone_valid})")
     dsum = sum(n for _, _, n in s.categories())
     if dsum != s.valid:
         raise r.fail("demand", f"sum {dsum} ≠ contacts that are not 无效 ({s.valid})")
@@ -449,18 +492,24 @@ def _check(r: _Reader, s: Spec) -> None:
         raise r.fail("departments", "needs at least one department")
     wo = sum(d.work_orders for d in s.all_departments)
     if wo != s.work_orders:
-        raise r.fail("departments", f"work orders add up to {wo}, but contacts give {s.work_orders} "
-                                    "(phone 工单转办 + transfer channels)")
+        raise r.fail(
+            "departments",
+            f"work orders add up to {wo}, but contacts give {s.work_orders} (phone 工单转办 + transfer channels)",
+        )
     smallest = min(d.work_orders for d in s.departments)
     for d in s.other_departments:
         if d.work_orders >= smallest:
-            raise r.fail(f"{d.field}.work_orders", f"{d.work_orders} would rank among the named departments "
-                                                   f"(smallest named: {smallest}); must be smaller")
+            raise r.fail(
+                f"{d.field}.work_orders",
+                f"{d.work_orders} would rank among the named departments (smallest named: {smallest}); must be smaller",
+            )
     unclosed = s.work_orders - s.closed
     phone_unclosed = s.phone["工单转办"] - s.phone_work_orders_closed
     if phone_unclosed > unclosed or unclosed - phone_unclosed > sum(s.channels.values()):
-        raise r.fail("contacts.phone.工单转办已办结", f"inconsistent with the departments' closed counts "
-                                                  f"({unclosed} unclosed work orders in all)")
+        raise r.fail(
+            "contacts.phone.工单转办已办结",
+            f"inconsistent with the departments' closed counts ({unclosed} unclosed work orders in all)",
+        )
     # ---- overdue list
     seen: set[str] = set()
     fixed_per_dept: dict[str, int] = {}
@@ -474,8 +523,11 @@ def _check(r: _Reader, s: Spec) -> None:
         if not o.replied > o.due:
             raise r.fail(f"{p}.replied", "an overdue work order is replied after its due date")
         if o.due < workdays.due_date(o.received):
-            raise r.fail(f"{p}.due", f"{o.due} is before the platform's due date "
-                                     f"{workdays.due_date(o.received)} for a dispatch on {o.received}")
+            raise r.fail(
+                f"{p}.due",
+                f"{o.due} is before the platform's due date "
+                f"{workdays.due_date(o.received)} for a dispatch on {o.received}",
+            )
         if o.replied >= s.cutoff.date():
             raise r.fail(f"{p}.replied", "must be before the cut-off day")
         if o.ticket_id[8:10] != "60":
@@ -484,8 +536,10 @@ def _check(r: _Reader, s: Spec) -> None:
     for d in s.all_departments:
         n_fixed = fixed_per_dept.get(d.name, 0)
         if n_fixed + (d.work_orders - d.closed) > d.work_orders:
-            raise r.fail(f"{d.field}.work_orders", f"too small for its {n_fixed} overdue and "
-                                                   f"{d.work_orders - d.closed} unclosed work orders")
+            raise r.fail(
+                f"{d.field}.work_orders",
+                f"too small for its {n_fixed} overdue and {d.work_orders - d.closed} unclosed work orders",
+            )
     if len(s.overdue) > s.phone["工单转办"]:
         raise r.fail("overdue", "more overdue work orders than phone work orders")
     # ---- hot spots
@@ -506,10 +560,15 @@ def _check(r: _Reader, s: Spec) -> None:
         raise r.fail("callback_share_previous", "must be in [0, 1)")
     # ---- totals cross-checks the spec may repeat from the bulletin
     checks = r.get(s.raw, "totals", "", dict, {})
-    actual = {"work_orders": s.work_orders, "closed": s.closed, "overdue": len(s.overdue),
-              "callbacks": sum(d.callbacks for d in s.all_departments),
-              "satisfied": sum(d.satisfied for d in s.all_departments),
-              "valid": s.valid, "phone_valid": s.phone_valid}
+    actual = {
+        "work_orders": s.work_orders,
+        "closed": s.closed,
+        "overdue": len(s.overdue),
+        "callbacks": sum(d.callbacks for d in s.all_departments),
+        "satisfied": sum(d.satisfied for d in s.all_departments),
+        "valid": s.valid,
+        "phone_valid": s.phone_valid,
+    }
     for k, v in checks.items():
         if k not in actual:
             raise r.fail(f"totals.{k}", f"unknown key (allowed: {', '.join(actual)})")

@@ -3,6 +3,7 @@
 Everything is drawn from the ``random.Random`` passed in, so the output is deterministic for a seed. The city's
 vocabulary (streets, communities, companies) comes from the spec's ``places``; the templates are generic.
 """
+
 from __future__ import annotations
 
 import random
@@ -13,16 +14,59 @@ from typing import Any
 from hotline.generate.spec import Places, Spec
 
 # ------------------------------------------------------------------------------------------ personal data
-SURNAMES = ("王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜"
-            "戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文"
-            "马韩才措卓")
-GIVEN = ("伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英玉兰萍毅浩宇鑫波斌宁婷华红建国建华志强海燕"
-         "春梅晓东永刚文彬德明玉珍卓玛才让多杰拉毛扎西措吉索南尼玛桑吉晓燕丽娟国庆晨阳子涵欣怡梓轩")
+SURNAMES = (
+    "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜"
+    "戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文"
+    "马韩才措卓"
+)
+GIVEN = (
+    "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英玉兰萍毅浩宇鑫波斌宁婷华红建国建华志强海燕"
+    "春梅晓东永刚文彬德明玉珍卓玛才让多杰拉毛扎西措吉索南尼玛桑吉晓燕丽娟国庆晨阳子涵欣怡梓轩"
+)
 # numbering segments of Chinese mobile operators (1[3-9]x)
-MOBILE_PREFIXES = ("130", "131", "132", "133", "134", "135", "136", "137", "138", "139", "147", "150", "151",
-                   "152", "153", "155", "156", "157", "158", "159", "166", "173", "175", "176", "177", "178",
-                   "180", "181", "182", "183", "184", "185", "186", "187", "188", "189", "191", "193", "195",
-                   "198", "199")
+MOBILE_PREFIXES = (
+    "130",
+    "131",
+    "132",
+    "133",
+    "134",
+    "135",
+    "136",
+    "137",
+    "138",
+    "139",
+    "147",
+    "150",
+    "151",
+    "152",
+    "153",
+    "155",
+    "156",
+    "157",
+    "158",
+    "159",
+    "166",
+    "173",
+    "175",
+    "176",
+    "177",
+    "178",
+    "180",
+    "181",
+    "182",
+    "183",
+    "184",
+    "185",
+    "186",
+    "187",
+    "188",
+    "189",
+    "191",
+    "193",
+    "195",
+    "198",
+    "199",
+)
 
 
 def person_name(rng: random.Random) -> str:
@@ -58,8 +102,17 @@ class Vocabulary:
         self.companies = p.companies or ("某建筑工程公司", "某劳务派遣公司", "某商贸有限公司", "某物流公司")
         self.property = p.property_companies or ("某物业公司", "安居物业", "和美物业")
         names = [d.name for d in spec.all_departments]
-        self.offices = tuple(names) + ("公安局户籍科窗口", "不动产中心窗口", "政务服务中心", "社保大厅", "医保窗口",
-                                       "供水公司", "供电公司", "热力公司", "车管所")
+        self.offices = tuple(names) + (
+            "公安局户籍科窗口",
+            "不动产中心窗口",
+            "政务服务中心",
+            "社保大厅",
+            "医保窗口",
+            "供水公司",
+            "供电公司",
+            "热力公司",
+            "车管所",
+        )
         self.dept_names = tuple(names)
         self.plate = p.plate_prefix or "某"
 
@@ -71,8 +124,10 @@ class Vocabulary:
             return f"{head}{_pick(r, self.villages)}{int(r() * 12) + 1}社{int(r() * 80) + 1}号"
         if x < 0.25:
             return f"{head}{_pick(r, self.areas)}{_pick(r, self.streets)}{int(r() * 300) + 1}号"
-        return (f"{head}{_pick(r, self.streets)}{_pick(r, self.communities)}{int(r() * 36) + 1}号楼"
-                f"{int(r() * 6) + 1}单元{int(r() * 18) + 1}{int(r() * 4) + 1:02d}室")
+        return (
+            f"{head}{_pick(r, self.streets)}{_pick(r, self.communities)}{int(r() * 36) + 1}号楼"
+            f"{int(r() * 6) + 1}单元{int(r() * 18) + 1}{int(r() * 4) + 1:02d}室"
+        )
 
 
 def _pick(r: Callable[[], float], seq: Sequence[str]) -> str:
@@ -83,8 +138,23 @@ def _pick(r: Callable[[], float], seq: Sequence[str]) -> str:
 # Placeholders: {c} community, {s} street, {b} building, {u} unit, {r} room, {co} company, {pm} property company,
 # {o} office, {a} affair, {n} small number, {m} money, {d} days, {t} temperature, {v} village, {p} plate,
 # {city} city, {dept} a department.
-AFFAIRS = ("城市卫生", "消费纠纷", "物业服务", "办理医保", "社保缴纳", "不动产权证办理", "补办身份证", "水电暖燃气缴费",
-           "营业执照办理", "户口迁移", "居住证办理", "公积金提取", "退休手续", "残疾证办理", "驾驶证换证")
+AFFAIRS = (
+    "城市卫生",
+    "消费纠纷",
+    "物业服务",
+    "办理医保",
+    "社保缴纳",
+    "不动产权证办理",
+    "补办身份证",
+    "水电暖燃气缴费",
+    "营业执照办理",
+    "户口迁移",
+    "居住证办理",
+    "公积金提取",
+    "退休手续",
+    "残疾证办理",
+    "驾驶证换证",
+)
 
 TEMPLATES: dict[str, tuple[str, ...]] = {
     "联系方式查询": (
@@ -234,26 +304,18 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "来电人反映{s}附近某企业烟囱冒黑烟，气味刺鼻，请求环保部门检查。",
         "来电人反映{v}有人焚烧垃圾，烟雾很大。",
     ),
-    "水污染": (
-        "来电人反映{v}附近有企业向河道排放污水，水体发黑发臭，请求查处。",
-    ),
+    "水污染": ("来电人反映{v}附近有企业向河道排放污水，水体发黑发臭，请求查处。",),
     "农村土地": (
         "来电人反映{v}土地承包经营权纠纷，村委会调解无果，请求相关部门处理。",
         "来电人反映{v}有人在耕地上违规建房，请求查处。",
     ),
-    "农业补贴": (
-        "来电人咨询今年的耕地地力保护补贴什么时候发放，发放标准是多少。",
-    ),
-    "畜牧养殖": (
-        "来电人反映{v}养殖场气味很大，粪污处理不当，影响周边居民生活。",
-    ),
+    "农业补贴": ("来电人咨询今年的耕地地力保护补贴什么时候发放，发放标准是多少。",),
+    "畜牧养殖": ("来电人反映{v}养殖场气味很大，粪污处理不当，影响周边居民生活。",),
     "不动产登记": (
         "来电人咨询不动产权证办理进度，已提交材料{d}天未取得证书。",
         "来电人反映办理不动产登记时被要求补充材料，但窗口说法前后不一。",
     ),
-    "林草管理": (
-        "来电人反映{s}绿化带树木被人为砍伐，请求相关部门查处。",
-    ),
+    "林草管理": ("来电人反映{s}绿化带树木被人为砍伐，请求相关部门查处。",),
     "旅游服务": (
         "来电人反映在某景区游玩时被强制消费，请求处理。",
         "来电人咨询{city}冬季旅游线路及景区开放时间。",
@@ -274,16 +336,30 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
 PURPOSE_TAILS: dict[str, tuple[str, ...]] = {
     "咨询": ("请予解答。", "", "希望得到答复。"),
     "求助": ("请求帮助解决。", "请相关部门尽快处理。", "来电人情绪较为着急。"),
-    "投诉": ("来电人对此不满，要求给个说法。", "请求相关部门核实处理并回复。",
-             "来电人表示已多次反映，问题一直没有解决。"),
+    "投诉": (
+        "来电人对此不满，要求给个说法。",
+        "请求相关部门核实处理并回复。",
+        "来电人表示已多次反映，问题一直没有解决。",
+    ),
     "建议": ("来电人建议相关部门完善措施，方便群众。", "希望相关部门采纳。"),
     "表扬": ("来电人对相关工作人员的热心帮助表示感谢，特来电表扬。",),
     "其他": ("", "来电人未说明具体诉求。"),
 }
-FOLLOW_UPS = ("补充：来电人称之前已反映过，工单编号记不清了。", "补充：来电人要求办理结果电话告知。",
-              "补充：来电人表示如问题不解决将继续反映。", "补充：来电人留有备用电话，白天可能无法接听。")
-INVALID_TEXTS = ("无声电话", "来电无声，多次询问无应答后挂断。", "骚扰电话，来电人言语辱骂后挂断。", "系统测试",
-                 "来电人拨错电话。", "来电人未说明诉求即挂断。", "重复来电，已告知前次工单办理进度。")
+FOLLOW_UPS = (
+    "补充：来电人称之前已反映过，工单编号记不清了。",
+    "补充：来电人要求办理结果电话告知。",
+    "补充：来电人表示如问题不解决将继续反映。",
+    "补充：来电人留有备用电话，白天可能无法接听。",
+)
+INVALID_TEXTS = (
+    "无声电话",
+    "来电无声，多次询问无应答后挂断。",
+    "骚扰电话，来电人言语辱骂后挂断。",
+    "系统测试",
+    "来电人拨错电话。",
+    "来电人未说明诉求即挂断。",
+    "重复来电，已告知前次工单办理进度。",
+)
 LETTERS = "ABCDEFGHJKLMNPQRSTUVWXY"
 
 
@@ -295,15 +371,24 @@ class ContentMaker:
         v = vocab
         letters = LETTERS
         self.fillers = {
-            "c": lambda r: _pick(r, v.communities), "s": lambda r: _pick(r, v.streets),
-            "s2": lambda r: _pick(r, v.streets), "b": lambda r: str(int(r() * 30) + 1),
-            "u": lambda r: str(int(r() * 6) + 1), "r": lambda r: str(int(r() * 1800) + 101),
-            "co": lambda r: _pick(r, v.companies), "pm": lambda r: _pick(r, v.property),
-            "o": lambda r: _pick(r, v.offices), "a": lambda r: _pick(r, AFFAIRS), "n": lambda r: str(int(r() * 8) + 2),
-            "m": lambda r: str((int(r() * 120) + 3) * 500), "d": lambda r: str(int(r() * 20) + 2),
-            "t": lambda r: str(int(r() * 8) + 10), "v": lambda r: _pick(r, v.villages),
+            "c": lambda r: _pick(r, v.communities),
+            "s": lambda r: _pick(r, v.streets),
+            "s2": lambda r: _pick(r, v.streets),
+            "b": lambda r: str(int(r() * 30) + 1),
+            "u": lambda r: str(int(r() * 6) + 1),
+            "r": lambda r: str(int(r() * 1800) + 101),
+            "co": lambda r: _pick(r, v.companies),
+            "pm": lambda r: _pick(r, v.property),
+            "o": lambda r: _pick(r, v.offices),
+            "a": lambda r: _pick(r, AFFAIRS),
+            "n": lambda r: str(int(r() * 8) + 2),
+            "m": lambda r: str((int(r() * 120) + 3) * 500),
+            "d": lambda r: str(int(r() * 20) + 2),
+            "t": lambda r: str(int(r() * 8) + 10),
+            "v": lambda r: _pick(r, v.villages),
             "p": lambda r: f"{v.plate}{letters[int(r() * 23)]}{int(r() * 9000) + 1000}",
-            "city": lambda r: v.city, "dept": lambda r: _pick(r, v.dept_names),
+            "city": lambda r: v.city,
+            "dept": lambda r: _pick(r, v.dept_names),
         }
         # (l1, l2) -> (compiled templates for a question, for the rest)
         self._compiled: dict[tuple[str, str], tuple[tuple[Any, ...], tuple[Any, ...]]] = {}

@@ -4,6 +4,7 @@ Times are integer seconds since midnight of the first export day (naive Asia/Sha
 the day of an event is ``ts // DAY``. A ticket's lifecycle is a list of events; the export of day D carries the
 state after the last event of D, with 更新时间 = that event's time.
 """
+
 from __future__ import annotations
 
 import random
@@ -24,11 +25,23 @@ TOD = [f" {h:02d}:{m:02d}:{s:02d}" for h in range(24) for m in range(60) for s i
 
 # status values (contract.STATUSES)
 ACCEPTED, DISPATCHED, IN_PROGRESS, REPLIED, RETURNED, CLOSED, DISMISSED = (
-    "已受理", "已派单", "办理中", "已回复", "退回重办", "已办结", "已关闭")
+    "已受理",
+    "已派单",
+    "办理中",
+    "已回复",
+    "退回重办",
+    "已办结",
+    "已关闭",
+)
 
 #: Notes operators write on late work orders (random overdue ones outside the calibrated month).
-OVERDUE_NOTES = ("部门相互推诿导致超期", "承办单位未及时签收导致超期", "工单到期之后退回导致超期",
-                 "需多部门协调处理导致超期", "现场核实时间较长导致超期")
+OVERDUE_NOTES = (
+    "部门相互推诿导致超期",
+    "承办单位未及时签收导致超期",
+    "工单到期之后退回导致超期",
+    "需多部门协调处理导致超期",
+    "现场核实时间较长导致超期",
+)
 
 
 def q(field: str) -> str:
@@ -131,17 +144,45 @@ class Draft:
 
     def copy(self) -> Draft:
         d = Draft.__new__(Draft)
-        (d.tid, d.recv, d.channel, d.special, d.purpose, d.l1, d.l2, d.handling, d.dept, d.dept_raw, d.disp, d.fixed,
-         d.role, d.cb, d.overdue) = (
-            self.tid, self.recv, self.channel, self.special, self.purpose, self.l1, self.l2, self.handling, self.dept,
-            self.dept_raw, self.disp, self.fixed, self.role, self.cb, self.overdue)
+        (
+            d.tid,
+            d.recv,
+            d.channel,
+            d.special,
+            d.purpose,
+            d.l1,
+            d.l2,
+            d.handling,
+            d.dept,
+            d.dept_raw,
+            d.disp,
+            d.fixed,
+            d.role,
+            d.cb,
+            d.overdue,
+        ) = (
+            self.tid,
+            self.recv,
+            self.channel,
+            self.special,
+            self.purpose,
+            self.l1,
+            self.l2,
+            self.handling,
+            self.dept,
+            self.dept_raw,
+            self.disp,
+            self.fixed,
+            self.role,
+            self.cb,
+            self.overdue,
+        )
         return d
 
 
 # ------------------------------------------------------------------------------------------ receipt times
 _PHONE_HOURS = (0.3, 0.2, 0.15, 0.1, 0.1, 0.2, 0.5, 1.5, 4, 7, 8, 7.5, 4.5, 4, 5.5, 7, 7, 6, 4, 3, 2.5, 2, 1.2, 0.6)
-_TRANSFER_HOURS = (0.1, 0.05, 0.05, 0.05, 0.05, 0.1, 0.2, 0.5, 3, 6, 6, 5, 2, 2, 4, 6, 6, 4, 1, 0.5, 0.4, 0.3, 0.2,
-                   0.1)
+_TRANSFER_HOURS = (0.1, 0.05, 0.05, 0.05, 0.05, 0.1, 0.2, 0.5, 3, 6, 6, 5, 2, 2, 4, 6, 6, 4, 1, 0.5, 0.4, 0.3, 0.2, 0.1)
 
 
 def _cum(ws: Iterable[float]) -> list[float]:
@@ -205,8 +246,22 @@ class Lifecycle:
             name = person_name(rng)
             address = self.vocab.address(rng) if rng.random() < 0.85 else ""
         content = self.content.content(rng, t.l1, t.l2, t.purpose, t.channel != "电话")
-        return ",".join((t.tid, self.clock.fmt(t.recv), t.channel, t.special, t.purpose, t.l1, t.l2, q(content),
-                         name, mobile(rng), q(address), t.handling))
+        return ",".join(
+            (
+                t.tid,
+                self.clock.fmt(t.recv),
+                t.channel,
+                t.special,
+                t.purpose,
+                t.l1,
+                t.l2,
+                q(content),
+                name,
+                mobile(rng),
+                q(address),
+                t.handling,
+            )
+        )
 
     # -- all versions: [(day, columns 13-23)]
     def versions(self, t: Draft, rng: random.Random) -> list[tuple[int, str]]:
@@ -293,8 +348,7 @@ class Lifecycle:
                 remark = OVERDUE_NOTES[int(r() * len(OVERDUE_NOTES))]
         span = reply - disp - 3 * HOUR
         if n_ret and span > n_ret * 4 * HOUR:
-            returns.extend(_daytime(disp + HOUR + int(r() * span), disp + HOUR, reply - 2 * HOUR)
-                           for _ in range(n_ret))
+            returns.extend(_daytime(disp + HOUR + int(r() * span), disp + HOUR, reply - 2 * HOUR) for _ in range(n_ret))
         returns.sort()
         first = returns[0] if returns else reply
         if r() < 0.7:
@@ -313,8 +367,13 @@ class Lifecycle:
             close = self.cutoff + HOUR + int(r() * 6 * HOUR)
         elif t.role != "open":
             x = r()
-            lag = 1800 + int(r() * 6 * HOUR) if x < 0.6 else 6 * HOUR + int(r() * 30 * HOUR) if x < 0.9 else \
-                36 * HOUR + int(r() * 44 * HOUR)
+            lag = (
+                1800 + int(r() * 6 * HOUR)
+                if x < 0.6
+                else 6 * HOUR + int(r() * 30 * HOUR)
+                if x < 0.9
+                else 36 * HOUR + int(r() * 44 * HOUR)
+            )
             close = _daytime(reply + lag, reply + 60, close_hi)
             if close > close_hi:
                 close = reply + 60 + int(r() * max(0, close_hi - reply - 60)) if close_hi > reply + 60 else reply + 60
@@ -349,13 +408,13 @@ class Lifecycle:
                             ev.append((close + HOUR, "callback", "未接通"))
                         ev.append((cb, "callback", res))
                 elif x < 0.8:
-                    ev.append((_daytime(close + 3 * HOUR + int(r() * 2 * DAY), close + 600, INF), "callback",
-                               "未接通"))
+                    ev.append((_daytime(close + 3 * HOUR + int(r() * 2 * DAY), close + 600, INF), "callback", "未接通"))
         # ---- the cut-off day must not mix events before and after the cut-off in one version
         ev.sort(key=_ts)
         cday = self.cutoff // DAY
-        if any(ts // DAY == cday and ts <= self.cutoff for ts, _, _ in ev) and \
-                any(ts // DAY == cday and ts > self.cutoff for ts, _, _ in ev):
+        if any(ts // DAY == cday and ts <= self.cutoff for ts, _, _ in ev) and any(
+            ts // DAY == cday and ts > self.cutoff for ts, _, _ in ev
+        ):
             ev = [(ts + DAY if ts > self.cutoff else ts, k, a) for ts, k, a in ev]
         return ev
 
@@ -399,8 +458,9 @@ class Lifecycle:
                     close_s = fmt(ts)
             day = ts // DAY
             if i == n - 1 or ev[i + 1][0] // DAY != day:
-                out.append((day, ",".join((dept, disp_s, due_s, reply_s, close_s, status, str(nret), cbt, cbr,
-                                           note, fmt(ts)))))
+                out.append(
+                    (day, ",".join((dept, disp_s, due_s, reply_s, close_s, status, str(nret), cbt, cbr, note, fmt(ts))))
+                )
         return out
 
 

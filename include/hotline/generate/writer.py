@@ -1,4 +1,5 @@
 """Daily export files: ``hotline_YYYYMMDD.csv`` (UTF-8 with BOM, contract headers) and its manifest."""
+
 from __future__ import annotations
 
 import hashlib
@@ -26,8 +27,12 @@ def write_day(out_dir: Path, day: date, rows: list[tuple[str, str]]) -> int:
     data = BOM + text.encode("utf-8")
     name = contract.csv_name(day.isoformat())
     _atomic_write(out_dir / name, data)
-    manifest = contract.Manifest(export_date=day.isoformat(), row_count=len(rows),
-                                 sha256=hashlib.sha256(data).hexdigest(), exported_at=exported_at(day))
+    manifest = contract.Manifest(
+        export_date=day.isoformat(),
+        row_count=len(rows),
+        sha256=hashlib.sha256(data).hexdigest(),
+        exported_at=exported_at(day),
+    )
     body = json.dumps(manifest.to_json(), ensure_ascii=False, indent=2) + "\n"
     _atomic_write(out_dir / contract.manifest_name(day.isoformat()), body.encode("utf-8"))
     return len(rows)

@@ -1,4 +1,5 @@
 """What a load did, file by file: the report it returns and the rows of ``raw.load_audit``."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -14,7 +15,7 @@ from hotline.load.errors import RejectedFile
 class FileResult:
     file_name: str
     export_date: str | None
-    status: str                      # loaded | replaced | unchanged | rejected
+    status: str  # loaded | replaced | unchanged | rejected
     rows_read: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
@@ -53,19 +54,39 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
-def insert_audit(con: duckdb.DuckDBPyConnection, res: FileResult, load_id: str, when: dt.datetime,
-                 replaced_sha: str | None = None) -> None:
+def insert_audit(
+    con: duckdb.DuckDBPyConnection, res: FileResult, load_id: str, when: dt.datetime, replaced_sha: str | None = None
+) -> None:
     assert res.rows_read == res.rows_loaded + res.rows_quarantined
-    con.execute("INSERT INTO raw.load_audit VALUES (?, ?, ?::DATE, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [load_id, when, res.export_date, res.file_name, res.format, res.encoding, res.status,
-                 res.message or None, res.rows_read, res.rows_loaded, res.rows_quarantined, res.manifest_row_count,
-                 res.manifest_sha256, res.file_sha256, replaced_sha])
+    con.execute(
+        "INSERT INTO raw.load_audit VALUES (?, ?, ?::DATE, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            load_id,
+            when,
+            res.export_date,
+            res.file_name,
+            res.format,
+            res.encoding,
+            res.status,
+            res.message or None,
+            res.rows_read,
+            res.rows_loaded,
+            res.rows_quarantined,
+            res.manifest_row_count,
+            res.manifest_sha256,
+            res.file_sha256,
+            replaced_sha,
+        ],
+    )
 
 
 def audit_rejected(con: duckdb.DuckDBPyConnection, res: FileResult, load_id: str) -> None:
     """Audit a rejection unless the latest audit row of this file is the very same rejection."""
-    last = con.execute("SELECT status, message, file_sha256, manifest_sha256 FROM raw.load_audit "
-                       "WHERE file_name = ? ORDER BY attempted_at DESC LIMIT 1", [res.file_name]).fetchone()
+    last = con.execute(
+        "SELECT status, message, file_sha256, manifest_sha256 FROM raw.load_audit "
+        "WHERE file_name = ? ORDER BY attempted_at DESC LIMIT 1",
+        [res.file_name],
+    ).fetchone()
     if last == ("rejected", res.message, res.file_sha256, res.manifest_sha256):
         return
     insert_audit(con, res, load_id, utcnow())

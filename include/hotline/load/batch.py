@@ -6,6 +6,7 @@ batch) and the bad ones taken out of the staged rows; then, for each file, the d
 are deleted, the new ones inserted, control totals checked, raw.exports upserted and an audit row written, all
 in ONE transaction (``Batch.write``).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -39,6 +40,7 @@ InForce = tuple[Any, ...]  # the raw.exports row in force: (file_sha256, exporte
 class CheckedFile:
     """A file that passed the file-level checks, its rows staged in temp ``_rows<t>``. Its rows are classified
     with the other files of its batch when the batch is written (``_classify``), which fills ``quarantine``."""
+
     t: str
     day: ExportDay
     path: Path
@@ -52,21 +54,33 @@ class CheckedFile:
     res: FileResult
     quarantine: list[QuarantineRow] = field(default_factory=list)
     stat: StatKey | None = None
-    deferred: bool = False   # a well-formed UTF-8 CSV, not staged yet: _stage_batch reads it
+    deferred: bool = False  # a well-formed UTF-8 CSV, not staged yet: _stage_batch reads it
     start: int | None = None  # its first row's rowid in temp _batch_csv, once read there
 
     @classmethod
-    def staged_alone(cls, con: duckdb.DuckDBPyConnection, t: str, day: ExportDay, path: Path,
-                     export: readers.Export, man: Manifest, sha: str, structural_bad: list[readers.BadRow],
-                     in_force: InForce | None, res: FileResult, stat: StatKey | None) -> CheckedFile:
+    def staged_alone(
+        cls,
+        con: duckdb.DuckDBPyConnection,
+        t: str,
+        day: ExportDay,
+        path: Path,
+        export: readers.Export,
+        man: Manifest,
+        sha: str,
+        structural_bad: list[readers.BadRow],
+        in_force: InForce | None,
+        res: FileResult,
+        stat: StatKey | None,
+    ) -> CheckedFile:
         """A file whose rows were staged on their own (``stage_file``)."""
         staged = scalar(con, f"SELECT count(*) FROM _rows{t}")
         structural = [(b.row_number, b.reason_code, b.reason, b.raw_text) for b in structural_bad]
         return cls(t, day, path, man, sha, in_force, export.rows_read, staged, structural, export, res, stat=stat)
 
 
-def _stage_batch(con: duckdb.DuckDBPyConnection, files: list[CheckedFile], tmp_root: Path,
-                 load_id: str) -> list[CheckedFile]:
+def _stage_batch(
+    con: duckdb.DuckDBPyConnection, files: list[CheckedFile], tmp_root: Path, load_id: str
+) -> list[CheckedFile]:
     """Read the batch's deferred files (well-formed UTF-8 CSVs) with ONE read_csv into temp ``_batch_csv``, file
     after file in rowid order: DuckDB parses them in parallel, and the batch's INSERT then scans whole row
     groups, in order, so each row is written to the warehouse once. (Per-file tables are one row group each: an
@@ -78,10 +92,16 @@ def _stage_batch(con: duckdb.DuckDBPyConnection, files: list[CheckedFile], tmp_r
     if deferred:
         paths = "[" + ", ".join(lit(str(f.path)) for f in deferred) + "]"
         try:
-            con.execute(f"CREATE OR REPLACE TEMP TABLE _batch_csv AS SELECT * FROM read_csv({paths}, "
-                        f"{READ_CSV_OPTIONS}, filename = true)")
-            got = {name: (n, lo, hi) for name, n, lo, hi in con.execute(
-                "SELECT filename, count(*), min(rowid), max(rowid) FROM _batch_csv GROUP BY filename").fetchall()}
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE _batch_csv AS SELECT * FROM read_csv({paths}, "
+                f"{READ_CSV_OPTIONS}, filename = true)"
+            )
+            got = {
+                name: (n, lo, hi)
+                for name, n, lo, hi in con.execute(
+                    "SELECT filename, count(*), min(rowid), max(rowid) FROM _batch_csv GROUP BY filename"
+                ).fetchall()
+            }
         except duckdb.Error:
             con.execute("DROP TABLE IF EXISTS temp._batch_csv")
     kept: list[CheckedFile] = []
@@ -94,8 +114,13 @@ def _stage_batch(con: duckdb.DuckDBPyConnection, files: list[CheckedFile], tmp_r
                 if n:
                     con.execute("DELETE FROM _batch_csv WHERE filename = ?", [str(f.path)])
                 continue
-            if (n and n == f.rows_read and hi - lo + 1 == n and isinstance(f.export, readers.CsvExport)
-                    and sample_agrees(con, "_batch_csv", lo, f.export, n)):
+            if (
+                n
+                and n == f.rows_read
+                and hi - lo + 1 == n
+                and isinstance(f.export, readers.CsvExport)
+                and sample_agrees(con, "_batch_csv", lo, f.export, n)
+            ):
                 f.start = lo
             else:
                 if n:
@@ -108,8 +133,9 @@ def _stage_batch(con: duckdb.DuckDBPyConnection, files: list[CheckedFile], tmp_r
     return kept
 
 
-def _case(files: list[CheckedFile], value: Callable[[CheckedFile], str],
-          only: Callable[[CheckedFile], bool] | None = None) -> str:
+def _case(
+    files: list[CheckedFile], value: Callable[[CheckedFile], str], only: Callable[[CheckedFile], bool] | None = None
+) -> str:
     """A CASE on ``_file`` (the file's position in the batch) giving each file's ``value`` (SQL)."""
     whens = " ".join(f"WHEN {i} THEN {value(f)}" for i, f in enumerate(files) if only is None or only(f))
     return f"CASE _file {whens} END"
@@ -124,11 +150,16 @@ def _batch_rows(files: list[CheckedFile]) -> str:
     """The staged rows of the whole batch: (``_file``, _row_number, <23 columns>)."""
     parts = []
     if any(f.start is not None for f in files):
-        index = "CASE filename " + " ".join(f"WHEN {lit(str(f.path))} THEN {i}"
-                                            for i, f in enumerate(files) if f.start is not None) + " END"
+        index = (
+            "CASE filename "
+            + " ".join(f"WHEN {lit(str(f.path))} THEN {i}" for i, f in enumerate(files) if f.start is not None)
+            + " END"
+        )
         start = _batch_start(files)
-        parts.append(f"SELECT _file, CAST(rowid - {start} + 1 AS INTEGER) AS _row_number, {HEADER_COLUMNS} "
-                     f"FROM (SELECT {index} AS _file, rowid, * FROM _batch_csv)")
+        parts.append(
+            f"SELECT _file, CAST(rowid - {start} + 1 AS INTEGER) AS _row_number, {HEADER_COLUMNS} "
+            f"FROM (SELECT {index} AS _file, rowid, * FROM _batch_csv)"
+        )
     parts += [f"SELECT {i} AS _file, * FROM _rows{f.t}" for i, f in enumerate(files) if f.start is None]
     return "(" + " UNION ALL ".join(parts) + ")"
 
@@ -137,8 +168,9 @@ def _classify(con: duckdb.DuckDBPyConnection, files: list[CheckedFile]) -> None:
     """Classify the staged rows of every file of the batch in one query (rows.py) into temp ``_bad_batch``
     (``_file`` = the file's position in the batch), then take the bad rows out of the staged rows."""
     day = _case(files, lambda f: f"DATE {lit(f.day.date)}")
-    con.execute(f"CREATE OR REPLACE TEMP VIEW _vals_batch AS "
-                f"{vals_sql(_batch_rows(files), by=('_file',), export_date=day)}")
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW _vals_batch AS {vals_sql(_batch_rows(files), by=('_file',), export_date=day)}"
+    )
     con.execute(f"CREATE OR REPLACE TEMP TABLE _bad_batch AS {bad_rows_sql('_vals_batch', by=('_file',))}")
     con.execute("DROP VIEW _vals_batch")
     bad: dict[int, list[QuarantineRow]] = {}
@@ -152,16 +184,22 @@ def _classify(con: duckdb.DuckDBPyConnection, files: list[CheckedFile]) -> None:
         if i in bad and f.start is None:
             _unstage(con, f.t, f"SELECT _row_number FROM _bad_batch WHERE _file = {i}")
     if any(i in bad for i, f in enumerate(files) if f.start is not None):
-        con.execute(f"DELETE FROM _batch_csv WHERE rowid IN (SELECT {_batch_start(files)} + _row_number - 1 "
-                    "FROM _bad_batch)")
+        con.execute(
+            f"DELETE FROM _batch_csv WHERE rowid IN (SELECT {_batch_start(files)} + _row_number - 1 FROM _bad_batch)"
+        )
 
 
 def _unstage(con: duckdb.DuckDBPyConnection, t: str, numbers: str) -> None:
     """Delete the rows ``numbers`` (a query of row numbers) from a file's own staged rows (stage_file): the
     batch's INSERT is then a plain scan, without an anti-join (with one, DuckDB no longer writes the rows in
     order)."""
-    tables = {n for (n,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 'temp' "
-                                         "AND table_name IN ($m, $c)", {"m": f"_map{t}", "c": f"_csv{t}"}).fetchall()}
+    tables = {
+        n
+        for (n,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'temp' AND table_name IN ($m, $c)",
+            {"m": f"_map{t}", "c": f"_csv{t}"},
+        ).fetchall()
+    }
     if f"_map{t}" in tables:
         con.execute(f"DELETE FROM _map{t} WHERE _row_number IN ({numbers})")
     elif f"_csv{t}" in tables:  # its rows are numbered by rowid, which a delete leaves as it is
@@ -222,16 +260,21 @@ class Batch:
 def _insert_quarantine(con: duckdb.DuckDBPyConnection, meta: list[str], rows: list[QuarantineRow]) -> None:
     if not rows:
         return
-    frame = pd.DataFrame({
-        "_row_number": np.asarray([r[0] for r in rows], dtype=np.int32),
-        "reason_code": pd.Series([r[1] for r in rows], dtype=object),
-        "reason": pd.Series([r[2] for r in rows], dtype=object),
-        "raw_text": pd.Series([r[3] for r in rows], dtype=object),
-    })
+    frame = pd.DataFrame(
+        {
+            "_row_number": np.asarray([r[0] for r in rows], dtype=np.int32),
+            "reason_code": pd.Series([r[1] for r in rows], dtype=object),
+            "reason": pd.Series([r[2] for r in rows], dtype=object),
+            "raw_text": pd.Series([r[3] for r in rows], dtype=object),
+        }
+    )
     con.register("_quarantine_in", frame)
     try:
-        con.execute("INSERT INTO raw.quarantine SELECT ?::DATE, ?, ?, _row_number, reason_code, reason, raw_text "
-                    "FROM _quarantine_in", meta)
+        con.execute(
+            "INSERT INTO raw.quarantine SELECT ?::DATE, ?, ?, _row_number, reason_code, reason, raw_text "
+            "FROM _quarantine_in",
+            meta,
+        )
     finally:
         con.unregister("_quarantine_in")
 
@@ -246,10 +289,13 @@ def _write(con: duckdb.DuckDBPyConnection, files: list[CheckedFile], now: dt.dat
     con.execute(f"DELETE FROM raw.ticket_rows WHERE _export_date IN {in_dates}")
     con.execute(f"DELETE FROM raw.quarantine WHERE _export_date IN {in_dates}")
     cols = ", ".join(clean_sql(f"r.{q(h)}") for h in HEADERS)  # stored normalized: every layer sees this value
-    con.execute(f"""INSERT INTO raw.ticket_rows
+    con.execute(
+        f"""INSERT INTO raw.ticket_rows
         SELECT {_case(files, lambda f: f"DATE {lit(f.day.date)}")}, {_case(files, lambda f: lit(f.path.name))},
                {_case(files, lambda f: lit(f.sha))}, r._row_number, $now, {caller_key_sql('r."联系电话"')}, {cols}
-        FROM {_batch_rows(files)} r""", {"now": now, "pii_key": key})
+        FROM {_batch_rows(files)} r""",
+        {"now": now, "pii_key": key},
+    )
     for f in files:
         _insert_quarantine(con, [f.day.date, f.path.name, f.sha], f.quarantine)
     totals = row_totals(con, dates)
@@ -258,15 +304,33 @@ def _write(con: duckdb.DuckDBPyConnection, files: list[CheckedFile], now: dt.dat
         loaded, numbers = totals.get(("ticket_rows", day.date), (0, 0))
         quarantined = totals.get(("quarantine", day.date), (0, 0))[0]
         if loaded + quarantined != f.rows_read or quarantined != len(f.quarantine):
-            raise RuntimeError(f"{f.path.name}: control totals do not add up: read {f.rows_read}, loaded "
-                               f"{loaded}, quarantined {quarantined} (expected {len(f.quarantine)}); rolled back")
+            raise RuntimeError(
+                f"{f.path.name}: control totals do not add up: read {f.rows_read}, loaded "
+                f"{loaded}, quarantined {quarantined} (expected {len(f.quarantine)}); rolled back"
+            )
         if numbers != loaded:
-            raise RuntimeError(f"{f.path.name}: {loaded - numbers} row numbers occur twice in raw.ticket_rows; "
-                               "rolled back")
+            raise RuntimeError(
+                f"{f.path.name}: {loaded - numbers} row numbers occur twice in raw.ticket_rows; rolled back"
+            )
         res.status = "replaced" if in_force else "loaded"
         res.rows_read, res.rows_loaded, res.rows_quarantined = f.rows_read, loaded, quarantined
         res.message = f"replaced the delivery {in_force[2]} ({in_force[0][:12]}…)" if in_force else ""
-        con.execute("INSERT OR REPLACE INTO raw.exports VALUES (?::DATE, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [day.date, f.path.name, f.sha, res.format, res.encoding, f.man.row_count, f.man.sha256,
-                     f.man.exported_at, loaded, quarantined, now, load_id, stat_text(f.stat)])
+        con.execute(
+            "INSERT OR REPLACE INTO raw.exports VALUES (?::DATE, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                day.date,
+                f.path.name,
+                f.sha,
+                res.format,
+                res.encoding,
+                f.man.row_count,
+                f.man.sha256,
+                f.man.exported_at,
+                loaded,
+                quarantined,
+                now,
+                load_id,
+                stat_text(f.stat),
+            ],
+        )
         insert_audit(con, res, load_id, now, replaced_sha=in_force[0] if in_force else None)

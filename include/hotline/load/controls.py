@@ -8,6 +8,7 @@ For every export in force (``raw.exports``):
   force (nothing of an older delivery survives beside it);
 - no row of ``raw.ticket_rows`` belongs to a day that has no export in force.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -34,9 +35,14 @@ def row_totals(con: duckdb.DuckDBPyConnection, days: Sequence[date | str]) -> di
     """``{(table, day): (rows, distinct row numbers)}`` of raw.ticket_rows and raw.quarantine on ``days``
     (YYYY-MM-DD): the loader checks a batch against what it read before committing it. raw.ticket_rows has no
     primary key (schema.py), so its row numbers are counted too."""
-    return {(table, d): (n, nd) for table in ("ticket_rows", "quarantine") for d, n, nd in con.execute(
-        f"SELECT CAST(_export_date AS VARCHAR), count(*), count(DISTINCT _row_number) FROM raw.{table} "
-        f"WHERE true {_day_filter('_export_date', days)} GROUP BY 1").fetchall()}
+    return {
+        (table, d): (n, nd)
+        for table in ("ticket_rows", "quarantine")
+        for d, n, nd in con.execute(
+            f"SELECT CAST(_export_date AS VARCHAR), count(*), count(DISTINCT _row_number) FROM raw.{table} "
+            f"WHERE true {_day_filter('_export_date', days)} GROUP BY 1"
+        ).fetchall()
+    }
 
 
 def control_problems(con: duckdb.DuckDBPyConnection, days: list[date] | None = None) -> dict[str, list[str]]:
@@ -47,15 +53,15 @@ def control_problems(con: duckdb.DuckDBPyConnection, days: list[date] | None = N
             select cast(export_date as varchar), manifest_row_count, rows_loaded, rows_quarantined
             from raw.exports
             where manifest_row_count is not null and rows_loaded + rows_quarantined <> manifest_row_count
-            {_day_filter('export_date', days)}
+            {_day_filter("export_date", days)}
             order by 1""").fetchall():
         problems.setdefault(d, []).append(f"the manifest says {m} rows, loaded {lo} + quarantined {q}")
     rows = con.execute(f"""
         with t as (select _export_date as d, count(*) as n, count(distinct _file_sha256) as shas,
                           min(_file_sha256) as sha
-                   from raw.ticket_rows where true {_day_filter('_export_date', days)} group by 1),
+                   from raw.ticket_rows where true {_day_filter("_export_date", days)} group by 1),
              q as (select _export_date as d, count(*) as n from raw.quarantine
-                   where true {_day_filter('_export_date', days)} group by 1)
+                   where true {_day_filter("_export_date", days)} group by 1)
         select cast(e.export_date as varchar), e.rows_loaded, coalesce(t.n, 0), e.rows_quarantined,
                coalesce(q.n, 0), coalesce(t.shas, 0), t.sha = e.file_sha256
         from raw.exports e
@@ -63,16 +69,17 @@ def control_problems(con: duckdb.DuckDBPyConnection, days: list[date] | None = N
         left join q on q.d = e.export_date
         where (coalesce(t.n, 0) <> e.rows_loaded or coalesce(q.n, 0) <> e.rows_quarantined
                or coalesce(t.shas, 0) > 1 or (t.n > 0 and t.sha <> e.file_sha256))
-          {_day_filter('e.export_date', days)}
+          {_day_filter("e.export_date", days)}
         order by 1""").fetchall()
     for d, lo, tn, q, qn, shas, same in rows:
         problems.setdefault(d, []).append(
             f"raw.ticket_rows has {tn} rows from {shas} deliveries (audit {lo}), raw.quarantine {qn} (audit {q})"
-            + ("" if same in (None, True) else ", not the delivery in force"))
+            + ("" if same in (None, True) else ", not the delivery in force")
+        )
     orphans = con.execute(f"""
         select cast(_export_date as varchar), count(*) from raw.ticket_rows t
         where not exists (select 1 from raw.exports e where e.export_date = t._export_date)
-        {_day_filter('t._export_date', days)}
+        {_day_filter("t._export_date", days)}
         group by 1 order by 1""").fetchall()
     for d, n in orphans:
         problems.setdefault(d, []).append(f"{n} raw.ticket_rows rows belong to no export in force")
@@ -86,9 +93,10 @@ def _days(first: date, last: date) -> list[date]:
 @dataclass
 class RawLayerState:
     """The raw layer through an export day, as the nightly checks it."""
-    days: list[date]      # export days in force
-    accepted: set[str]    # days an operator accepted as missing in a publication
-    problems: list[str]   # empty when every check passed
+
+    days: list[date]  # export days in force
+    accepted: set[str]  # days an operator accepted as missing in a publication
+    problems: list[str]  # empty when every check passed
     exports: int
     rows: int
     quarantined: int
@@ -98,14 +106,16 @@ def raw_layer_checks(con: duckdb.DuckDBPyConnection, through: date) -> RawLayerS
     """No gap (every day from the first export through ``through`` is in force, or was accepted as missing in a
     publication: an operator's decision, not news every night) and the control totals of every export in force
     (``control_problems``)."""
-    days = [d for (d,) in con.execute("select distinct cast(export_date as date) from raw.exports "
-                                      "order by 1").fetchall()]
+    days = [
+        d for (d,) in con.execute("select distinct cast(export_date as date) from raw.exports order by 1").fetchall()
+    ]
     accepted = accepted_missing_days(con)
     problems: list[str] = []
     if days:
         in_force = set(days)
-        missing = [d.isoformat() for d in _days(days[0], through)
-                   if d not in in_force and d.isoformat() not in accepted]
+        missing = [
+            d.isoformat() for d in _days(days[0], through) if d not in in_force and d.isoformat() not in accepted
+        ]
         if missing:
             shown = ", ".join(missing[:10]) + (f" (+{len(missing) - 10} more)" if len(missing) > 10 else "")
             problems.append(f"{len(missing)} export day(s) missing up to {through.isoformat()}: {shown}")
@@ -114,8 +124,8 @@ def raw_layer_checks(con: duckdb.DuckDBPyConnection, through: date) -> RawLayerS
     for d, found in sorted(control_problems(con).items()):
         problems += [f"{d or 'no export in force'}: {p}" for p in found]
     totals = con.execute(
-        "select count(*), coalesce(sum(rows_loaded), 0), coalesce(sum(rows_quarantined), 0) "
-        "from raw.exports").fetchone()
+        "select count(*), coalesce(sum(rows_loaded), 0), coalesce(sum(rows_quarantined), 0) from raw.exports"
+    ).fetchone()
     assert totals is not None  # an aggregate: always one row
     exports, rows, quarantined = totals
     return RawLayerState(days, accepted, problems, exports, int(rows), int(quarantined))

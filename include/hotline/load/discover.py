@@ -1,5 +1,6 @@
 """Finding the exports of a dumps folder, reading their manifests, and telling which files need reading at all
 (a delivery already in force is recognized by its manifest and its file identity, without hashing it)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -22,6 +23,7 @@ NOT_FOLLOWED = "is a symbolic link: not followed (deliver the file itself into t
 @dataclass
 class ExportDay:
     """The files of one export day found in the dumps folder."""
+
     date: str
     data: list[Path] = field(default_factory=list)
     manifest: Path | None = None
@@ -53,8 +55,10 @@ def discover(dumps_dir: Path) -> list[ExportDay]:
         else:
             day.data.append(p)
     if not days:
-        raise LoadError(f"no exports in {dumps_dir}: expected hotline_YYYYMMDD.csv (or .xlsx) files, each with "
-                        "hotline_YYYYMMDD.manifest.json")
+        raise LoadError(
+            f"no exports in {dumps_dir}: expected hotline_YYYYMMDD.csv (or .xlsx) files, each with "
+            "hotline_YYYYMMDD.manifest.json"
+        )
     return [days[k] for k in sorted(days)]
 
 
@@ -122,8 +126,11 @@ def likely_new(con: duckdb.DuckDBPyConnection, items: list[tuple[ExportDay, Path
     """The CSV files worth reading ahead: not the delivery in force under the same name (those are usually
     skipped unread, unchanged_since_load). Only a hint: each file is still judged when its turn comes."""
     in_force = {str(d): n for d, n in con.execute("SELECT export_date, file_name FROM raw.exports").fetchall()}
-    return [p for day, p in items if p is not None and p.suffix.lower() == ".csv" and not p.is_symlink()
-            and in_force.get(day.date) != p.name]
+    return [
+        p
+        for day, p in items
+        if p is not None and p.suffix.lower() == ".csv" and not p.is_symlink() and in_force.get(day.date) != p.name
+    ]
 
 
 def unchanged_since_load(con: duckdb.DuckDBPyConnection, day: ExportDay, path: Path, res: FileResult) -> bool:
@@ -132,8 +139,9 @@ def unchanged_since_load(con: duckdb.DuckDBPyConnection, day: ExportDay, path: P
     rewriting the bytes changes the status-change time even when the modification time is set back). A nightly
     run over a year of history then reads 366 small manifests instead of hashing ~15 GB of CSV. Anything else
     goes through the full checks."""
-    row = con.execute("SELECT file_sha256, file_name, file_stat, encoding FROM raw.exports WHERE export_date = ?",
-                      [day.date]).fetchone()
+    row = con.execute(
+        "SELECT file_sha256, file_name, file_stat, encoding FROM raw.exports WHERE export_date = ?", [day.date]
+    ).fetchone()
     if not row or row[1] != path.name or row[2] is None or day.manifest is None or day.manifest.is_symlink():
         return False
     try:

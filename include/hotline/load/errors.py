@@ -1,4 +1,5 @@
 """Errors of the loader."""
+
 from __future__ import annotations
 
 from hotline.errors import HotlineError

@@ -31,6 +31,7 @@ The pieces: ``discover`` (the folder, the manifests, deliveries already in force
 a worker thread, staging a file's rows through DuckDB's CSV reader or Python's), ``batch`` (the write
 transaction), ``audit`` (the report and raw.load_audit), ``controls`` (the control totals).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -74,13 +75,14 @@ def _check_key(con: duckdb.DuckDBPyConnection, key: str) -> None:
     if stored is None:
         set_layer_info(con, "pii_key_check", check)
     elif stored != check:
-        raise LoadError(f"{secrets.KEY_ENV} is not the key this warehouse's pseudonyms were made with: loading "
-                        "with it would give the same phone two pseudonyms. Use the warehouse's key, or rotate it "
-                        f"for every row with `hotline rekey` ({secrets.OLD_KEY_ENV} = the current key)")
+        raise LoadError(
+            f"{secrets.KEY_ENV} is not the key this warehouse's pseudonyms were made with: loading "
+            "with it would give the same phone two pseudonyms. Use the warehouse's key, or rotate it "
+            f"for every row with `hotline rekey` ({secrets.OLD_KEY_ENV} = the current key)"
+        )
 
 
-def load_folder(dumps_dir: Path, warehouse: Path, progress: Progress = None,
-                pii_key: str | None = None) -> LoadReport:
+def load_folder(dumps_dir: Path, warehouse: Path, progress: Progress = None, pii_key: str | None = None) -> LoadReport:
     """Load every new or re-delivered export of ``dumps_dir`` into ``warehouse``'s raw layer. ``pii_key``: the
     phone pseudonymization key (default: ``hotline.secrets.pii_key()``, from the environment)."""
     dumps_dir, warehouse = Path(dumps_dir), Path(warehouse)
@@ -125,15 +127,20 @@ def load_folder(dumps_dir: Path, warehouse: Path, progress: Progress = None,
     return report
 
 
-def _load_one(con: duckdb.DuckDBPyConnection, batch: Batch, day: ExportDay, path: Path | None, tmp_root: Path,
-              prefetch: Prefetch) -> FileResult:
+def _load_one(
+    con: duckdb.DuckDBPyConnection, batch: Batch, day: ExportDay, path: Path | None, tmp_root: Path, prefetch: Prefetch
+) -> FileResult:
     load_id = batch.load_id
     export_date = real_date(*day.date.split("-"))
     if path is None:
         assert day.manifest is not None  # a day without a data file was found by its manifest
-        res = FileResult(day.manifest.name, export_date, "rejected",
-                         message=f"{day.manifest.name}: manifest without a data file "
-                                 f"(hotline_{day.date.replace('-', '')}.csv or .xlsx)")
+        res = FileResult(
+            day.manifest.name,
+            export_date,
+            "rejected",
+            message=f"{day.manifest.name}: manifest without a data file "
+            f"(hotline_{day.date.replace('-', '')}.csv or .xlsx)",
+        )
         audit_rejected(con, res, load_id)
         return res
     res = FileResult(path.name, export_date, "rejected", format=path.suffix.lstrip(".").lower())
@@ -144,8 +151,15 @@ def _load_one(con: duckdb.DuckDBPyConnection, batch: Batch, day: ExportDay, path
     return res
 
 
-def _check_and_load(con: duckdb.DuckDBPyConnection, batch: Batch, day: ExportDay, path: Path, tmp_root: Path,
-                    res: FileResult, prefetch: Prefetch) -> None:
+def _check_and_load(
+    con: duckdb.DuckDBPyConnection,
+    batch: Batch,
+    day: ExportDay,
+    path: Path,
+    tmp_root: Path,
+    res: FileResult,
+    prefetch: Prefetch,
+) -> None:
     name = path.name
     if path.is_symlink():  # it could point anywhere (/etc/passwd): never read
         raise RejectedFile(name, NOT_FOLLOWED)
@@ -162,17 +176,20 @@ def _check_and_load(con: duckdb.DuckDBPyConnection, batch: Batch, day: ExportDay
     man = read_manifest(name, day.manifest, day.date)
     res.manifest_row_count, res.manifest_sha256 = man.row_count, man.sha256
     if man.export_date != day.date:
-        raise RejectedFile(name, f"manifest export_date {man.export_date} differs from the file name's date "
-                                 f"{day.date}")
+        raise RejectedFile(name, f"manifest export_date {man.export_date} differs from the file name's date {day.date}")
     if man.sha256 != sha:
         hint = ""
         for other in (p for p in day.data if p != path):
             if hashlib.sha256(other.read_bytes()).hexdigest() == man.sha256:
                 hint = f" (the manifest is for {other.name}, delivered for the same day)"
-        raise RejectedFile(name, f"sha256 of the file ({sha[:12]}…) differs from the manifest's "
-                                 f"({man.sha256[:12]}…){hint}: the file is altered or incomplete")
-    in_force = con.execute("SELECT file_sha256, exported_at, file_name FROM raw.exports WHERE export_date = ?",
-                           [day.date]).fetchone()
+        raise RejectedFile(
+            name,
+            f"sha256 of the file ({sha[:12]}…) differs from the manifest's "
+            f"({man.sha256[:12]}…){hint}: the file is altered or incomplete",
+        )
+    in_force = con.execute(
+        "SELECT file_sha256, exported_at, file_name FROM raw.exports WHERE export_date = ?", [day.date]
+    ).fetchone()
     if in_force and in_force[0] == sha:
         res.status, res.message = "unchanged", f"same bytes as the delivery in force ({in_force[2]})"
         res.encoding = scalar(con, "SELECT encoding FROM raw.exports WHERE export_date = ?", [day.date])
@@ -181,31 +198,51 @@ def _check_and_load(con: duckdb.DuckDBPyConnection, batch: Batch, day: ExportDay
         new_at, old_at = exported_at(man.exported_at), exported_at(in_force[1])
         assert new_at is not None and old_at is not None  # both passed read_manifest
         if new_at < old_at:
-            raise RejectedFile(name, f"older delivery (exported_at {man.exported_at}) than the one in force for "
-                                     f"{day.date} ({in_force[2]}, exported_at {in_force[1]})")
+            raise RejectedFile(
+                name,
+                f"older delivery (exported_at {man.exported_at}) than the one in force for "
+                f"{day.date} ({in_force[2]}, exported_at {in_force[1]})",
+            )
 
     # pre.export() raises the decoding/structure rejection found while prefetching, if any
     export: readers.Export = readers.read_xlsx(name, path) if res.format == "xlsx" else pre.export()
     res.encoding = export.encoding
     readers.check_header(name, export.header)
     if export.rows_read != man.row_count:
-        raise RejectedFile(name, f"the file has {export.rows_read} data rows but the manifest says "
-                                 f"{man.row_count} (truncated or incomplete?)")
+        raise RejectedFile(
+            name,
+            f"the file has {export.rows_read} data rows but the manifest says "
+            f"{man.row_count} (truncated or incomplete?)",
+        )
 
     t = batch.next_suffix()
     if export.fast_path_ok and export.encoding in ("utf-8", "utf-8-sig"):
         # read by DuckDB with the other files of its batch, when the batch is written (batch.py)
-        batch.add(CheckedFile(t, day, path, man, sha, in_force, export.rows_read, export.rows_read, [], export, res,
-                              stat=stat, deferred=True))
+        batch.add(
+            CheckedFile(
+                t,
+                day,
+                path,
+                man,
+                sha,
+                in_force,
+                export.rows_read,
+                export.rows_read,
+                [],
+                export,
+                res,
+                stat=stat,
+                deferred=True,
+            )
+        )
         return
     try:
-        structural_bad = stage_file(con, t, export, path if export.encoding in ("utf-8", "utf-8-sig") else None,
-                                    tmp_root)
+        structural_bad = stage_file(
+            con, t, export, path if export.encoding in ("utf-8", "utf-8-sig") else None, tmp_root
+        )
         if stat_key(path) != stat:
             raise RejectedFile(name, CHANGED_WHILE_LOADED)
-        batch.add(CheckedFile.staged_alone(con, t, day, path, export, man, sha, structural_bad, in_force, res,
-                                           stat))
+        batch.add(CheckedFile.staged_alone(con, t, day, path, export, man, sha, structural_bad, in_force, res, stat))
     except BaseException:
         drop_temps(con, t)
         raise
-

@@ -1,5 +1,6 @@
 """Rotating the phone pseudonymization key (hotline.secrets): every pseudonym of the raw layer is recomputed
 with the new key in one transaction; ``hotline build --full-refresh`` then rebuilds what depends on them."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -26,8 +27,11 @@ def rekey(warehouse: Path, old_key: str, new_key: str) -> int:
             raise LoadError(f"{secrets.OLD_KEY_ENV} is not the key this warehouse's pseudonyms were made with")
         con.execute("BEGIN TRANSACTION")
         try:
-            n = scalar(con, "UPDATE raw.ticket_rows SET _caller_key = "
-                            f'{caller_key_sql(chr(34) + "联系电话" + chr(34))}', {"pii_key": new_key})
+            n = scalar(
+                con,
+                f"UPDATE raw.ticket_rows SET _caller_key = {caller_key_sql(chr(34) + '联系电话' + chr(34))}",
+                {"pii_key": new_key},
+            )
             set_layer_info(con, "pii_key_check", secrets.key_check(new_key))
             con.execute("COMMIT")
         except BaseException:

@@ -10,6 +10,7 @@ text after a closing quote, a quoted field never closed), or it holds a bare car
 a NUL byte. Well-formed records are split into fields with the ``csv`` module (or DuckDB's reader, see
 ``loader``), which agree on well-formed input.
 """
+
 from __future__ import annotations
 
 import csv
@@ -44,12 +45,15 @@ class BadRow:
 def decode_check(name: str, data: bytes) -> tuple[str, bytes]:
     """Return (encoding, UTF-8 body without BOM). Tries UTF-8 (with or without BOM) strictly, then GB18030."""
     if data.startswith(BOM):
-        body = data[len(BOM):]
+        body = data[len(BOM) :]
         try:
             body.decode("utf-8")
         except UnicodeDecodeError as e:
-            raise RejectedFile(name, f"undecodable bytes: starts with a UTF-8 BOM but byte 0x{body[e.start]:02x} "
-                                     f"at offset {e.start + len(BOM)} is not UTF-8") from None
+            raise RejectedFile(
+                name,
+                f"undecodable bytes: starts with a UTF-8 BOM but byte 0x{body[e.start]:02x} "
+                f"at offset {e.start + len(BOM)} is not UTF-8",
+            ) from None
         return "utf-8-sig", body
     try:
         data.decode("utf-8")
@@ -59,9 +63,12 @@ def decode_check(name: str, data: bytes) -> tuple[str, bytes]:
     try:
         text = data.decode("gb18030")
     except UnicodeDecodeError as e:
-        raise RejectedFile(name, f"undecodable bytes: not UTF-8 (byte 0x{data[utf8_err.start]:02x} at offset "
-                                 f"{utf8_err.start}) and not GB18030 (byte 0x{data[e.start]:02x} at offset "
-                                 f"{e.start})") from None
+        raise RejectedFile(
+            name,
+            f"undecodable bytes: not UTF-8 (byte 0x{data[utf8_err.start]:02x} at offset "
+            f"{utf8_err.start}) and not GB18030 (byte 0x{data[e.start]:02x} at offset "
+            f"{e.start})",
+        ) from None
     if text.startswith("\ufeff"):  # GB18030's own byte-order mark (84 31 95 33)
         text = text[1:]
     return "gb18030", text.encode("utf-8")
@@ -80,10 +87,10 @@ class CsvExport:
 
     name: str
     encoding: str
-    body: bytes                      # UTF-8, no BOM
-    starts: np.ndarray               # data records (non-blank), byte offsets into body
-    ends: np.ndarray                 # exclusive, line terminator excluded
-    malformed: dict[int, str]        # data row index (0-based) -> problem
+    body: bytes  # UTF-8, no BOM
+    starts: np.ndarray  # data records (non-blank), byte offsets into body
+    ends: np.ndarray  # exclusive, line terminator excluded
+    malformed: dict[int, str]  # data row index (0-based) -> problem
     header: list[str]
     quotes: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))  # offsets of '"'
     format: str = "csv"
@@ -94,7 +101,7 @@ class CsvExport:
 
     def raw_text(self, row_number: int) -> str:
         i = row_number - 1
-        return self.body[int(self.starts[i]):int(self.ends[i])].decode("utf-8")
+        return self.body[int(self.starts[i]) : int(self.ends[i])].decode("utf-8")
 
     def field_counts(self) -> np.ndarray:
         """Number of fields of each data row (commas outside quotes + 1); meaningful for well-formed rows."""
@@ -103,7 +110,7 @@ class CsvExport:
         outside = (np.searchsorted(self.quotes, commas) & 1) == 0
         rec = np.searchsorted(self.starts, commas[outside], side="right") - 1
         rec = rec[rec >= 0]  # -1: a comma of the header
-        return np.bincount(rec, minlength=len(self.starts))[:len(self.starts)] + 1
+        return np.bincount(rec, minlength=len(self.starts))[: len(self.starts)] + 1
 
     @property
     def fast_path_ok(self) -> bool:
@@ -158,9 +165,9 @@ def _special_positions(body: bytes) -> np.ndarray:
     """Sorted offsets of every NUL, LF, CR and '"' byte (found 8 bytes at a time: they are rare)."""
     marks = np.frombuffer(body.translate(_LUT), dtype=np.uint8)
     n8 = len(marks) // 8
-    words = np.flatnonzero(marks[:n8 * 8].view(np.uint64))
+    words = np.flatnonzero(marks[: n8 * 8].view(np.uint64))
     cand = (words[:, None] * 8 + np.arange(8)).ravel()
-    return np.concatenate((cand[marks[cand] != 0], np.flatnonzero(marks[n8 * 8:]) + n8 * 8)).astype(np.int64)
+    return np.concatenate((cand[marks[cand] != 0], np.flatnonzero(marks[n8 * 8 :]) + n8 * 8)).astype(np.int64)
 
 
 def scan_csv(name: str, encoding: str, body: bytes) -> CsvExport:
@@ -170,12 +177,12 @@ def scan_csv(name: str, encoding: str, body: bytes) -> CsvExport:
     pos = _special_positions(body)
     kind = arr[pos]
     is_q = kind == _QUOTE
-    q_before = np.cumsum(is_q) - is_q            # quotes strictly before each special byte
+    q_before = np.cumsum(is_q) - is_q  # quotes strictly before each special byte
     outside = (q_before & 1) == 0
     nl = pos[(kind == _LF) & outside]
     starts = np.concatenate((np.array([0], dtype=np.int64), nl + 1))
     ends = np.concatenate((nl, np.array([n], dtype=np.int64)))
-    if starts[-1] >= n:                          # file ends with a line break (or is empty)
+    if starts[-1] >= n:  # file ends with a line break (or is empty)
         starts, ends = starts[:-1], ends[:-1]
     if len(starts) and ends[-1] == n and n and arr[n - 1] == _LF:  # an unterminated quote ran to the end
         ends[-1] -= 1
@@ -225,7 +232,7 @@ def scan_csv(name: str, encoding: str, body: bytes) -> CsvExport:
     if 0 in malformed_rec:
         raise RejectedFile(name, f"header row: {malformed_rec[0]}")
     try:
-        header = next(csv.reader([body[int(starts[0]):int(ends[0])].decode("utf-8")]))
+        header = next(csv.reader([body[int(starts[0]) : int(ends[0])].decode("utf-8")]))
     except (csv.Error, StopIteration) as e:
         raise RejectedFile(name, f"header row cannot be parsed as CSV: {e}") from None
 
@@ -235,8 +242,16 @@ def scan_csv(name: str, encoding: str, body: bytes) -> CsvExport:
     idx = np.flatnonzero(keep)
     new_index = {int(old): new for new, old in enumerate(idx.tolist())}
     malformed = {new_index[r - 1]: m for r, m in malformed_rec.items() if r >= 1 and (r - 1) in new_index}
-    return CsvExport(name=name, encoding=encoding, body=body, starts=d_starts[keep], ends=d_ends[keep],
-                     malformed=malformed, header=header, quotes=qpos)
+    return CsvExport(
+        name=name,
+        encoding=encoding,
+        body=body,
+        starts=d_starts[keep],
+        ends=d_ends[keep],
+        malformed=malformed,
+        header=header,
+        quotes=qpos,
+    )
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -257,15 +272,19 @@ def check_header(name: str, header: list[str]) -> None:
     if missing:
         problems.append("missing column(s) " + ", ".join(missing))
     if extra:
-        problems.append(f"{len(extra)} unexpected column(s) at position {', '.join(map(str, extra[:10]))}"
-                        + (" …" if len(extra) > 10 else "") + " (not the contract's headers; values not shown)")
+        problems.append(
+            f"{len(extra)} unexpected column(s) at position {', '.join(map(str, extra[:10]))}"
+            + (" …" if len(extra) > 10 else "")
+            + " (not the contract's headers; values not shown)"
+        )
     if dupes:
         problems.append("duplicated column(s) " + ", ".join(dupes))
     if not problems:
         moved = [h for i, h in enumerate(got) if HEADERS[i] != h]
         first = next(i for i, h in enumerate(got) if HEADERS[i] != h)
-        problems.append(f"columns out of order: {', '.join(moved)} (column {first + 1} is {got[first]}, "
-                        f"expected {HEADERS[first]})")
+        problems.append(
+            f"columns out of order: {', '.join(moved)} (column {first + 1} is {got[first]}, expected {HEADERS[first]})"
+        )
     if len(missing) == len(HEADERS):
         problems.append("the first line looks like a data row: is the header row missing?")
     raise RejectedFile(name, "header: " + "; ".join(problems))
@@ -307,7 +326,7 @@ def _csv_line(cells: list[str]) -> str:
 class XlsxExport:
     name: str
     header: list[str]
-    numbers: list[int] = field(default_factory=list)     # row numbers of 23-field rows
+    numbers: list[int] = field(default_factory=list)  # row numbers of 23-field rows
     rows: list[list[str]] = field(default_factory=list)
     bad: list[BadRow] = field(default_factory=list)
     texts: dict[int, list[str]] = field(default_factory=dict)
@@ -357,8 +376,9 @@ def read_xlsx(name: str, path: Path) -> XlsxExport:
         rn += 1
         if width > NCOLS:
             out.texts[rn] = cells[:width]
-            out.bad.append(BadRow(rn, "wrong_column_count", f"{width} cells, expected {NCOLS}",
-                                  _csv_line(cells[:width])))
+            out.bad.append(
+                BadRow(rn, "wrong_column_count", f"{width} cells, expected {NCOLS}", _csv_line(cells[:width]))
+            )
         else:
             cells = cells[:NCOLS] + [""] * (NCOLS - min(len(cells), NCOLS))
             out.texts[rn] = cells

@@ -25,6 +25,7 @@ first reason code that applies, in this order (``reason`` lists every problem fo
 counted in the load audit, and the monthly gate lists those of the month's export days (a warning that names
 each row and its ticket).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -66,8 +67,10 @@ def clean_sql(expr: str) -> str:
     only for the few values that start or end with whitespace (a lookup of the first and last character is
     cheaper than an anchored regex match on every value)."""
     ws, chars = WS_CLASS, lit(WS_CHARS)
-    return (f"nullif(CASE WHEN contains({chars}, left({expr}, 1)) OR contains({chars}, right({expr}, 1)) "
-            f"THEN regexp_replace({expr}, '^{ws}+|{ws}+$', '', 'g') ELSE {expr} END, '')")
+    return (
+        f"nullif(CASE WHEN contains({chars}, left({expr}, 1)) OR contains({chars}, right({expr}, 1)) "
+        f"THEN regexp_replace({expr}, '^{ws}+|{ws}+$', '', 'g') ELSE {expr} END, '')"
+    )
 
 
 def caller_key_sql(phone: str, key_param: str = "$pii_key") -> str:
@@ -96,8 +99,10 @@ def vals_sql(source: str = "_rows", by: tuple[str, ...] = (), export_date: str =
     expression), the checked columns normalized (:func:`clean_sql`) and the timestamp columns parsed."""
     cols = ", ".join(f"{clean_sql(q(c))} AS {q(c)}" for c in CHECKED_COLUMNS)
     parsed = ", ".join(f"try_strptime({q(c)}, {lit(TIMESTAMP_FORMAT)}) AS {_ts(c)}" for c in TIMESTAMP_COLUMNS)
-    return (f"SELECT *, {parsed} FROM (SELECT {''.join(b + ', ' for b in by)}_row_number, "
-            f"CAST({export_date} AS DATE) AS _export_date, {cols} FROM {source})")
+    return (
+        f"SELECT *, {parsed} FROM (SELECT {''.join(b + ', ' for b in by)}_row_number, "
+        f"CAST({export_date} AS DATE) AS _export_date, {cols} FROM {source})"
+    )
 
 
 def _shown(col: str) -> str:
@@ -109,11 +114,25 @@ def _checks() -> list[tuple[str, list[tuple[str, str]]]]:
     tid = _v("工单编号")
     out: list[tuple[str, list[tuple[str, str]]]] = [
         ("missing_ticket_id", [(f"{tid} IS NULL", lit("工单编号 is empty"))]),
-        ("bad_ticket_id", [(f"NOT coalesce(regexp_full_match({tid}, {lit(TICKET_ID_RE.pattern)}), true)",
-                            f"'工单编号 ' || {_shown('工单编号')} || ' is not HX + 14 digits'")]),
-        ("duplicate_ticket_in_file", [("_dup_rows IS NOT NULL",
-                                       f"'工单编号 ' || {tid} || ' occurs on ' || len(_dup_rows) || "
-                                       "' rows of the file (rows ' || array_to_string(_dup_rows, ', ') || ')'")]),
+        (
+            "bad_ticket_id",
+            [
+                (
+                    f"NOT coalesce(regexp_full_match({tid}, {lit(TICKET_ID_RE.pattern)}), true)",
+                    f"'工单编号 ' || {_shown('工单编号')} || ' is not HX + 14 digits'",
+                )
+            ],
+        ),
+        (
+            "duplicate_ticket_in_file",
+            [
+                (
+                    "_dup_rows IS NOT NULL",
+                    f"'工单编号 ' || {tid} || ' occurs on ' || len(_dup_rows) || "
+                    "' rows of the file (rows ' || array_to_string(_dup_rows, ', ') || ')'",
+                )
+            ],
+        ),
     ]
 
     def dated(cols: Iterable[str], pattern: str, fmt: str, human: str) -> list[tuple[str, str]]:
@@ -127,31 +146,61 @@ def _checks() -> list[tuple[str, list[tuple[str, str]]]]:
             conds.append((f"{v} IS NOT NULL AND NOT {valid}", f"'{c} ' || {_shown(c)} || ' is not a valid {human}'"))
         return conds
 
-    out.append(("bad_timestamp", dated(TIMESTAMP_COLUMNS, TIMESTAMP_RE.pattern, TIMESTAMP_FORMAT,
-                                       "YYYY-MM-DD HH:MM:SS timestamp")))
+    out.append(
+        (
+            "bad_timestamp",
+            dated(TIMESTAMP_COLUMNS, TIMESTAMP_RE.pattern, TIMESTAMP_FORMAT, "YYYY-MM-DD HH:MM:SS timestamp"),
+        )
+    )
     out.append(("bad_date", dated(DATE_COLUMNS, DATE_RE.pattern, DATE_FORMAT, "YYYY-MM-DD date")))
     enum_conds = []
     for c, allowed in ENUMS.items():
         listed = "/".join(a for a in allowed if a) + (" or empty" if "" in allowed else "")
-        enum_conds.append((f"coalesce({_v(c)}, '') NOT IN ({', '.join(lit(a) for a in allowed)})",
-                           f"CASE WHEN {_v(c)} IS NULL THEN {lit(c + ' is empty (required)')} "
-                           f"ELSE '{c} ' || {_shown(c)} || {lit(' is not one of ' + listed)} END"))
+        enum_conds.append(
+            (
+                f"coalesce({_v(c)}, '') NOT IN ({', '.join(lit(a) for a in allowed)})",
+                f"CASE WHEN {_v(c)} IS NULL THEN {lit(c + ' is empty (required)')} "
+                f"ELSE '{c} ' || {_shown(c)} || {lit(' is not one of ' + listed)} END",
+            )
+        )
     out.append(("unknown_enum", enum_conds))
-    out.append(("bad_integer", [(f"{_v(c)} IS NOT NULL AND NOT regexp_full_match({_v(c)}, {lit(INTEGER_PATTERN)})",
-                                 f"'{c} ' || {_shown(c)} || ' is not a non-negative integer'")
-                                for c in INTEGER_COLUMNS]))
+    out.append(
+        (
+            "bad_integer",
+            [
+                (
+                    f"{_v(c)} IS NOT NULL AND NOT regexp_full_match({_v(c)}, {lit(INTEGER_PATTERN)})",
+                    f"'{c} ' || {_shown(c)} || ' is not a non-negative integer'",
+                )
+                for c in INTEGER_COLUMNS
+            ],
+        )
+    )
     end_of_day = "(CAST(_export_date AS TIMESTAMP) + INTERVAL 1 DAY)"
-    timeline = [(f"{_ts(c)} >= {end_of_day}",
-                 f"'{c} ' || {_v(c)} || ' is after the export day ' || CAST(_export_date AS VARCHAR)")
-                for c in TIMESTAMP_COLUMNS]
+    timeline = [
+        (
+            f"{_ts(c)} >= {end_of_day}",
+            f"'{c} ' || {_v(c)} || ' is after the export day ' || CAST(_export_date AS VARCHAR)",
+        )
+        for c in TIMESTAMP_COLUMNS
+    ]
     pairs = list(combinations(EVENT_ORDER, 2)) + [("受理时间", "回访时间"), ("受理时间", "更新时间")]
     timeline += [(f"{_ts(a)} > {_ts(b)}", f"'{b} ' || {_v(b)} || ' is before {a} ' || {_v(a)}") for a, b in pairs]
     out.append(("impossible_timeline", timeline))
     transfers = ", ".join(lit(c) for c in TRANSFER_CHANNELS)
-    out.append(("inconsistent_values", [(
-        f"{_v('来源渠道')} IN ({transfers}) AND {_v('办理方式')} <> '工单转办'",
-        f"'来源渠道 ' || {_v('来源渠道')} || ' is a transfer, which is always a work order (办理方式 工单转办), not ' "
-        f"|| {_v('办理方式')}")]))
+    out.append(
+        (
+            "inconsistent_values",
+            [
+                (
+                    f"{_v('来源渠道')} IN ({transfers}) AND {_v('办理方式')} <> '工单转办'",
+                    f"'来源渠道 ' || {_v('来源渠道')} "
+                    "|| ' is a transfer, which is always a work order (办理方式 工单转办), not ' "
+                    f"|| {_v('办理方式')}",
+                )
+            ],
+        )
+    )
     return out
 
 
@@ -160,10 +209,14 @@ def bad_rows_sql(source: str = "_vals", by: tuple[str, ...] = ()) -> str:
     is ``vals_sql()``. ``by`` names the columns that tell the files of a batch apart: a ticket id is a duplicate
     within its own file only."""
     checks = _checks()
-    code = "CASE " + " ".join(f"WHEN {' OR '.join('(' + c + ')' for c, _ in conds)} THEN {lit(name)}"
-                              for name, conds in checks) + " END"
-    reason = "concat_ws('; ', " + ", ".join(f"CASE WHEN {c} THEN {m} END"
-                                             for _, conds in checks for c, m in conds) + ")"
+    code = (
+        "CASE "
+        + " ".join(f"WHEN {' OR '.join('(' + c + ')' for c, _ in conds)} THEN {lit(name)}" for name, conds in checks)
+        + " END"
+    )
+    reason = (
+        "concat_ws('; ', " + ", ".join(f"CASE WHEN {c} THEN {m} END" for _, conds in checks for c, m in conds) + ")"
+    )
     tid = _v("工单编号")
     keys = "".join(b + ", " for b in by)
     same = "".join(f" AND d.{b} = r.{b}" for b in by)

@@ -1,5 +1,6 @@
 """DDL of the raw layer (docs/ARCHITECTURE.md, "Warehouse"). Idempotent: ``ensure_schema`` creates what is
 missing and checks that what exists has the expected columns."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -15,8 +16,8 @@ STATUSES = ("loaded", "replaced", "unchanged", "rejected")
 #: Row-level reason codes, in the order they are tested (a row gets the first that applies; ``reason`` lists
 #: every problem found).
 REASON_CODES = (
-    "malformed_csv",             # broken quoting (a stray quote in an unquoted field, text after a closing quote,
-                                 # an unterminated quoted field) or a bare carriage return outside quotes
+    "malformed_csv",  # broken quoting (a stray quote in an unquoted field, text after a closing quote,
+    # an unterminated quoted field) or a bare carriage return outside quotes
     "wrong_column_count",
     "missing_ticket_id",
     "bad_ticket_id",
@@ -25,8 +26,8 @@ REASON_CODES = (
     "bad_date",
     "unknown_enum",
     "bad_integer",
-    "impossible_timeline",       # a timestamp after the export day, or events out of order
-    "inconsistent_values",       # a transfer that is not a work order
+    "impossible_timeline",  # a timestamp after the export day, or events out of order
+    "inconsistent_values",  # a transfer that is not a work order
 )
 
 META_COLUMNS: list[tuple[str, str]] = [
@@ -61,18 +62,18 @@ TABLES: dict[str, list[tuple[str, str]]] = {
         ("file_name", "VARCHAR NOT NULL"),
         ("file_sha256", "VARCHAR NOT NULL"),
         ("format", "VARCHAR NOT NULL CHECK (format IN ('csv', 'xlsx'))"),
-        ("encoding", "VARCHAR"),                 # utf-8-sig | utf-8 | gb18030; NULL for xlsx
+        ("encoding", "VARCHAR"),  # utf-8-sig | utf-8 | gb18030; NULL for xlsx
         ("manifest_row_count", "INTEGER NOT NULL"),
         ("manifest_sha256", "VARCHAR NOT NULL"),
-        ("exported_at", "VARCHAR NOT NULL"),     # as written in the manifest
+        ("exported_at", "VARCHAR NOT NULL"),  # as written in the manifest
         ("rows_loaded", "INTEGER NOT NULL"),
         ("rows_quarantined", "INTEGER NOT NULL"),
-        ("loaded_at", "TIMESTAMP NOT NULL"),     # UTC
+        ("loaded_at", "TIMESTAMP NOT NULL"),  # UTC
         ("load_id", "VARCHAR NOT NULL"),
-        ("file_stat", "VARCHAR"),                # inode:size:mtime_ns:ctime_ns when loaded (the unchanged check)
+        ("file_stat", "VARCHAR"),  # inode:size:mtime_ns:ctime_ns when loaded (the unchanged check)
     ],
     "load_audit": [
-        ("load_id", "VARCHAR NOT NULL"),         # one id per load_folder() call
+        ("load_id", "VARCHAR NOT NULL"),  # one id per load_folder() call
         ("attempted_at", "TIMESTAMP NOT NULL"),  # UTC
         ("export_date", "DATE"),
         ("file_name", "VARCHAR NOT NULL"),
@@ -85,8 +86,8 @@ TABLES: dict[str, list[tuple[str, str]]] = {
         ("rows_quarantined", "INTEGER NOT NULL"),
         ("manifest_row_count", "INTEGER"),
         ("manifest_sha256", "VARCHAR"),
-        ("file_sha256", "VARCHAR"),              # computed from the file's bytes
-        ("replaced_sha256", "VARCHAR"),          # the delivery this one replaced (status replaced)
+        ("file_sha256", "VARCHAR"),  # computed from the file's bytes
+        ("replaced_sha256", "VARCHAR"),  # the delivery this one replaced (status replaced)
     ],
 }
 
@@ -124,8 +125,7 @@ class SchemaMismatch(LoadError):
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the raw schema and tables if missing; raise SchemaMismatch if an existing table differs or was
     written by an older loader (``SCHEMA_VERSION``)."""
-    existed = scalar(con, "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'raw' "
-                          "AND table_name = 'exports'")
+    existed = scalar(con, "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'raw' AND table_name = 'exports'")
     for stmt in ddl():
         con.execute(stmt)
     con.execute(f"CREATE TABLE IF NOT EXISTS {LAYER_INFO} (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)")
@@ -137,17 +137,26 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
             set_layer_info(con, "schema_version", str(SCHEMA_VERSION))
             version = str(SCHEMA_VERSION)
     if version != str(SCHEMA_VERSION):
-        raise SchemaMismatch(f"the raw layer was written by an older loader (layout {version}, this one writes "
-                             f"{SCHEMA_VERSION}: normalized values, timeline rules, pseudonyms made by the loader); "
-                             "move the warehouse away and load the exports again")
+        raise SchemaMismatch(
+            f"the raw layer was written by an older loader (layout {version}, this one writes "
+            f"{SCHEMA_VERSION}: normalized values, timeline rules, pseudonyms made by the loader); "
+            "move the warehouse away and load the exports again"
+        )
     for table, cols in TABLES.items():
-        have = [r[0] for r in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'raw' AND table_name = ? "
-            "ORDER BY ordinal_position", [table]).fetchall()]
+        have = [
+            r[0]
+            for r in con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = 'raw' AND table_name = ? "
+                "ORDER BY ordinal_position",
+                [table],
+            ).fetchall()
+        ]
         want = [c for c, _ in cols]
         if have != want:
-            raise SchemaMismatch(f"raw.{table} has columns {have}, expected {want}: the warehouse was written by "
-                                 "another version of the loader; move it away and load again")
+            raise SchemaMismatch(
+                f"raw.{table} has columns {have}, expected {want}: the warehouse was written by "
+                "another version of the loader; move it away and load again"
+            )
 
 
 def layer_info(con: duckdb.DuckDBPyConnection, key: str) -> str | None:

@@ -7,6 +7,7 @@ count and a sample of rows equal field for field to Python's ``csv`` module, els
 (also the path for files with malformed rows, and for xlsx). A file's staged rows are temp ``_rows<t>``
 (``_row_number``, the 23 columns), ``t`` being the file's suffix in its batch.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -34,9 +35,11 @@ READ_AHEAD = 6
 _COLUMNS_SQL = "{" + ", ".join(f"{lit(h)}: 'VARCHAR'" for h in HEADERS) + "}"
 # buffer_size: DuckDB splits a file into buffers that its threads parse in parallel; the default (16 × the 2 MB
 # max_line_size) leaves a megacity day's file (15–40 MB) to one or two threads
-READ_CSV_OPTIONS = (f"header = true, columns = {_COLUMNS_SQL}, delim = ',', quote = '\"', escape = '\"', "
-                    "auto_detect = false, strict_mode = true, ignore_errors = true, encoding = 'utf-8', "
-                    "buffer_size = 4194304")
+READ_CSV_OPTIONS = (
+    f"header = true, columns = {_COLUMNS_SQL}, delim = ',', quote = '\"', escape = '\"', "
+    "auto_detect = false, strict_mode = true, ignore_errors = true, encoding = 'utf-8', "
+    "buffer_size = 4194304"
+)
 HEADER_COLUMNS = ", ".join(q(h) for h in HEADERS)
 
 
@@ -47,6 +50,7 @@ HEADER_COLUMNS = ", ".join(q(h) for h in HEADERS)
 @dataclass
 class ReadFile:
     """A file's bytes read, hashed, decoded and split into records (CSV), or the error doing so."""
+
     path: Path
     stat: StatKey | None = None
     sha: str | None = None
@@ -122,8 +126,9 @@ class Prefetch:
 # staging
 
 
-def stage_file(con: duckdb.DuckDBPyConnection, t: str, export: readers.Export, original: Path | None,
-               tmp_root: Path) -> list[readers.BadRow]:
+def stage_file(
+    con: duckdb.DuckDBPyConnection, t: str, export: readers.Export, original: Path | None, tmp_root: Path
+) -> list[readers.BadRow]:
     """Create temp ``_rows<t>(_row_number, <23 columns>)`` holding every structurally good row; return the
     structurally bad ones (malformed_csv, wrong_column_count). ``original``: the file itself when DuckDB can
     read it as is (UTF-8), else the UTF-8 body is written to a temporary file."""
@@ -135,9 +140,12 @@ def stage_file(con: duckdb.DuckDBPyConnection, t: str, export: readers.Export, o
     cols = ", ".join(f"{q(h)} VARCHAR" for h in HEADERS)
     con.execute(f"CREATE OR REPLACE TEMP TABLE _rows{t} (_row_number INTEGER, {cols})")
     if rows:
-        frame = pd.DataFrame({"_row_number": np.asarray(numbers, dtype=np.int32),
-                              **{f"c{i}": pd.Series(col, dtype=object)
-                                 for i, col in enumerate(zip(*rows, strict=True))}})
+        frame = pd.DataFrame(
+            {
+                "_row_number": np.asarray(numbers, dtype=np.int32),
+                **{f"c{i}": pd.Series(col, dtype=object) for i, col in enumerate(zip(*rows, strict=True))},
+            }
+        )
         con.register("_py_rows", frame)
         try:
             con.execute(f"INSERT INTO _rows{t} SELECT * FROM _py_rows")
@@ -146,8 +154,9 @@ def stage_file(con: duckdb.DuckDBPyConnection, t: str, export: readers.Export, o
     return bad
 
 
-def _stage_fast(con: duckdb.DuckDBPyConnection, t: str, export: readers.CsvExport, original: Path | None,
-                tmp_root: Path) -> list[readers.BadRow] | None:
+def _stage_fast(
+    con: duckdb.DuckDBPyConnection, t: str, export: readers.CsvExport, original: Path | None, tmp_root: Path
+) -> list[readers.BadRow] | None:
     """Let DuckDB's CSV reader split the fields (every record is known to be well-formed). Returns the
     wrong-width rows, or None when DuckDB's rows are not exactly ours (then the Python path is taken)."""
     if original is not None:
@@ -158,14 +167,24 @@ def _stage_fast(con: duckdb.DuckDBPyConnection, t: str, export: readers.CsvExpor
         return _read_csv_fast(con, t, export, src)
 
 
-def sample_agrees(con: duckdb.DuckDBPyConnection, table: str, first: int, export: readers.CsvExport, n: int,
-                  numbers: np.ndarray[Any, Any] | None = None) -> bool:
+def sample_agrees(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    first: int,
+    export: readers.CsvExport,
+    n: int,
+    numbers: np.ndarray[Any, Any] | None = None,
+) -> bool:
     """A sample of the ``n`` rows DuckDB read into ``table`` from rowid ``first`` on equals Python's parse of the
     same rows field for field (``numbers``: the row number of each of them, when not 1…n)."""
     picks = sorted({int(x) for x in np.linspace(0, n - 1, min(n, SAMPLE_ROWS))})
-    theirs = {r[0]: r[1:] for r in con.execute(
-        f"SELECT rowid - {first}, {HEADER_COLUMNS} FROM {table} "
-        f"WHERE rowid IN ({', '.join(str(first + p) for p in picks)})").fetchall()}
+    theirs = {
+        r[0]: r[1:]
+        for r in con.execute(
+            f"SELECT rowid - {first}, {HEADER_COLUMNS} FROM {table} "
+            f"WHERE rowid IN ({', '.join(str(first + p) for p in picks)})"
+        ).fetchall()
+    }
     rns = [p + 1 if numbers is None else int(numbers[p]) for p in picks]
     for p, mine in zip(picks, export.parse_rows(rns), strict=True):
         got = theirs.get(p)
@@ -174,13 +193,15 @@ def sample_agrees(con: duckdb.DuckDBPyConnection, table: str, first: int, export
     return True
 
 
-def _read_csv_fast(con: duckdb.DuckDBPyConnection, t: str, export: readers.CsvExport,
-                   src: Path) -> list[readers.BadRow] | None:
+def _read_csv_fast(
+    con: duckdb.DuckDBPyConnection, t: str, export: readers.CsvExport, src: Path
+) -> list[readers.BadRow] | None:
     """DuckDB drops rows that do not have 23 fields (ignore_errors); every other row must come back, in file
     order: the count must match and a sample of rows must equal Python's parse field for field."""
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _csv{t} AS SELECT * FROM read_csv({lit(str(src))}, "
-                    f"{READ_CSV_OPTIONS})")
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _csv{t} AS SELECT * FROM read_csv({lit(str(src))}, {READ_CSV_OPTIONS})"
+        )
         n: int = scalar(con, f"SELECT count(*) FROM _csv{t}")
         bad: list[readers.BadRow] = []
         numbers: np.ndarray[Any, Any] | None
@@ -193,14 +214,22 @@ def _read_csv_fast(con: duckdb.DuckDBPyConnection, t: str, export: readers.CsvEx
                 _drop_fast(con, t)
                 return None
             for i in np.flatnonzero(counts != readers.NCOLS).tolist():
-                bad.append(readers.BadRow(i + 1, "wrong_column_count",
-                                          f"{int(counts[i])} fields, expected {readers.NCOLS}", export.raw_text(i + 1)))
+                bad.append(
+                    readers.BadRow(
+                        i + 1,
+                        "wrong_column_count",
+                        f"{int(counts[i])} fields, expected {readers.NCOLS}",
+                        export.raw_text(i + 1),
+                    )
+                )
         if n and not sample_agrees(con, f"_csv{t}", 0, export, n, numbers):
             _drop_fast(con, t)
             return None
         if numbers is None:
-            con.execute(f"CREATE OR REPLACE TEMP VIEW _rows{t} AS SELECT CAST(rowid + 1 AS INTEGER) AS _row_number, * "
-                        f"FROM _csv{t}")
+            con.execute(
+                f"CREATE OR REPLACE TEMP VIEW _rows{t} AS SELECT CAST(rowid + 1 AS INTEGER) AS _row_number, * "
+                f"FROM _csv{t}"
+            )
         else:
             frame = pd.DataFrame({"_idx": np.arange(n, dtype=np.int64), "_row_number": numbers.astype(np.int32)})
             con.register("_map_in", frame)
@@ -208,8 +237,10 @@ def _read_csv_fast(con: duckdb.DuckDBPyConnection, t: str, export: readers.CsvEx
                 con.execute(f"CREATE OR REPLACE TEMP TABLE _map{t} AS SELECT * FROM _map_in")
             finally:
                 con.unregister("_map_in")
-            con.execute(f"CREATE OR REPLACE TEMP VIEW _rows{t} AS SELECT m._row_number, c.* "
-                        f"FROM _csv{t} c JOIN _map{t} m ON m._idx = c.rowid")
+            con.execute(
+                f"CREATE OR REPLACE TEMP VIEW _rows{t} AS SELECT m._row_number, c.* "
+                f"FROM _csv{t} c JOIN _map{t} m ON m._idx = c.rowid"
+            )
         return bad
     except duckdb.Error:
         _drop_fast(con, t)
@@ -225,8 +256,10 @@ def drop_temps(con: duckdb.DuckDBPyConnection, t: str) -> None:
     """Drop the temp tables and views of one file (suffix ``t``), views first."""
     names = [n + t for n in ("_rows", "_csv", "_map")]
     for kind, n in con.execute(
-            "SELECT 'VIEW', view_name FROM duckdb_views() WHERE database_name = 'temp' "
-            "AND list_contains($n, view_name) "
-            "UNION ALL SELECT 'TABLE', table_name FROM duckdb_tables() WHERE database_name = 'temp' "
-            "AND list_contains($n, table_name) ORDER BY 1 DESC", {"n": names}).fetchall():
+        "SELECT 'VIEW', view_name FROM duckdb_views() WHERE database_name = 'temp' "
+        "AND list_contains($n, view_name) "
+        "UNION ALL SELECT 'TABLE', table_name FROM duckdb_tables() WHERE database_name = 'temp' "
+        "AND list_contains($n, table_name) ORDER BY 1 DESC",
+        {"n": names},
+    ).fetchall():
         con.execute(f"DROP {kind} temp.{n}")

@@ -12,6 +12,7 @@ Channels, from the environment of the process that runs the task:
 Both are used when both are set; with neither, the alert is only logged (at ERROR). A failing channel is
 logged and never raises: an alert must not hide the task's own error.
 """
+
 from __future__ import annotations
 
 import json
@@ -68,8 +69,12 @@ def post_webhook(url: str, alert: dict[str, Any], fmt: str = "generic", timeout:
         body = {"msgtype": "text", "text": {"content": alert["text"]}}
     else:
         body = {"text": alert["text"], "alert": {k: v for k, v in alert.items() if k != "text"}}
-    req = urllib.request.Request(url, data=json.dumps(body, ensure_ascii=False, default=str).encode("utf-8"),
-                                 headers={"Content-Type": "application/json; charset=utf-8"}, method="POST")
+    req = urllib.request.Request(
+        url,
+        data=json.dumps(body, ensure_ascii=False, default=str).encode("utf-8"),
+        headers={"Content-Type": "application/json; charset=utf-8"},
+        method="POST",
+    )
     with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 - user-configured URL
         return int(resp.status)
 
@@ -83,11 +88,16 @@ def _smtp_conf() -> dict[str, Any]:
     def boolean(key: str, fallback: bool) -> bool:
         return str(get(key, str(fallback))).strip().lower() in ("1", "true", "yes", "on")
 
-    return {"host": get("smtp_host", "localhost"), "port": int(get("smtp_port", "25") or 25),
-            "starttls": boolean("smtp_starttls", False), "ssl": boolean("smtp_ssl", False),
-            "user": get("smtp_user") or None, "password": get("smtp_password") or None,
-            "mail_from": get("smtp_mail_from") or "airflow@localhost",
-            "timeout": int(get("smtp_timeout", "30") or 30)}
+    return {
+        "host": get("smtp_host", "localhost"),
+        "port": int(get("smtp_port", "25") or 25),
+        "starttls": boolean("smtp_starttls", False),
+        "ssl": boolean("smtp_ssl", False),
+        "user": get("smtp_user") or None,
+        "password": get("smtp_password") or None,
+        "mail_from": get("smtp_mail_from") or "airflow@localhost",
+        "timeout": int(get("smtp_timeout", "30") or 30),
+    }
 
 
 def send_mail(to: list[str], alert: dict[str, Any]) -> None:

@@ -10,6 +10,7 @@ path), for whoever consumes the publication.
 
 The URIs name the logical datasets, not a file: where the warehouse lives is configuration.
 """
+
 from __future__ import annotations
 
 from airflow.sdk import Asset

@@ -22,6 +22,7 @@ scheduler, the workers and the CLI agree whatever their working directory):
 ``HOTLINE_POOL``                the 1-slot pool of DuckDB writers (default ``hotline_duckdb``)
 ==============================  =================================================================
 """
+
 from __future__ import annotations
 
 import os
@@ -106,16 +107,18 @@ def settings() -> Settings:
         sensor_timeout_s=_float("HOTLINE_SENSOR_TIMEOUT_MIN", 360) * 60,
         sensor_poke_s=_float("HOTLINE_SENSOR_POKE_S", 300),
         sensor_deferrable=_bool("HOTLINE_SENSOR_DEFERRABLE", True),
-        dbt_manifest=project_path(os.environ.get("HOTLINE_DBT_MANIFEST", "").strip()
-                                  or paths.DBT_PROJECT_DIR / "target" / "manifest.json"),
+        dbt_manifest=project_path(
+            os.environ.get("HOTLINE_DBT_MANIFEST", "").strip() or paths.DBT_PROJECT_DIR / "target" / "manifest.json"
+        ),
         retries=_int("HOTLINE_RETRIES", 2),
         retry_delay_s=_float("HOTLINE_RETRY_DELAY_S", 60),
         owner=os.environ.get("HOTLINE_OWNER", "").strip() or "hotline-data",
         pool=os.environ.get("HOTLINE_POOL", "").strip() or "hotline_duckdb",
     )
     if not 1 <= s.cutoff_day <= 28 or not 0 <= s.cutoff_hour <= 23:
-        raise ValueError(f"HOTLINE_CUTOFF_DAY must be 1..28 and HOTLINE_CUTOFF_HOUR 0..23, "
-                         f"got {s.cutoff_day} and {s.cutoff_hour}")
+        raise ValueError(
+            f"HOTLINE_CUTOFF_DAY must be 1..28 and HOTLINE_CUTOFF_HOUR 0..23, got {s.cutoff_day} and {s.cutoff_hour}"
+        )
     return s
 
 
@@ -234,8 +237,11 @@ class MonthlyRun:
     def decisions(self) -> Decisions:
         from hotline.checks import Decisions
 
-        return Decisions(missing_days=tuple(self.accept_missing_days),
-                         unknown_departments=tuple(self.accept_unknown_departments), reason=self.reason)
+        return Decisions(
+            missing_days=tuple(self.accept_missing_days),
+            unknown_departments=tuple(self.accept_unknown_departments),
+            reason=self.reason,
+        )
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -247,8 +253,11 @@ def monthly_run(context: Mapping[str, Any], s: Settings | None = None) -> Monthl
     s = s or settings()
     dag_run = context.get("dag_run")
     run_type = str(getattr(getattr(dag_run, "run_type", None), "value", getattr(dag_run, "run_type", "")) or "")
-    ref = (_local(getattr(dag_run, "run_after", None)) if dag_run is not None else None) \
-        or _local(context.get("logical_date")) or _local(datetime.now().astimezone())
+    ref = (
+        (_local(getattr(dag_run, "run_after", None)) if dag_run is not None else None)
+        or _local(context.get("logical_date"))
+        or _local(datetime.now().astimezone())
+    )
     ref_naive = ref.replace(tzinfo=None)
     month_param, as_of_param = _param(context, "month"), _param(context, "as_of")
     if month_param is not None:

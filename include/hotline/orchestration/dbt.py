@@ -26,6 +26,7 @@ Every dbt task writes the DuckDB warehouse: they all run in the 1-slot ``hotline
 path and the pseudonymization key reach dbt's ``profiles.yml`` through the environment (per cosmos task:
 :func:`dbt_env_interceptor`, from the run's params).
 """
+
 from __future__ import annotations
 
 import json
@@ -77,8 +78,10 @@ def nightly_select(manifest_path: Path) -> list[str]:
     names = {n.get("name") for n in nodes.values()}
     missing = [s for s in selectors if not s.startswith("path:") and s.lstrip("+") not in names]
     if missing:
-        raise ValueError(f"{manifest_path} has no model {', '.join(missing)}: rebuild it "
-                         "(python -m hotline.orchestration.dbt manifest)")
+        raise ValueError(
+            f"{manifest_path} has no model {', '.join(missing)}: rebuild it "
+            "(python -m hotline.orchestration.dbt manifest)"
+        )
     return selectors
 
 
@@ -96,8 +99,9 @@ def dbt_env_interceptor(context: Context, operator: Any) -> None:
     operator.env = {**env, "HOTLINE_WAREHOUSE": str(run.warehouse), **period}
 
 
-def nightly_dbt_group(group_id: str = "dbt_staging_facts", pool: str | None = None,
-                      manifest: Path | None = None) -> DbtTaskGroup | XComArg:
+def nightly_dbt_group(
+    group_id: str = "dbt_staging_facts", pool: str | None = None, manifest: Path | None = None
+) -> DbtTaskGroup | XComArg:
     """The nightly's dbt step: one task (``single``) or the cosmos ``DbtTaskGroup`` (``per_model``, when the
     manifest exists). Call inside a DAG context."""
     from hotline.orchestration.config import settings
@@ -108,8 +112,11 @@ def nightly_dbt_group(group_id: str = "dbt_staging_facts", pool: str | None = No
         return _single_task(group_id, pool)
     manifest = Path(manifest or s.dbt_manifest)
     if not manifest.is_file():
-        log.warning("dbt manifest %s not found: the nightly runs dbt as one task. Run "
-                    "`python -m hotline.orchestration.dbt manifest` for one task per model.", manifest)
+        log.warning(
+            "dbt manifest %s not found: the nightly runs dbt as one task. Run "
+            "`python -m hotline.orchestration.dbt manifest` for one task per model.",
+            manifest,
+        )
         return _single_task(group_id, pool)
 
     from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
@@ -117,19 +124,26 @@ def nightly_dbt_group(group_id: str = "dbt_staging_facts", pool: str | None = No
 
     return DbtTaskGroup(
         group_id=group_id,
-        project_config=ProjectConfig(dbt_project_path=DBT_PROJECT_DIR, manifest_path=manifest,
-                                     project_name="hotline", install_dbt_deps=False),
-        profile_config=ProfileConfig(profile_name=PROFILE_NAME, target_name=TARGET_NAME,
-                                     profiles_yml_filepath=DBT_PROJECT_DIR / "profiles.yml"),
-        execution_config=ExecutionConfig(execution_mode=ExecutionMode.LOCAL,
-                                         invocation_mode=InvocationMode.DBT_RUNNER,
-                                         # a model's test task runs only tests whose other parents are built
-                                         # before it (not, e.g., relationships to the monthly marts)
-                                         test_indirect_selection=TestIndirectSelection.BUILDABLE),
-        render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, select=nightly_select(manifest),
-                                   test_behavior=TestBehavior(dbt_test_behavior()), emit_datasets=False),
-        operator_args={"pool": pool, "emit_datasets": False,
-                       "interceptors": [dbt_env_interceptor]},
+        project_config=ProjectConfig(
+            dbt_project_path=DBT_PROJECT_DIR, manifest_path=manifest, project_name="hotline", install_dbt_deps=False
+        ),
+        profile_config=ProfileConfig(
+            profile_name=PROFILE_NAME, target_name=TARGET_NAME, profiles_yml_filepath=DBT_PROJECT_DIR / "profiles.yml"
+        ),
+        execution_config=ExecutionConfig(
+            execution_mode=ExecutionMode.LOCAL,
+            invocation_mode=InvocationMode.DBT_RUNNER,
+            # a model's test task runs only tests whose other parents are built
+            # before it (not, e.g., relationships to the monthly marts)
+            test_indirect_selection=TestIndirectSelection.BUILDABLE,
+        ),
+        render_config=RenderConfig(
+            load_method=LoadMode.DBT_MANIFEST,
+            select=nightly_select(manifest),
+            test_behavior=TestBehavior(dbt_test_behavior()),
+            emit_datasets=False,
+        ),
+        operator_args={"pool": pool, "emit_datasets": False, "interceptors": [dbt_env_interceptor]},
     )
 
 
@@ -155,8 +169,20 @@ def generate_manifest(target: Path | None = None, warehouse: Path | None = None)
     target = Path(target) if target else s.dbt_manifest.parent
     target.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("HOTLINE_WAREHOUSE", str(warehouse or s.warehouse))
-    res = dbtRunner().invoke(["parse", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-                              "--target-path", str(target), "--log-path", str(target / "logs"), "--quiet"])
+    res = dbtRunner().invoke(
+        [
+            "parse",
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--target-path",
+            str(target),
+            "--log-path",
+            str(target / "logs"),
+            "--quiet",
+        ]
+    )
     manifest = target / "manifest.json"
     if not res.success or not manifest.is_file():
         raise RuntimeError(f"dbt parse failed: {res.exception or 'see ' + str(target / 'logs')}")
@@ -181,5 +207,11 @@ if __name__ == "__main__":  # pragma: no cover
     raise SystemExit(main())
 
 
-__all__ = ["dbt_env_interceptor", "generate_manifest", "nightly_dbt_group", "nightly_select", "dbt_test_behavior",
-           "nightly_dbt_tasks"]
+__all__ = [
+    "dbt_env_interceptor",
+    "generate_manifest",
+    "nightly_dbt_group",
+    "nightly_select",
+    "dbt_test_behavior",
+    "nightly_dbt_tasks",
+]

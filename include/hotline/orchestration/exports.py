@@ -10,6 +10,7 @@ sha256 the manifest names is the delivery (the loader rejects the other). The lo
 verification (row counts, headers, quarantine); this check only makes sure the delivery is complete before the
 load starts.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -55,14 +56,19 @@ def check_export(dumps_dir: Path, day: str) -> ExportStatus:
     if not candidates:
         return ExportStatus(day, False, f"no export for {day} yet: {csv.name} (or .xlsx) is not in {dumps_dir}")
     if not manifest.is_file():
-        return ExportStatus(day, False, f"{candidates[0].name} is there but its manifest {manifest.name} is not "
-                                        "(yet)", file=str(candidates[0]))
+        return ExportStatus(
+            day,
+            False,
+            f"{candidates[0].name} is there but its manifest {manifest.name} is not (yet)",
+            file=str(candidates[0]),
+        )
     try:
         m = json.loads(manifest.read_text(encoding="utf-8-sig"))
         m_day, m_rows, m_sha = str(m["export_date"]), int(m["row_count"]), str(m["sha256"]).lower()
     except (OSError, ValueError, KeyError, TypeError) as e:
-        return ExportStatus(day, False, f"{manifest.name} is not a valid manifest ({type(e).__name__}: {e})",
-                            manifest=str(manifest))
+        return ExportStatus(
+            day, False, f"{manifest.name} is not a valid manifest ({type(e).__name__}: {e})", manifest=str(manifest)
+        )
     if m_day != day:
         return ExportStatus(day, False, f"{manifest.name} is for {m_day}, not {day}", manifest=str(manifest))
     if m_rows < 0:
@@ -70,8 +76,19 @@ def check_export(dumps_dir: Path, day: str) -> ExportStatus:
     digests = {p: sha256_file(p) for p in candidates}
     for path, digest in digests.items():
         if digest == m_sha:
-            return ExportStatus(day, True, f"{path.name} matches its manifest ({m_rows} rows)", file=str(path),
-                                manifest=str(manifest), row_count=m_rows, sha256=digest)
+            return ExportStatus(
+                day,
+                True,
+                f"{path.name} matches its manifest ({m_rows} rows)",
+                file=str(path),
+                manifest=str(manifest),
+                row_count=m_rows,
+                sha256=digest,
+            )
     shown = ", ".join(f"{p.name} sha256 {d[:12]}…" for p, d in digests.items())
-    return ExportStatus(day, False, f"{shown} does not match {manifest.name} (sha256 {m_sha[:12]}…): "
-                                    "incomplete or still being copied", manifest=str(manifest))
+    return ExportStatus(
+        day,
+        False,
+        f"{shown} does not match {manifest.name} (sha256 {m_sha[:12]}…): incomplete or still being copied",
+        manifest=str(manifest),
+    )

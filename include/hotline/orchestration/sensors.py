@@ -7,6 +7,7 @@ The day, the folder and the timeout come from the run (``day``, ``dumps_dir``, `
 On timeout the task fails (no retry: a missing export is not a transient error) with the last reason seen,
 e.g. ``no export for 2024-12-05 yet: hotline_20241205.csv (or .xlsx) is not in /data/dumps``.
 """
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -50,8 +51,13 @@ class ExportSensor(BaseSensorOperator):
 
     def execute(self, context: Context) -> Any:  # noqa: RET503 - self.defer raises TaskDeferred
         run = self._configure(context)
-        self.log.info("waiting for the export of %s in %s (timeout %.0f s, deferrable=%s)", run.day,
-                      run.dumps_dir, run.sensor_timeout_s, self.deferrable)
+        self.log.info(
+            "waiting for the export of %s in %s (timeout %.0f s, deferrable=%s)",
+            run.day,
+            run.dumps_dir,
+            run.sensor_timeout_s,
+            self.deferrable,
+        )
         if not self.deferrable:
             try:
                 return super().execute(context)
@@ -66,8 +72,12 @@ class ExportSensor(BaseSensorOperator):
         deadline = datetime.now(UTC) + timedelta(seconds=run.sensor_timeout_s)
         self.log.info("export %s: %s; deferring until %s", run.day, status.reason, deadline.isoformat())
         self.defer(
-            trigger=ExportReadyTrigger(dumps_dir=str(run.dumps_dir), day=run.day, deadline=deadline.isoformat(),
-                                       poke_interval=run.sensor_poke_s),
+            trigger=ExportReadyTrigger(
+                dumps_dir=str(run.dumps_dir),
+                day=run.day,
+                deadline=deadline.isoformat(),
+                poke_interval=run.sensor_poke_s,
+            ),
             method_name="execute_complete",
             # the trigger reports its own timeout with the reason; this is only a safety net
             timeout=timedelta(seconds=run.sensor_timeout_s + max(300.0, run.sensor_poke_s * 2)),
@@ -80,12 +90,16 @@ class ExportSensor(BaseSensorOperator):
             raise AirflowSensorTimeout(self._timeout_message(run, event.get("reason", "no event from the trigger")))
         status = check_export(run.dumps_dir, run.day)  # the worker must see what the triggerer saw
         if not status.ready:
-            raise AirflowSensorTimeout(f"the triggerer saw the export of {run.day} ready but this worker does not: "
-                                       f"{status.reason} (is {run.dumps_dir} mounted on both?)")
+            raise AirflowSensorTimeout(
+                f"the triggerer saw the export of {run.day} ready but this worker does not: "
+                f"{status.reason} (is {run.dumps_dir} mounted on both?)"
+            )
         self.log.info("export %s: %s", run.day, status.reason)
         return {**status.to_json(), **run.to_json()}
 
     @staticmethod
     def _timeout_message(run: NightlyRun, reason: str) -> str:
-        return (f"the export of {run.day} did not arrive within {run.sensor_timeout_s:.0f} s in {run.dumps_dir}: "
-                f"{reason}. The next run loads it (and every other pending export) once it is delivered.")
+        return (
+            f"the export of {run.day} did not arrive within {run.sensor_timeout_s:.0f} s in {run.dumps_dir}: "
+            f"{reason}. The next run loads it (and every other pending export) once it is delivered."
+        )

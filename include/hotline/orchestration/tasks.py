@@ -6,6 +6,7 @@ Failures that a retry cannot fix (a rejected export, a failed gate, a month that
 ``AirflowFailException`` so the task fails at once; anything else (e.g. the warehouse file locked by another
 process: ``HotlineError.retryable``) is retried with exponential backoff.
 """
+
 from __future__ import annotations
 
 import logging
@@ -55,8 +56,9 @@ def connect_read_only(warehouse: Path) -> duckdb.DuckDBPyConnection:
 
 
 def export_days(con: duckdb.DuckDBPyConnection) -> list[date]:
-    return [r[0] for r in con.execute("select distinct cast(export_date as date) from raw.exports "
-                                      "order by 1").fetchall()]
+    return [
+        r[0] for r in con.execute("select distinct cast(export_date as date) from raw.exports order by 1").fetchall()
+    ]
 
 
 def contiguous_through(days: list[date]) -> date | None:
@@ -87,19 +89,29 @@ def load_exports(context: Context) -> dict[str, Any]:
     for f in report.files:
         counts[f.status] = counts.get(f.status, 0) + 1
         if f.status in ("loaded", "replaced"):
-            log.info("%s %s (%s): %s rows, %s quarantined", f.status, f.file_name, f.export_date,
-                     f.rows_loaded, f.rows_quarantined)
+            log.info(
+                "%s %s (%s): %s rows, %s quarantined",
+                f.status,
+                f.file_name,
+                f.export_date,
+                f.rows_loaded,
+                f.rows_quarantined,
+            )
         elif f.status == "rejected":
             log.warning("rejected %s (%s): %s", f.file_name, f.export_date, f.message)
-    rejected = [{"file": f.file_name, "day": str(f.export_date), "message": f.message}
-                for f in report.files if f.status == "rejected"]
+    rejected = [
+        {"file": f.file_name, "day": str(f.export_date), "message": f.message}
+        for f in report.files
+        if f.status == "rejected"
+    ]
     summary = {
         "day": run.day,
         "files": len(report.files),
         "counts": counts,
         "rows_loaded": sum(int(f.rows_loaded or 0) for f in report.files if f.status in ("loaded", "replaced")),
-        "rows_quarantined": sum(int(f.rows_quarantined or 0) for f in report.files
-                                if f.status in ("loaded", "replaced")),
+        "rows_quarantined": sum(
+            int(f.rows_quarantined or 0) for f in report.files if f.status in ("loaded", "replaced")
+        ),
         "changed_days": sorted(str(f.export_date) for f in report.files if f.status in ("loaded", "replaced")),
         "rejected": rejected,
     }
@@ -148,9 +160,11 @@ def _alert_touched_publications(context: Context, run: NightlyRun) -> list[dict[
     finally:
         con.close()
     for t in touched:
-        message = (f"a re-delivery changed {len(t['days'])} export day(s) that the published {t['month']} (as of "
-                   f"{t['as_of']}) depends on: {', '.join(t['days'][:10])}. The publication is unchanged; restate "
-                   f"it (hotline publish --month {t['month']} --restate --reason \"...\") if its figures must change.")
+        message = (
+            f"a re-delivery changed {len(t['days'])} export day(s) that the published {t['month']} (as of "
+            f"{t['as_of']}) depends on: {', '.join(t['days'][:10])}. The publication is unchanged; restate "
+            f'it (hotline publish --month {t["month"]} --restate --reason "...") if its figures must change.'
+        )
         log.error(message)
         send_alert(context, f"[hotline] re-delivery touches the published {t['month']}", message)
     return touched
@@ -159,8 +173,9 @@ def _alert_touched_publications(context: Context, run: NightlyRun) -> list[dict[
 def _day_in_force(warehouse: Path, day: str) -> bool:
     con = connect_read_only(warehouse)
     try:
-        return bool(scalar(con, "select count(*) from raw.exports where cast(export_date as date) = cast(? as date)",
-                           [day]))
+        return bool(
+            scalar(con, "select count(*) from raw.exports where cast(export_date as date) = cast(? as date)", [day])
+        )
     finally:
         con.close()
 
@@ -180,8 +195,13 @@ def build_staging_facts(context: Context) -> dict[str, Any]:
     others = [f"{r['name']}: {r['status']}" for r in result.results if r["status"] not in ("success", "pass")]
     for line in others:
         log.warning("dbt %s", line)
-    log.info("dbt build of staging + facts as of %s 23:59:59: %d of %d nodes passed (%s)", run.day, passed,
-             len(result.results), ", ".join(f"{n} {k}s" for k, n in sorted(kinds.items())))
+    log.info(
+        "dbt build of staging + facts as of %s 23:59:59: %d of %d nodes passed (%s)",
+        run.day,
+        passed,
+        len(result.results),
+        ", ".join(f"{n} {k}s" for k, n in sorted(kinds.items())),
+    )
     return {"day": run.day, "nodes": len(result.results), "passed": passed, "by_kind": kinds}
 
 
@@ -234,8 +254,14 @@ def row_level_checks(context: Context) -> dict[str, Any]:
         raise _fail(f"{len(failed)} raw-layer data test(s) failed: " + ", ".join(r["name"] for r in failed[:5]))
     through = contiguous_through(sorted(set(raw.days) | {date.fromisoformat(d) for d in raw.accepted}))
     assert through is not None  # raw.exports is not empty: raw_layer_checks says so otherwise
-    return {"day": run.day, "through_day": through.isoformat(), "exports": raw.exports, "rows": raw.rows,
-            "quarantined": raw.quarantined, "dbt_tests": len(result.results)}
+    return {
+        "day": run.day,
+        "through_day": through.isoformat(),
+        "exports": raw.exports,
+        "rows": raw.rows,
+        "quarantined": raw.quarantined,
+        "dbt_tests": len(result.results),
+    }
 
 
 def mark_raw_layer_current(context: Context, checks: dict[str, Any]) -> dict[str, Any]:
@@ -243,8 +269,13 @@ def mark_raw_layer_current(context: Context, checks: dict[str, Any]) -> dict[str
     from hotline.orchestration.assets import RAW_LAYER
 
     run = nightly_run(context)
-    extra = {"day": run.day, "through_day": checks["through_day"], "exports": checks["exports"],
-             "rows": checks["rows"], "warehouse": str(run.warehouse)}
+    extra = {
+        "day": run.day,
+        "through_day": checks["through_day"],
+        "exports": checks["exports"],
+        "rows": checks["rows"],
+        "warehouse": str(run.warehouse),
+    }
     context["outlet_events"][RAW_LAYER].extra = extra
     log.info("raw layer up to date through %s", checks["through_day"])
     return extra
@@ -266,8 +297,9 @@ def _through_from_events(events: Iterable[Any] | None) -> str | None:
     return best
 
 
-def decide_month(run: MonthlyRun, published: bool, event_through: str | None,
-                 newest_export: str | None = None) -> tuple[str, str]:
+def decide_month(
+    run: MonthlyRun, published: bool, event_through: str | None, newest_export: str | None = None
+) -> tuple[str, str]:
     """``("publish" | "skip" | "fail", reason)`` for a monthly run (pure: no Airflow, no I/O).
 
     - params ``month`` (and ``as_of``) given, or the cut-off cron: publish (``check_raw_coverage`` then fails
@@ -282,13 +314,17 @@ def decide_month(run: MonthlyRun, published: bool, event_through: str | None,
         return "publish", f"{run.month} as of {run.as_of} requested by the run's params"
     if run.run_type != "asset_triggered":
         if run.reference_time < run.as_of:
-            return "fail", (f"the cut-off of {run.month} ({run.as_of}) has not passed: pass the month and as_of "
-                            "params to publish earlier")
+            return "fail", (
+                f"the cut-off of {run.month} ({run.as_of}) has not passed: pass the month and as_of "
+                "params to publish earlier"
+            )
         if published:
             return "skip", f"{run.month} is already published in {run.publish_dir}"
         if newest_export is not None and newest_export < run.required_through:
-            return "skip", (f"the export of {run.required_through} (the cut-off day) is not in yet (newest: "
-                            f"{newest_export}): the nightly that loads it triggers the publication of {run.month}")
+            return "skip", (
+                f"the export of {run.required_through} (the cut-off day) is not in yet (newest: "
+                f"{newest_export}): the nightly that loads it triggers the publication of {run.month}"
+            )
         return "publish", f"{run.month} as of the cut-off {run.as_of} ({run.run_type or 'run'})"
     if run.reference_time < run.as_of:
         return "skip", f"the cut-off of {run.month} is {run.as_of}"
@@ -340,9 +376,11 @@ def _plan_decisions(plan: dict[str, Any]) -> Decisions:
     from hotline.errors import HotlineError
 
     try:
-        return Decisions(missing_days=tuple(plan.get("accept_missing_days") or ()),
-                         unknown_departments=tuple(plan.get("accept_unknown_departments") or ()),
-                         reason=plan.get("reason") or "")
+        return Decisions(
+            missing_days=tuple(plan.get("accept_missing_days") or ()),
+            unknown_departments=tuple(plan.get("accept_unknown_departments") or ()),
+            reason=plan.get("reason") or "",
+        )
     except HotlineError as e:  # a retry cannot add the missing reason
         raise _fail(str(e)) from e
 
@@ -377,11 +415,12 @@ def check_raw_coverage(context: Context, plan: dict[str, Any]) -> dict[str, Any]
     log.info("latest hotline_raw_layer event reaches %s; the warehouse has %d export days", latest_event, n_days)
     if missing:
         shown = ", ".join(missing[:10]) + (f" (+{len(missing) - 10} more)" if len(missing) > 10 else "")
-        raise _fail(f"the raw layer does not cover {plan['month']} as of {plan['as_of']}: {len(missing)} export "
-                    f"day(s) missing: {shown}. Run hotline_nightly (or `hotline load`) once they are delivered, or "
-                    "accept them with the params accept_missing_days and reason.")
-    return {"required_through": plan["required_through"], "latest_event_through": latest_event,
-            "export_days": n_days}
+        raise _fail(
+            f"the raw layer does not cover {plan['month']} as of {plan['as_of']}: {len(missing)} export "
+            f"day(s) missing: {shown}. Run hotline_nightly (or `hotline load`) once they are delivered, or "
+            "accept them with the params accept_missing_days and reason."
+        )
+    return {"required_through": plan["required_through"], "latest_event_through": latest_event, "export_days": n_days}
 
 
 def build_marts(plan: dict[str, Any]) -> dict[str, Any]:
@@ -400,8 +439,14 @@ def gate(plan: dict[str, Any]) -> dict[str, Any]:
     decisions = _plan_decisions(plan)
     con = connect_read_only(Path(plan["warehouse"]))
     try:
-        report = run_gate(Path(plan["warehouse"]), plan["month"], plan["as_of"], publish_dir=Path(plan["publish_dir"]),
-                          con=con, decisions=decisions)
+        report = run_gate(
+            Path(plan["warehouse"]),
+            plan["month"],
+            plan["as_of"],
+            publish_dir=Path(plan["publish_dir"]),
+            con=con,
+            decisions=decisions,
+        )
     except HotlineError as e:  # a decision that matches nothing: the params must change, not be retried
         if e.retryable:
             raise
@@ -412,13 +457,20 @@ def gate(plan: dict[str, Any]) -> dict[str, Any]:
         log.warning("WARN %s", c.line())
     for c in report.failed:
         log.error("FAIL %s", c.line())
-    log.info("gate: %d of %d checks passed, %d warnings", len(report.checks) - report.failed_count
-             - len(report.warnings), len(report.checks), len(report.warnings))
+    log.info(
+        "gate: %d of %d checks passed, %d warnings",
+        len(report.checks) - report.failed_count - len(report.warnings),
+        len(report.checks),
+        len(report.warnings),
+    )
     if not report.success:
         names = "; ".join(c.line() for c in report.failed[:5]) + (
-            f" (+{report.failed_count - 5} more)" if report.failed_count > 5 else "")
-        raise _fail(f"the gate failed for {plan['month']}: {report.failed_count} of {len(report.checks)} checks: "
-                    f"{names or 'no checks ran'}")
+            f" (+{report.failed_count - 5} more)" if report.failed_count > 5 else ""
+        )
+        raise _fail(
+            f"the gate failed for {plan['month']}: {report.failed_count} of {len(report.checks)} checks: "
+            f"{names or 'no checks ran'}"
+        )
     return {"checks": len(report.checks), "failed": 0, "warnings": len(report.warnings)}
 
 
@@ -431,17 +483,32 @@ def publish(context: Context, plan: dict[str, Any]) -> dict[str, Any]:
     from hotline.publish import publish_month
 
     try:
-        result = publish_month(Path(plan["warehouse"]), plan["month"], plan["as_of"], Path(plan["publish_dir"]),
-                               decisions=_plan_decisions(plan),
-                               restate=(plan.get("reason") or "") if plan.get("restate") else None,
-                               allow_missing_narrative=bool(plan.get("allow_missing_narrative")))
+        result = publish_month(
+            Path(plan["warehouse"]),
+            plan["month"],
+            plan["as_of"],
+            Path(plan["publish_dir"]),
+            decisions=_plan_decisions(plan),
+            restate=(plan.get("reason") or "") if plan.get("restate") else None,
+            allow_missing_narrative=bool(plan.get("allow_missing_narrative")),
+        )
     except HotlineError as e:  # a retry cannot fix a failed check or a refusal
         if e.retryable:
             raise
         raise _fail(str(e)) from e
-    extra = {"month": plan["month"], "as_of": plan["as_of"], "path": str(result.path),
-             "release": result.release_id, "unchanged": result.unchanged}
+    extra = {
+        "month": plan["month"],
+        "as_of": plan["as_of"],
+        "path": str(result.path),
+        "release": result.release_id,
+        "unchanged": result.unchanged,
+    }
     context["outlet_events"][BULLETIN].extra = extra
-    log.info("%s %s as of %s → %s", "unchanged:" if result.unchanged else "published", plan["month"], plan["as_of"],
-             result.path)
+    log.info(
+        "%s %s as of %s → %s",
+        "unchanged:" if result.unchanged else "published",
+        plan["month"],
+        plan["as_of"],
+        result.path,
+    )
     return extra

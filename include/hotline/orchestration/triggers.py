@@ -3,6 +3,7 @@ is held while waiting) and fires once the day's export verifies or the deadline 
 
 The triggerer must see the same dumps folder as the workers (docker-compose mounts it into both).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -27,9 +28,15 @@ class ExportReadyTrigger(BaseTrigger):
         self.poke_interval = float(poke_interval)
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
-        return ("hotline.orchestration.triggers.ExportReadyTrigger",
-                {"dumps_dir": self.dumps_dir, "day": self.day, "deadline": self.deadline,
-                 "poke_interval": self.poke_interval})
+        return (
+            "hotline.orchestration.triggers.ExportReadyTrigger",
+            {
+                "dumps_dir": self.dumps_dir,
+                "day": self.day,
+                "deadline": self.deadline,
+                "poke_interval": self.poke_interval,
+            },
+        )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         deadline = datetime.fromisoformat(self.deadline)

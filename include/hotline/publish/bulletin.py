@@ -9,6 +9,7 @@ The hot spots (三、主要热点) are headed in the office's wording: ``dbt_pro
 (``category_l1,category_l2,label``; category_l2 empty = a whole level-1 hot spot); a hot spot without a label is
 headed by its category (category_l2, else category_l1). The heading adds 类 (政务咨询 → 政务咨询类).
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -47,8 +48,10 @@ class Narrative:
 def load_narrative(narratives_dir: Path | None, month: str) -> Narrative:
     path = narrative_path(narratives_dir, month) if narratives_dir else None
     if path is None or not path.exists():
-        body = "\n\n".join(f"## {s}\n\n（待编辑：本节由热线办编辑撰写，请在 narratives/{month}.md 中填写。）"
-                           for s in PLACEHOLDER_SECTIONS)
+        body = "\n\n".join(
+            f"## {s}\n\n（待编辑：本节由热线办编辑撰写，请在 narratives/{month}.md 中填写。）"
+            for s in PLACEHOLDER_SECTIONS
+        )
         return Narrative(meta={}, body=body, source=None)
     text = path.read_text(encoding="utf-8")
     meta: dict[str, Any] = {}
@@ -89,9 +92,11 @@ def require_narrative(narratives_dir: Path | None, month: str) -> Path:
     """The month's narrative file; :class:`Refused` (naming the file) when it does not exist."""
     path = narrative_path(narratives_dir, month)
     if not path.is_file():
-        raise Refused(f"{month} has no narrative: {path} does not exist (the editors' 工作动态, 问题及建议 and "
-                      "关注重点); write it, or publish the figures only with --allow-missing-narrative (DAG param "
-                      "allow_missing_narrative; the bulletin then says so on its first page)")
+        raise Refused(
+            f"{month} has no narrative: {path} does not exist (the editors' 工作动态, 问题及建议 and "
+            "关注重点); write it, or publish the figures only with --allow-missing-narrative (DAG param "
+            "allow_missing_narrative; the bulletin then says so on its first page)"
+        )
     return path
 
 
@@ -125,33 +130,55 @@ def render_charts(f: dict[str, Any]) -> dict[str, str]:
     return {
         "channels.svg": charts.stacked_share("来电渠道构成", channels),
         "demand.svg": charts.hbar("诉求分类（件）", list(f["demand"]["by_category"].items())),
-        "departments.svg": charts.hbar("各单位工单量（件）",
-                                       [(d["name"], d["work_orders"]) for d in f["departments"]]),
-        "satisfaction.svg": charts.hbar("各单位回访满意度（%）",
-                                        [(d["name"], float(d["satisfaction_pct"] or 0))
-                                         for d in f["satisfaction_by_department"]],
-                                        unit="%", value_fmt="{:.2f}"),
+        "departments.svg": charts.hbar("各单位工单量（件）", [(d["name"], d["work_orders"]) for d in f["departments"]]),
+        "satisfaction.svg": charts.hbar(
+            "各单位回访满意度（%）",
+            [(d["name"], float(d["satisfaction_pct"] or 0)) for d in f["satisfaction_by_department"]],
+            unit="%",
+            value_fmt="{:.2f}",
+        ),
     }
 
 
 def quality_annex(report: GateReport, restatement: dict[str, Any] | None = None) -> dict[str, Any]:
     """What the bulletin's data-quality annex says: how many checks passed, every warning (what it is about),
     the operator's decisions, and a restatement (every figure that changed)."""
-    warnings = [{"description": c.description or c.name,
-                 "subject": c.subject.text_cn() if c.subject else "",
-                 "decision": c.decisions[0].reason if c.decisions else ""} for c in report.warnings]
+    warnings = [
+        {
+            "description": c.description or c.name,
+            "subject": c.subject.text_cn() if c.subject else "",
+            "decision": c.decisions[0].reason if c.decisions else "",
+        }
+        for c in report.warnings
+    ]
     changed = []
     if restatement:
-        changed = [{"key": d["key"], "old": "—" if d["old"] is None else d["old"],
-                    "new": "—" if d["new"] is None else d["new"]} for d in restatement["figures_changed"]]
-    return {"checks": len(report.checks), "passed": sum(c.status == "pass" for c in report.checks),
-            "skipped": sum(c.status == "skipped" for c in report.checks),
-            "warnings": warnings, "decisions": [d.text() for d in report.decisions],
-            "restatement": restatement, "figures_changed": changed}
+        changed = [
+            {
+                "key": d["key"],
+                "old": "—" if d["old"] is None else d["old"],
+                "new": "—" if d["new"] is None else d["new"],
+            }
+            for d in restatement["figures_changed"]
+        ]
+    return {
+        "checks": len(report.checks),
+        "passed": sum(c.status == "pass" for c in report.checks),
+        "skipped": sum(c.status == "skipped" for c in report.checks),
+        "warnings": warnings,
+        "decisions": [d.text() for d in report.decisions],
+        "restatement": restatement,
+        "figures_changed": changed,
+    }
 
 
-def context(f: dict[str, Any], narrative: Narrative, quality: dict[str, Any] | None = None, top_hotspots: int = 3,
-            hotspot_labels: Mapping[tuple[str, str | None], str] | None = None) -> dict[str, Any]:
+def context(
+    f: dict[str, Any],
+    narrative: Narrative,
+    quality: dict[str, Any] | None = None,
+    top_hotspots: int = 3,
+    hotspot_labels: Mapping[tuple[str, str | None], str] | None = None,
+) -> dict[str, Any]:
     """Everything a rendering of the bulletin needs (Markdown, Word): the figures and the words around them,
     worked out once. ``hotspot_labels``: the hot spots' headings (default: :func:`load_hotspot_labels`).
     ``narrative_warning``: the warning to print under the title when the narrative file is missing, else None."""
@@ -165,32 +192,58 @@ def context(f: dict[str, Any], narrative: Narrative, quality: dict[str, Any] | N
         mom_text = f"较上月{'上升' if mom >= 0 else '下降'} {pct(abs(mom))}"
     as_of = f["as_of"]
     as_of_cn = f"{int(as_of[:4])} 年 {int(as_of[5:7])} 月 {int(as_of[8:10])} 日 {int(as_of[11:13])} 时" + (
-        f" {int(as_of[14:16])} 分" if as_of[14:16] not in ("", "00") else "")
+        f" {int(as_of[14:16])} 分" if as_of[14:16] not in ("", "00") else ""
+    )
     blurbs = narrative.meta.get("hotspots") or {}
-    hotspots = [dict(h, label=_hotspot_label(h, labels), narrative=blurbs.get(_hotspot_key(h)))
-                for h in f["hotspots"][:top_hotspots]]
+    hotspots = [
+        dict(h, label=_hotspot_label(h, labels), narrative=blurbs.get(_hotspot_key(h)))
+        for h in f["hotspots"][:top_hotspots]
+    ]
     top_demand = [k for k in f["demand"]["by_category"] if k != "其他"][:6]
     meta = {"issue": "", "issuer": "", "issued_on": "", "printed_on": "", "cc": []}
     meta.update({k: v for k, v in narrative.meta.items() if k in meta})
     # 发文机关标志 (the Word bulletin's red masthead): as the narrative gives it, else the hotline's own
-    meta["masthead"] = (narrative.meta.get("masthead")
-                        or f"{narrative.meta.get('city') or '本市'}12345政务服务便民热线工作通报")
-    return {"f": f, "c": c, "ch": c["by_channel"], "chp": c["by_channel_pct"], "w": f["work_orders"], "y": y, "m": m,
-            "city": narrative.meta.get("city") or "本市", "n": meta, "mom_text": mom_text, "as_of_cn": as_of_cn,
-            "hotspots": hotspots, "top_demand": top_demand, "narrative_body": narrative.body, "q": quality,
-            "narrative_warning": NARRATIVE_MISSING_WARNING if narrative.source is None else None}
+    meta["masthead"] = (
+        narrative.meta.get("masthead") or f"{narrative.meta.get('city') or '本市'}12345政务服务便民热线工作通报"
+    )
+    return {
+        "f": f,
+        "c": c,
+        "ch": c["by_channel"],
+        "chp": c["by_channel_pct"],
+        "w": f["work_orders"],
+        "y": y,
+        "m": m,
+        "city": narrative.meta.get("city") or "本市",
+        "n": meta,
+        "mom_text": mom_text,
+        "as_of_cn": as_of_cn,
+        "hotspots": hotspots,
+        "top_demand": top_demand,
+        "narrative_body": narrative.body,
+        "q": quality,
+        "narrative_warning": NARRATIVE_MISSING_WARNING if narrative.source is None else None,
+    }
 
 
-def render_markdown(f: dict[str, Any], narrative: Narrative, top_hotspots: int = 3,
-                    quality: dict[str, Any] | None = None,
-                    hotspot_labels: Mapping[tuple[str, str | None], str] | None = None) -> str:
+def render_markdown(
+    f: dict[str, Any],
+    narrative: Narrative,
+    top_hotspots: int = 3,
+    quality: dict[str, Any] | None = None,
+    hotspot_labels: Mapping[tuple[str, str | None], str] | None = None,
+) -> str:
     return markdown_from_context(context(f, narrative, quality, top_hotspots, hotspot_labels))
 
 
 def markdown_from_context(ctx: dict[str, Any]) -> str:
     """The Markdown bulletin of a :func:`context`: the template's words (the Word bulletin reuses them)."""
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), undefined=jinja2.StrictUndefined,
-                             keep_trailing_newline=True, autoescape=False)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
     return env.get_template("bulletin.md.j2").render(**ctx, pct=pct, num=num, cn_date=cn_date, cn_num=cn_num)
 
 

@@ -45,6 +45,7 @@ The file is byte-identical for the same ``ctx``: the core properties are fixed (
 author and last modified by ``hotline``, revision 1) and the zip is rewritten with its entries in a fixed order and
 with fixed timestamps.
 """
+
 from __future__ import annotations
 
 import io
@@ -166,27 +167,146 @@ def _ems(text: str) -> float:
 
 #: Schema order of the children this module adds (WordprocessingML): parent tag -> children in order.
 _SEQ = {
-    "w:pPr": ("w:pStyle", "w:keepNext", "w:keepLines", "w:pageBreakBefore", "w:framePr", "w:widowControl",
-              "w:numPr", "w:suppressLineNumbers", "w:pBdr", "w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku",
-              "w:wordWrap", "w:overflowPunct", "w:topLinePunct", "w:autoSpaceDE", "w:autoSpaceDN", "w:bidi",
-              "w:adjustRightInd", "w:snapToGrid", "w:spacing", "w:ind", "w:contextualSpacing", "w:mirrorIndents",
-              "w:suppressOverlap", "w:jc", "w:textDirection", "w:textAlignment", "w:textboxTightWrap",
-              "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange"),
-    "w:rPr": ("w:rStyle", "w:rFonts", "w:b", "w:bCs", "w:i", "w:iCs", "w:caps", "w:smallCaps", "w:strike",
-              "w:dstrike", "w:outline", "w:shadow", "w:emboss", "w:imprint", "w:noProof", "w:snapToGrid",
-              "w:vanish", "w:webHidden", "w:color", "w:spacing", "w:w", "w:kern", "w:position", "w:sz", "w:szCs",
-              "w:highlight", "w:u", "w:effect", "w:bdr", "w:shd", "w:fitText", "w:vertAlign", "w:rtl", "w:cs",
-              "w:em", "w:lang", "w:eastAsianLayout", "w:specVanish", "w:oMath"),
-    "w:trPr": ("w:cnfStyle", "w:divId", "w:gridBefore", "w:gridAfter", "w:wBefore", "w:wAfter", "w:cantSplit",
-               "w:trHeight", "w:tblHeader", "w:tblCellSpacing", "w:jc", "w:hidden", "w:ins", "w:del",
-               "w:trPrChange"),
-    "w:tblPr": ("w:tblStyle", "w:tblpPr", "w:tblOverlap", "w:bidiVisual", "w:tblStyleRowBandSize",
-                "w:tblStyleColBandSize", "w:tblW", "w:jc", "w:tblCellSpacing", "w:tblInd", "w:tblBorders", "w:shd",
-                "w:tblLayout", "w:tblCellMar", "w:tblLook", "w:tblCaption", "w:tblDescription", "w:tblPrChange"),
-    "w:sectPr": ("w:headerReference", "w:footerReference", "w:footnotePr", "w:endnotePr", "w:type", "w:pgSz",
-                 "w:pgMar", "w:paperSrc", "w:pgBorders", "w:lnNumType", "w:pgNumType", "w:cols", "w:formProt",
-                 "w:vAlign", "w:noEndnote", "w:titlePg", "w:textDirection", "w:bidi", "w:rtlGutter", "w:docGrid",
-                 "w:printerSettings", "w:sectPrChange"),
+    "w:pPr": (
+        "w:pStyle",
+        "w:keepNext",
+        "w:keepLines",
+        "w:pageBreakBefore",
+        "w:framePr",
+        "w:widowControl",
+        "w:numPr",
+        "w:suppressLineNumbers",
+        "w:pBdr",
+        "w:shd",
+        "w:tabs",
+        "w:suppressAutoHyphens",
+        "w:kinsoku",
+        "w:wordWrap",
+        "w:overflowPunct",
+        "w:topLinePunct",
+        "w:autoSpaceDE",
+        "w:autoSpaceDN",
+        "w:bidi",
+        "w:adjustRightInd",
+        "w:snapToGrid",
+        "w:spacing",
+        "w:ind",
+        "w:contextualSpacing",
+        "w:mirrorIndents",
+        "w:suppressOverlap",
+        "w:jc",
+        "w:textDirection",
+        "w:textAlignment",
+        "w:textboxTightWrap",
+        "w:outlineLvl",
+        "w:divId",
+        "w:cnfStyle",
+        "w:rPr",
+        "w:sectPr",
+        "w:pPrChange",
+    ),
+    "w:rPr": (
+        "w:rStyle",
+        "w:rFonts",
+        "w:b",
+        "w:bCs",
+        "w:i",
+        "w:iCs",
+        "w:caps",
+        "w:smallCaps",
+        "w:strike",
+        "w:dstrike",
+        "w:outline",
+        "w:shadow",
+        "w:emboss",
+        "w:imprint",
+        "w:noProof",
+        "w:snapToGrid",
+        "w:vanish",
+        "w:webHidden",
+        "w:color",
+        "w:spacing",
+        "w:w",
+        "w:kern",
+        "w:position",
+        "w:sz",
+        "w:szCs",
+        "w:highlight",
+        "w:u",
+        "w:effect",
+        "w:bdr",
+        "w:shd",
+        "w:fitText",
+        "w:vertAlign",
+        "w:rtl",
+        "w:cs",
+        "w:em",
+        "w:lang",
+        "w:eastAsianLayout",
+        "w:specVanish",
+        "w:oMath",
+    ),
+    "w:trPr": (
+        "w:cnfStyle",
+        "w:divId",
+        "w:gridBefore",
+        "w:gridAfter",
+        "w:wBefore",
+        "w:wAfter",
+        "w:cantSplit",
+        "w:trHeight",
+        "w:tblHeader",
+        "w:tblCellSpacing",
+        "w:jc",
+        "w:hidden",
+        "w:ins",
+        "w:del",
+        "w:trPrChange",
+    ),
+    "w:tblPr": (
+        "w:tblStyle",
+        "w:tblpPr",
+        "w:tblOverlap",
+        "w:bidiVisual",
+        "w:tblStyleRowBandSize",
+        "w:tblStyleColBandSize",
+        "w:tblW",
+        "w:jc",
+        "w:tblCellSpacing",
+        "w:tblInd",
+        "w:tblBorders",
+        "w:shd",
+        "w:tblLayout",
+        "w:tblCellMar",
+        "w:tblLook",
+        "w:tblCaption",
+        "w:tblDescription",
+        "w:tblPrChange",
+    ),
+    "w:sectPr": (
+        "w:headerReference",
+        "w:footerReference",
+        "w:footnotePr",
+        "w:endnotePr",
+        "w:type",
+        "w:pgSz",
+        "w:pgMar",
+        "w:paperSrc",
+        "w:pgBorders",
+        "w:lnNumType",
+        "w:pgNumType",
+        "w:cols",
+        "w:formProt",
+        "w:vAlign",
+        "w:noEndnote",
+        "w:titlePg",
+        "w:textDirection",
+        "w:bidi",
+        "w:rtlGutter",
+        "w:docGrid",
+        "w:printerSettings",
+        "w:sectPrChange",
+    ),
 }
 
 
@@ -198,7 +318,7 @@ def _put(parent: Element, tag: str, **attrs: object) -> Element:
     for k, v in attrs.items():
         el.set(qn(f"w:{k}"), str(v))
     seq = next((s for t, s in _SEQ.items() if parent.tag == qn(t)), ())
-    later = {qn(t) for t in seq[seq.index(tag) + 1:]} if tag in seq else set()
+    later = {qn(t) for t in seq[seq.index(tag) + 1 :]} if tag in seq else set()
     successor = next((c for c in parent if c.tag in later), None)
     if successor is not None:
         successor.addprevious(el)
@@ -219,8 +339,15 @@ def _fonts(rPr: Element, face: str) -> None:
         rFonts.set(qn(f"w:{a}"), face)
 
 
-def _run(p: Paragraph, text: str, face: str, size: float | None = None, bold: bool = False, color: str | None = None,
-         scale: int | None = None) -> Run:
+def _run(
+    p: Paragraph,
+    text: str,
+    face: str,
+    size: float | None = None,
+    bold: bool = False,
+    color: str | None = None,
+    scale: int | None = None,
+) -> Run:
     r = p.add_run(text)
     rPr = r._r.get_or_add_rPr()
     _fonts(rPr, face)
@@ -263,9 +390,18 @@ def _para(doc: DocumentObject, style: str, text: str = "") -> Paragraph:
     return p
 
 
-def _format(pf: ParagraphFormat, *, align: WD_ALIGN_PARAGRAPH | None = None, first_line: int | None = None,
-            left: int | None = None, right: int | None = None, before: int = 0, after: int = 0,
-            line: int | None = LINE, keep_next: bool = False) -> None:
+def _format(
+    pf: ParagraphFormat,
+    *,
+    align: WD_ALIGN_PARAGRAPH | None = None,
+    first_line: int | None = None,
+    left: int | None = None,
+    right: int | None = None,
+    before: int = 0,
+    after: int = 0,
+    line: int | None = LINE,
+    keep_next: bool = False,
+) -> None:
     if align is not None:
         pf.alignment = align
     pf.space_before, pf.space_after = Twips(before), Twips(after)
@@ -323,25 +459,39 @@ def _setup(doc: DocumentObject) -> None:
         pf = st.paragraph_format
         _format(pf, align=WD_ALIGN_PARAGRAPH.JUSTIFY)
         pf.widow_control = False
-    _format(styles["Bulletin Masthead"].paragraph_format, align=WD_ALIGN_PARAGRAPH.CENTER, line=None,
-            before=mm(35))
+    _format(styles["Bulletin Masthead"].paragraph_format, align=WD_ALIGN_PARAGRAPH.CENTER, line=None, before=mm(35))
     styles["Bulletin Masthead"].font.color.rgb = RGBColor.from_string(RED)
     _format(styles["Bulletin Issue"].paragraph_format, align=WD_ALIGN_PARAGRAPH.CENTER, before=2 * LINE)
-    _format(styles["Title"].paragraph_format, align=WD_ALIGN_PARAGRAPH.CENTER, line=720, before=2 * LINE,
-            after=LINE, keep_next=True)
+    _format(
+        styles["Title"].paragraph_format,
+        align=WD_ALIGN_PARAGRAPH.CENTER,
+        line=720,
+        before=2 * LINE,
+        after=LINE,
+        keep_next=True,
+    )
     _format(styles["Bulletin Body"].paragraph_format, align=WD_ALIGN_PARAGRAPH.JUSTIFY, first_line=2 * CHAR)
     _format(styles["Bulletin Note"].paragraph_format, align=WD_ALIGN_PARAGRAPH.LEFT, first_line=2 * CHAR)
     for name, level in (("Heading 1", 0), ("Heading 2", 1)):
-        _format(styles[name].paragraph_format, align=WD_ALIGN_PARAGRAPH.JUSTIFY, first_line=2 * CHAR,
-                keep_next=True)
+        _format(styles[name].paragraph_format, align=WD_ALIGN_PARAGRAPH.JUSTIFY, first_line=2 * CHAR, keep_next=True)
         _put(styles[name].element.get_or_add_pPr(), "w:outlineLvl", val=level)
-    _format(styles["Bulletin Table Title"].paragraph_format, align=WD_ALIGN_PARAGRAPH.CENTER, before=LINE // 3,
-            keep_next=True)
+    _format(
+        styles["Bulletin Table Title"].paragraph_format,
+        align=WD_ALIGN_PARAGRAPH.CENTER,
+        before=LINE // 3,
+        keep_next=True,
+    )
     _format(styles["Bulletin Table Header"].paragraph_format, align=WD_ALIGN_PARAGRAPH.CENTER, line=None)
     _format(styles["Bulletin Table Text"].paragraph_format, align=WD_ALIGN_PARAGRAPH.LEFT, line=None)
     _format(styles["Bulletin Annex Label"].paragraph_format, align=WD_ALIGN_PARAGRAPH.LEFT, keep_next=True)
-    _format(styles["Bulletin Annex Title"].paragraph_format, align=WD_ALIGN_PARAGRAPH.CENTER, line=720,
-            before=LINE, after=LINE, keep_next=True)
+    _format(
+        styles["Bulletin Annex Title"].paragraph_format,
+        align=WD_ALIGN_PARAGRAPH.CENTER,
+        line=720,
+        before=LINE,
+        after=LINE,
+        keep_next=True,
+    )
     _format(styles["Bulletin CC"].paragraph_format, align=WD_ALIGN_PARAGRAPH.LEFT, left=CC_CHAR, right=CC_CHAR)
     _format(styles["Footer"].paragraph_format, line=400)
 
@@ -366,17 +516,23 @@ def _setup(doc: DocumentObject) -> None:
             for face, alt in ALT_NAMES.items():
                 font = etree.SubElement(root, qn("w:font"))
                 font.set(qn("w:name"), face)
-                for tag, val in (("w:altName", alt), ("w:charset", "86"),
-                                 ("w:family", "modern" if face == HEITI else "roman"), ("w:pitch", "variable")):
+                for tag, val in (
+                    ("w:altName", alt),
+                    ("w:charset", "86"),
+                    ("w:family", "modern" if face == HEITI else "roman"),
+                    ("w:pitch", "variable"),
+                ):
                     etree.SubElement(font, qn(tag)).set(qn("w:val"), val)
             part._blob = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
         elif str(part.partname) == "/docProps/app.xml":
-            part._blob = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-                          b'<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/'
-                          b'extended-properties"><Application>hotline</Application><DocSecurity>0</DocSecurity>'
-                          b'<ScaleCrop>false</ScaleCrop><LinksUpToDate>false</LinksUpToDate>'
-                          b'<SharedDoc>false</SharedDoc><HyperlinksChanged>false</HyperlinksChanged>'
-                          b'</Properties>')
+            part._blob = (
+                b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                b'<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/'
+                b'extended-properties"><Application>hotline</Application><DocSecurity>0</DocSecurity>'
+                b"<ScaleCrop>false</ScaleCrop><LinksUpToDate>false</LinksUpToDate>"
+                b"<SharedDoc>false</SharedDoc><HyperlinksChanged>false</HyperlinksChanged>"
+                b"</Properties>"
+            )
     for rId, rel in list(pkg.rels.items()):  # the template's thumbnail is not this document
         if rel.reltype == RT.THUMBNAIL:
             del pkg.rels[rId]
@@ -419,11 +575,11 @@ def _main(doc: DocumentObject, ctx: dict[str, Any]) -> None:
         title = tidy(_text(blocks[title_at])).replace("(", "（").replace(")", "）")
         _para(doc, "Title", title)
         # anything above the title (the missing-narrative warning) goes right under it
-        blocks = blocks[:title_at] + blocks[title_at + 1:]
+        blocks = blocks[:title_at] + blocks[title_at + 1 :]
     body = doc.element.body
     after_table = False
     for i, el in enumerate(blocks):
-        nxt = next((b for b in blocks[i + 1:] if not _is_picture(b)), None)
+        nxt = next((b for b in blocks[i + 1 :] if not _is_picture(b)), None)
         start = len(body) - 1  # new blocks go before the closing sectPr
         _block(doc, el, nxt)
         added = list(body)[start:-1]
@@ -469,8 +625,11 @@ def _pieces(el: HtmlElement) -> list[tuple[str, bool]]:
         t, b = pieces[i]
         if i > 0 and pieces[i - 1][0] and (cjk.match(pieces[i - 1][0][-1]) or cjk.match(t.lstrip()[:1] or "a")):
             t = t.lstrip()
-        if i + 1 < len(pieces) and pieces[i + 1][0] and (cjk.match(pieces[i + 1][0][0]) or
-                                                         cjk.match(t.rstrip()[-1:] or "a")):
+        if (
+            i + 1 < len(pieces)
+            and pieces[i + 1][0]
+            and (cjk.match(pieces[i + 1][0][0]) or cjk.match(t.rstrip()[-1:] or "a"))
+        ):
             t = t.rstrip()
         pieces[i] = (t, b)
     if pieces:
@@ -479,8 +638,9 @@ def _pieces(el: HtmlElement) -> list[tuple[str, bool]]:
     return [(t, b) for t, b in pieces if t]
 
 
-def _paragraph(doc: DocumentObject, style: str, pieces: list[tuple[str, bool]], keep_next: bool = False,
-               run_in: bool = False) -> Paragraph:
+def _paragraph(
+    doc: DocumentObject, style: str, pieces: list[tuple[str, bool]], keep_next: bool = False, run_in: bool = False
+) -> Paragraph:
     """A paragraph of ``pieces``; ``run_in``: a leading ``（一）…。`` is an 二级标题 run into the text (楷体)."""
     p = doc.add_paragraph(style=style)
     face = STYLES[style][0]
@@ -488,7 +648,7 @@ def _paragraph(doc: DocumentObject, style: str, pieces: list[tuple[str, bool]], 
         m = _RUN_IN.match(pieces[0][0])
         if m:
             _run(p, m.group(0), KAITI)
-            pieces = [(pieces[0][0][m.end():], False)]
+            pieces = [(pieces[0][0][m.end() :], False)]
     for text, bold in pieces:
         _run(p, text, face, bold=bold)
     if keep_next:

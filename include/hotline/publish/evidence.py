@@ -5,6 +5,7 @@ headline marts count it); the gate checks that each published figure equals the 
 figure an auditor cannot trace to tickets is never published. ``hotline explain`` reads the published
 ``evidence.parquet``.
 """
+
 from __future__ import annotations
 
 import json
@@ -64,19 +65,27 @@ def collect_evidence(con: duckdb.DuckDBPyConnection, month: str) -> None:
     ``_evidence_figures`` numbers the (figure key, role) pairs in their sort order and ``_evidence`` holds
     (figure number, ticket id). A megacity month has ~18 M evidence rows: counting and sorting them by a small
     number instead of by key strings that share long prefixes ("departments.市…") takes half the time."""
-    con.execute("create or replace temp table _evidence_rows as select figure_key, role, ticket_id "
-                "from marts.rpt_figure_membership where month = ?", [month])
-    con.execute("create or replace temp table _evidence_figures as select cast(row_number() over "
-                "(order by figure_key, role) as integer) as figure_id, figure_key, role "
-                "from (select distinct figure_key, role from temp._evidence_rows)")
-    con.execute("create or replace temp table _evidence as select f.figure_id, e.ticket_id "
-                "from temp._evidence_rows e join temp._evidence_figures f using (figure_key, role)")
+    con.execute(
+        "create or replace temp table _evidence_rows as select figure_key, role, ticket_id "
+        "from marts.rpt_figure_membership where month = ?",
+        [month],
+    )
+    con.execute(
+        "create or replace temp table _evidence_figures as select cast(row_number() over "
+        "(order by figure_key, role) as integer) as figure_id, figure_key, role "
+        "from (select distinct figure_key, role from temp._evidence_rows)"
+    )
+    con.execute(
+        "create or replace temp table _evidence as select f.figure_id, e.ticket_id "
+        "from temp._evidence_rows e join temp._evidence_figures f using (figure_key, role)"
+    )
     con.execute("drop table temp._evidence_rows")
 
 
 def _ensure_evidence(con: duckdb.DuckDBPyConnection, month: str) -> None:
-    if not scalar(con, "select count(*) from duckdb_tables() where database_name = 'temp' "
-                       "and table_name = '_evidence'"):
+    if not scalar(
+        con, "select count(*) from duckdb_tables() where database_name = 'temp' and table_name = '_evidence'"
+    ):
         collect_evidence(con, month)
 
 
@@ -96,26 +105,38 @@ def evidence_checks(con: duckdb.DuckDBPyConnection, figures: dict[str, Any]) -> 
     checks = []
     for key in sorted(set(want) | set(have)):
         exp, act = want.get(key, 0), have.get(key, 0)
-        checks.append(Check.judged("evidence", f"{key[0]} ({key[1]})", "figure = distinct tickets in its evidence",
-                                   exp, act, exp == act,
-                                   subject=None if exp == act else _evidence_tickets(con, *key)))
+        checks.append(
+            Check.judged(
+                "evidence",
+                f"{key[0]} ({key[1]})",
+                "figure = distinct tickets in its evidence",
+                exp,
+                act,
+                exp == act,
+                subject=None if exp == act else _evidence_tickets(con, *key),
+            )
+        )
     return checks
 
 
 def _evidence_tickets(con: duckdb.DuckDBPyConnection, figure_key: str, role: str) -> Subject:
     """The tickets behind a figure whose evidence disagrees with it (the first ones, and how many)."""
-    rows = con.execute("""select distinct e.ticket_id from temp._evidence e join temp._evidence_figures f
+    rows = con.execute(
+        """select distinct e.ticket_id from temp._evidence e join temp._evidence_figures f
                           using (figure_id) where f.figure_key = ? and f.role = ? order by 1""",
-                       [figure_key, role]).fetchall()
+        [figure_key, role],
+    ).fetchall()
     return subject("tickets", [t for (t,) in rows])
 
 
 def write_evidence(con: duckdb.DuckDBPyConnection, target: Path, month: str, as_of: str) -> None:
     _ensure_evidence(con, month)
     # figure ids follow the (figure key, role) order: the file is sorted by all its columns, as before
-    con.execute(f"copy (select {lit(month)} as month, f.figure_key, f.role, e.ticket_id from temp._evidence e "
-                f"join temp._evidence_figures f using (figure_id) order by e.figure_id, e.ticket_id) "
-                f"to {lit(str(target))} (format parquet)")
+    con.execute(
+        f"copy (select {lit(month)} as month, f.figure_key, f.role, e.ticket_id from temp._evidence e "
+        f"join temp._evidence_figures f using (figure_id) order by e.figure_id, e.ticket_id) "
+        f"to {lit(str(target))} (format parquet)"
+    )
 
 
 @dataclass
@@ -148,20 +169,30 @@ def explain(publication: Path, figure_key: str) -> Explanation:
     publication = Path(publication)
     evidence = publication / "evidence.parquet"
     if not evidence.is_file():
-        raise Refused(f"{publication.name} is not published in {publication.parent} (no {evidence.name}): publish "
-                      f"it first with `hotline publish --month {publication.name}`")
+        raise Refused(
+            f"{publication.name} is not published in {publication.parent} (no {evidence.name}): publish "
+            f"it first with `hotline publish --month {publication.name}`"
+        )
     con = duckdb.connect()
-    rows = con.execute("select role, ticket_id from read_parquet(?) where figure_key = ? order by role, ticket_id",
-                       [str(evidence), figure_key]).fetchall()
+    rows = con.execute(
+        "select role, ticket_id from read_parquet(?) where figure_key = ? order by role, ticket_id",
+        [str(evidence), figure_key],
+    ).fetchall()
     if not rows:
-        known = [k for (k,) in con.execute("select distinct figure_key from read_parquet(?) order by 1",
-                                           [str(evidence)]).fetchall()]
+        known = [
+            k
+            for (k,) in con.execute(
+                "select distinct figure_key from read_parquet(?) order by 1", [str(evidence)]
+            ).fetchall()
+        ]
         head = figure_key.split(".", maxsplit=1)[0]
         near = difflib.get_close_matches(figure_key, known, n=8, cutoff=0.6)
-        near += [k for k in known if head and k.startswith(head + ".") and k not in near][:8 - len(near)]
-        raise HotlineError(f"no figure {figure_key!r} in the evidence of {publication.name}; "
-                           + (f"close keys: {', '.join(near)}" if near else f"keys look like: {', '.join(known[:8])}")
-                           + f" ({len(known)} keys in all)")
+        near += [k for k in known if head and k.startswith(head + ".") and k not in near][: 8 - len(near)]
+        raise HotlineError(
+            f"no figure {figure_key!r} in the evidence of {publication.name}; "
+            + (f"close keys: {', '.join(near)}" if near else f"keys look like: {', '.join(known[:8])}")
+            + f" ({len(known)} keys in all)"
+        )
     figures = json.loads((publication / "figures.json").read_text(encoding="utf-8"))
     value = _figure_value(figures, figure_key)
     if value is None:  # table rows are addressed by department name

@@ -6,6 +6,7 @@ LibreOffice stamps each conversion with its time, a random file identifier and a
 rewritten (same byte lengths, so the cross-reference table stays valid) to the publication's cut-off and a
 digest of the document: the same release gives the same bytes.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -30,8 +31,10 @@ _CHECKSUM = re.compile(rb"/DocChecksum /[0-9A-F]{32}")
 def soffice() -> str:
     exe = shutil.which("soffice") or shutil.which("libreoffice")
     if exe is None:
-        raise PublishError("LibreOffice (soffice) is not installed: it prints bulletin.docx to bulletin.pdf "
-                           "(`make setup` installs it: scripts/system-packages.sh)")
+        raise PublishError(
+            "LibreOffice (soffice) is not installed: it prints bulletin.docx to bulletin.pdf "
+            "(`make setup` installs it: scripts/system-packages.sh)"
+        )
     return exe
 
 
@@ -42,12 +45,21 @@ def docx_to_pdf(docx: Path, pdf: Path, cut_off: str) -> None:
     with tempfile.TemporaryDirectory(prefix=".hotline-pdf-") as tmp:
         # a profile of its own: LibreOffice locks its profile, and a user's open LibreOffice must not matter
         profile = Path(tmp) / "profile"
-        args = [exe, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore", "--nologo",
-                "--convert-to", "pdf:writer_pdf_Export", "--outdir", tmp, str(docx)]
+        args = [
+            exe,
+            f"-env:UserInstallation={profile.as_uri()}",
+            "--headless",
+            "--norestore",
+            "--nologo",
+            "--convert-to",
+            "pdf:writer_pdf_Export",
+            "--outdir",
+            tmp,
+            str(docx),
+        ]
         # a session of its own: `soffice` is a wrapper whose soffice.bin child would outlive a timed-out run and
         # keep printing (and a CPU busy) after the publication has failed
-        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                start_new_session=True)
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
         try:
             stdout, stderr = proc.communicate(timeout=SOFFICE_TIMEOUT_S)
         except subprocess.TimeoutExpired:

@@ -1,5 +1,6 @@
 """The reconciliation report an auditor signs off: every check of the gate with its severity, expected, actual,
 status and subject (what a failing or warning check is about), and the operator's decisions."""
+
 from __future__ import annotations
 
 import json
@@ -38,16 +39,26 @@ def to_html(report: GateReport, extra: dict[str, Any] | None = None) -> str:
             f"<tr><td>{i}</td><td>{_cell(c.suite)}</td><td>{_cell(c.name)}</td><td>{_cell(c.description)}</td>"
             f"<td>{_cell(c.severity)}</td><td>{_cell(c.expected)}</td><td>{_cell(c.actual)}</td>"
             f'<td style="color:{STATUS_STYLE.get(c.status, "#000")};font-weight:bold">{c.status}</td>'
-            f"<td>{_cell(about)}</td></tr>")
+            f"<td>{_cell(about)}</td></tr>"
+        )
     decisions = ""
     if report.decisions:
-        decisions = "<h2>经办人决定 Operator decisions</h2><ul>" + "".join(
-            f"<li>{_cell(d.kind)} {_cell(d.value)}: {_cell(d.reason)}</li>" for d in report.decisions) + "</ul>"
+        decisions = (
+            "<h2>经办人决定 Operator decisions</h2><ul>"
+            + "".join(f"<li>{_cell(d.kind)} {_cell(d.value)}: {_cell(d.reason)}</li>" for d in report.decisions)
+            + "</ul>"
+        )
     inputs = ""
     if extra and extra.get("inputs"):
-        inputs = "<h2>输入数据 Inputs</h2><table><tr><th>export</th><th>rows</th><th>sha256</th></tr>" + "".join(
-            f"<tr><td>{_cell(i.get('file_name'))}</td><td>{_cell(i.get('rows_loaded'))}</td>"
-            f"<td><code>{_cell(i.get('sha256'))}</code></td></tr>" for i in extra["inputs"]) + "</table>"
+        inputs = (
+            "<h2>输入数据 Inputs</h2><table><tr><th>export</th><th>rows</th><th>sha256</th></tr>"
+            + "".join(
+                f"<tr><td>{_cell(i.get('file_name'))}</td><td>{_cell(i.get('rows_loaded'))}</td>"
+                f"<td><code>{_cell(i.get('sha256'))}</code></td></tr>"
+                for i in extra["inputs"]
+            )
+            + "</table>"
+        )
     return f"""<!DOCTYPE html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>对账报告 {escape(report.month)}</title>
 <style>body{{font-family:sans-serif;margin:2em;}} table{{border-collapse:collapse;font-size:13px;}}
@@ -57,7 +68,7 @@ th,td{{border:1px solid #bbb;padding:3px 6px;vertical-align:top;}} th{{backgroun
 {passed} passed, {report.failed_count} failed, {warned} warnings, {skipped} skipped of {len(report.checks)} checks.</p>
 {decisions}
 <table><tr><th>#</th><th>suite</th><th>check</th><th>description</th><th>severity</th><th>expected</th><th>actual</th><th>status</th><th>subject</th></tr>
-{''.join(rows)}
+{"".join(rows)}
 </table>
 {inputs}
 </body></html>

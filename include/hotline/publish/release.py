@@ -23,6 +23,7 @@ crashed writers (staging folders, temporary files and links of dead processes). 
 kills the process at a step (``staged``, ``pending``, ``moved``, ``switched``, ``bi``, ``logged``): the tests use
 it to check every one.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -87,8 +88,11 @@ def published_months(out_dir: Path) -> list[str]:
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
         return []
-    return sorted(p.name for p in out_dir.iterdir()
-                  if p.is_symlink() and len(p.name) == 7 and p.name[4] == "-" and (p / "manifest.json").is_file())
+    return sorted(
+        p.name
+        for p in out_dir.iterdir()
+        if p.is_symlink() and len(p.name) == 7 and p.name[4] == "-" and (p / "manifest.json").is_file()
+    )
 
 
 def release_of(out_dir: Path, month: str) -> str | None:
@@ -105,8 +109,13 @@ def switch(out_dir: Path, month: str, staging: Path | None, release_id: str | No
     if link.exists() and not link.is_symlink():
         raise PublishError(f"{link} is a plain folder, not a publication link: move it away first")
     target = out_dir / RELEASES / month / release_id if release_id else None
-    pending = {"month": month, "release": release_id, "previous": release_of(out_dir, month),
-               "release_existed": bool(target and target.exists()), "entry": entry}
+    pending = {
+        "month": month,
+        "release": release_id,
+        "previous": release_of(out_dir, month),
+        "release_existed": bool(target and target.exists()),
+        "entry": entry,
+    }
     fault_point("staged")
     _write_atomically(out_dir / PENDING, json.dumps(pending, ensure_ascii=False))
     fault_point("pending")
@@ -188,8 +197,9 @@ def rebuild_bi_file(out_dir: Path) -> None:
         for table in MART_TABLES:
             files = [out_dir / m / "marts" / f"{table}.parquet" for m in months]
             listed = "[" + ", ".join(lit(str(f)) for f in files if f.is_file()) + "]"
-            con.execute(f"create table bi.{table} as select * from read_parquet({listed}, union_by_name = true) "
-                        "order by all")
+            con.execute(
+                f"create table bi.{table} as select * from read_parquet({listed}, union_by_name = true) order by all"
+            )
         con.execute("detach bi")
     finally:
         con.close()
@@ -252,8 +262,9 @@ def _leftovers(out_dir: Path) -> list[Path]:
     if not out_dir.is_dir():
         return []
     found = list((out_dir / STAGING).iterdir()) if (out_dir / STAGING).is_dir() else []
-    found += [p for p in out_dir.iterdir() if p.name.startswith(".") and
-              (p.name.endswith(".tmp") or ".link-" in p.name)]
+    found += [
+        p for p in out_dir.iterdir() if p.name.startswith(".") and (p.name.endswith(".tmp") or ".link-" in p.name)
+    ]
     return [p for p in found if (pid := _pid_of(p.name)) is not None and not _alive(pid)]
 
 

@@ -8,6 +8,7 @@ of every sheet is frozen. The first sheet, 说明, says which month, the cut-off
 The file is byte-identical for the same figures: the workbook's properties are fixed (created = modified = the
 cut-off, creator "hotline") and the zip is rewritten with fixed entry timestamps.
 """
+
 from __future__ import annotations
 
 import io
@@ -64,56 +65,139 @@ def _as_of(as_of: str) -> datetime:
 def _sheets(f: dict[str, Any]) -> list[tuple[str, list[str], list[list[Any]], list[Any] | None]]:
     c, w = f["contacts"], f["work_orders"]
     return [
-        ("总体情况", ["指标", "数值"], [
-            ["来电总量（件）", c["total"]],
-            ["上月来电总量（件）", c.get("previous_total")],
-            ["较上月变化", _pct(c.get("mom_change_pct"))],
-            ["专线来电（件）", f["special_lines"]["total"]],
-            ["有效诉求（目的分类，件）", f["purpose"]["total"]],
-            ["有效来电及派单（诉求分类，件）", f["demand"]["total"]],
-            ["转派工单（件）", w["dispatched"]],
-            ["已办结（件）", w["closed"]],
-            ["办结率", _pct(w["closure_rate_pct"])],
-            ["超期工单（件）", w["overdue"]],
-            ["回访工单（件）", w["callbacks"]],
-            ["满意工单（件）", w["satisfied"]],
-            ["回访满意率", _pct(w["satisfaction_pct"])],
-        ], None),
-        ("来电渠道构成", ["渠道", "数量（件）", "占比", "已办结（件）", "办结率"], [
-            [k, v, _pct(c["by_channel_pct"].get(k))] + (
-                [c["work_order_channel_closed"], _pct(c["work_order_channel_closure_rate_pct"])]
-                if k == "工单转办" else [None, None])
-            for k, v in c["by_channel"].items()], ["合计", c["total"], None, None, None]),
-        ("专线来电情况", ["专线类别", "数量（件）"],
-         [[f"{k}类", v] for k, v in f["special_lines"]["by_category"].items()],
-         ["合计", f["special_lines"]["total"]]),
-        ("12345热线目的分类一览表", ["诉求目的", "数量（件）", "占比"],
-         [[f"{k}类", v, _pct(f["purpose"]["by_type_pct"].get(k))] for k, v in f["purpose"]["by_type"].items()],
-         ["合计", f["purpose"]["total"], Pct(100)]),
-        ("12345热线诉求分类一览表", ["诉求类别", "数量（件）", "占比"],
-         [[k, v, _pct(f["demand"]["by_category_pct"].get(k))] for k, v in f["demand"]["by_category"].items()],
-         ["合计", f["demand"]["total"], Pct(100)]),
-        ("各单位工单办结率排序表", ["序号", "单位名称", "工单量", "办结量", "办结率"],
-         [[d["rank"], d["name"], d["work_orders"], d["closed"], _pct(d["closure_rate_pct"])]
-          for d in f["departments"]],
-         [None, "合计", w["dispatched"], w["closed"], _pct(w["closure_rate_pct"])]),
-        ("各单位回访满意度排序表", ["序号", "单位名称", "回访工单数量", "满意工单数量", "满意度"],
-         [[d["rank"], d["name"], d["callbacks"], d["satisfied"], _pct(d["satisfaction_pct"])]
-          for d in f["satisfaction_by_department"]],
-         [None, "总计", w["callbacks"], w["satisfied"], _pct(w["satisfaction_pct"])]),
-        ("12345热线超期工单一览表", ["序号", "工单编号", "承办单位", "应回复时间", "实际回复日期", "备注"],
-         [[i, o["ticket_id"], " ".join(o["departments"]), _date(o["due_date"]), _date(o["replied_date"]),
-           o.get("remark") or None] for i, o in enumerate(f["overdue_work_orders"], start=1)], None),
-        ("主要热点", ["序号", "一级分类", "二级分类", "数量（件）", "上月数量（件）", "较上月变化"],
-         [[h["rank"], h["category_l1"], h["category_l2"], h["count"], h["previous_count"],
-           _pct(h["mom_change_pct"])] for h in f["hotspots"]], None),
-        ("各单位工单办理绩效（附表）",
-         ["单位名称", "工单量", "办结量", "按时办结率", "回退率", "回访率", "超期", "月末积压",
-          "回复用时中位数（工作日）", "回复用时90分位（工作日）"],
-         [[d["name"], d["work_orders"], d["closed"], _pct(d["on_time_closure_rate_pct"]),
-           _pct(d["return_rate_pct"]), _pct(d["callback_rate_pct"]), d["overdue"], d["open_backlog_month_end"],
-           d["median_working_days_to_reply"], d["p90_working_days_to_reply"]]
-          for d in f["department_performance"]], None),
+        (
+            "总体情况",
+            ["指标", "数值"],
+            [
+                ["来电总量（件）", c["total"]],
+                ["上月来电总量（件）", c.get("previous_total")],
+                ["较上月变化", _pct(c.get("mom_change_pct"))],
+                ["专线来电（件）", f["special_lines"]["total"]],
+                ["有效诉求（目的分类，件）", f["purpose"]["total"]],
+                ["有效来电及派单（诉求分类，件）", f["demand"]["total"]],
+                ["转派工单（件）", w["dispatched"]],
+                ["已办结（件）", w["closed"]],
+                ["办结率", _pct(w["closure_rate_pct"])],
+                ["超期工单（件）", w["overdue"]],
+                ["回访工单（件）", w["callbacks"]],
+                ["满意工单（件）", w["satisfied"]],
+                ["回访满意率", _pct(w["satisfaction_pct"])],
+            ],
+            None,
+        ),
+        (
+            "来电渠道构成",
+            ["渠道", "数量（件）", "占比", "已办结（件）", "办结率"],
+            [
+                [k, v, _pct(c["by_channel_pct"].get(k))]
+                + (
+                    [c["work_order_channel_closed"], _pct(c["work_order_channel_closure_rate_pct"])]
+                    if k == "工单转办"
+                    else [None, None]
+                )
+                for k, v in c["by_channel"].items()
+            ],
+            ["合计", c["total"], None, None, None],
+        ),
+        (
+            "专线来电情况",
+            ["专线类别", "数量（件）"],
+            [[f"{k}类", v] for k, v in f["special_lines"]["by_category"].items()],
+            ["合计", f["special_lines"]["total"]],
+        ),
+        (
+            "12345热线目的分类一览表",
+            ["诉求目的", "数量（件）", "占比"],
+            [[f"{k}类", v, _pct(f["purpose"]["by_type_pct"].get(k))] for k, v in f["purpose"]["by_type"].items()],
+            ["合计", f["purpose"]["total"], Pct(100)],
+        ),
+        (
+            "12345热线诉求分类一览表",
+            ["诉求类别", "数量（件）", "占比"],
+            [[k, v, _pct(f["demand"]["by_category_pct"].get(k))] for k, v in f["demand"]["by_category"].items()],
+            ["合计", f["demand"]["total"], Pct(100)],
+        ),
+        (
+            "各单位工单办结率排序表",
+            ["序号", "单位名称", "工单量", "办结量", "办结率"],
+            [
+                [d["rank"], d["name"], d["work_orders"], d["closed"], _pct(d["closure_rate_pct"])]
+                for d in f["departments"]
+            ],
+            [None, "合计", w["dispatched"], w["closed"], _pct(w["closure_rate_pct"])],
+        ),
+        (
+            "各单位回访满意度排序表",
+            ["序号", "单位名称", "回访工单数量", "满意工单数量", "满意度"],
+            [
+                [d["rank"], d["name"], d["callbacks"], d["satisfied"], _pct(d["satisfaction_pct"])]
+                for d in f["satisfaction_by_department"]
+            ],
+            [None, "总计", w["callbacks"], w["satisfied"], _pct(w["satisfaction_pct"])],
+        ),
+        (
+            "12345热线超期工单一览表",
+            ["序号", "工单编号", "承办单位", "应回复时间", "实际回复日期", "备注"],
+            [
+                [
+                    i,
+                    o["ticket_id"],
+                    " ".join(o["departments"]),
+                    _date(o["due_date"]),
+                    _date(o["replied_date"]),
+                    o.get("remark") or None,
+                ]
+                for i, o in enumerate(f["overdue_work_orders"], start=1)
+            ],
+            None,
+        ),
+        (
+            "主要热点",
+            ["序号", "一级分类", "二级分类", "数量（件）", "上月数量（件）", "较上月变化"],
+            [
+                [
+                    h["rank"],
+                    h["category_l1"],
+                    h["category_l2"],
+                    h["count"],
+                    h["previous_count"],
+                    _pct(h["mom_change_pct"]),
+                ]
+                for h in f["hotspots"]
+            ],
+            None,
+        ),
+        (
+            "各单位工单办理绩效（附表）",
+            [
+                "单位名称",
+                "工单量",
+                "办结量",
+                "按时办结率",
+                "回退率",
+                "回访率",
+                "超期",
+                "月末积压",
+                "回复用时中位数（工作日）",
+                "回复用时90分位（工作日）",
+            ],
+            [
+                [
+                    d["name"],
+                    d["work_orders"],
+                    d["closed"],
+                    _pct(d["on_time_closure_rate_pct"]),
+                    _pct(d["return_rate_pct"]),
+                    _pct(d["callback_rate_pct"]),
+                    d["overdue"],
+                    d["open_backlog_month_end"],
+                    d["median_working_days_to_reply"],
+                    d["p90_working_days_to_reply"],
+                ]
+                for d in f["department_performance"]
+            ],
+            None,
+        ),
     ]
 
 
@@ -139,8 +223,9 @@ def _display_width(v: object, fmt: str | None) -> int:
     return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)  # CJK characters are two columns wide
 
 
-def _write_table(ws: Worksheet, headers: list[str], rows: list[list[Any]], total: list[Any] | None,
-                 freeze: str = "A2") -> None:
+def _write_table(
+    ws: Worksheet, headers: list[str], rows: list[list[Any]], total: list[Any] | None, freeze: str = "A2"
+) -> None:
     widths = [0] * len(headers)
     ws.append(headers)
     for i, cell in enumerate(ws[1]):
@@ -171,16 +256,21 @@ def workbook(figures: dict[str, Any]) -> Workbook:
     about.title = "说明"
     sheets = _sheets(figures)
     y, m = (int(x) for x in month.split("-"))
-    _write_table(about, ["项目", "内容"], [
-        ["月份", f"{y} 年 {m} 月（{month}）"],
-        ["数据截至", cutoff],
-        ["时区", "北京时间（Asia/Shanghai）"],
-        ["数据来源", "figures.json"],
-        ["说明", NOTE],
-        ["占比、比率", "以百分数显示；无分母的比率为空"],
-        ["实际回复日期", "空白表示截至数据截止时间未回复"],
-        ["工作表", "、".join(name for name, *_ in sheets)],
-    ], None)
+    _write_table(
+        about,
+        ["项目", "内容"],
+        [
+            ["月份", f"{y} 年 {m} 月（{month}）"],
+            ["数据截至", cutoff],
+            ["时区", "北京时间（Asia/Shanghai）"],
+            ["数据来源", "figures.json"],
+            ["说明", NOTE],
+            ["占比、比率", "以百分数显示；无分母的比率为空"],
+            ["实际回复日期", "空白表示截至数据截止时间未回复"],
+            ["工作表", "、".join(name for name, *_ in sheets)],
+        ],
+        None,
+    )
     about.column_dimensions["B"].width = 60
     for row in about.iter_rows(min_row=2, min_col=2, max_col=2):
         row[0].alignment = Alignment(wrap_text=True, vertical="top")
