@@ -85,7 +85,7 @@ def test_the_key_never_reaches_a_file_a_log_or_a_message(tmp_path, default_dumps
     )
     con.close()
     res = _cli("-v", "build", "--warehouse", str(wh), *ARGS)
-    assert res.exit_code == 1 and "not_null_stg_hotline__ticket_rows_received_at" in res.output
+    assert res.exit_code == 1 and "not_null_int_ticket_versions_received_at" in res.output
     outputs.append(res.output)
     assert (out / MONTH / "bulletin.md").is_file() and any((data / "dbt").rglob("dbt.log"))
     forms = derived_forms(key)
