@@ -181,7 +181,7 @@ def _day_in_force(warehouse: Path, day: str) -> bool:
 
 
 def build_staging_facts(context: Context) -> dict[str, Any]:
-    """One ``dbt build`` of staging and the facts as of the end of day D (``hotline.build.build_nightly``); a
+    """One ``dbt build`` of staging and the ticket history through day D (``hotline.build.build_nightly``); a
     failing node fails the task with dbt's message (retried: a locked warehouse clears, a failing test fails
     again and alerts)."""
     from hotline.build import build_nightly
@@ -196,7 +196,7 @@ def build_staging_facts(context: Context) -> dict[str, Any]:
     for line in others:
         log.warning("dbt %s", line)
     log.info(
-        "dbt build of staging + facts as of %s 23:59:59: %d of %d nodes passed (%s)",
+        "dbt build of staging + the ticket history through %s: %d of %d nodes passed (%s)",
         run.day,
         passed,
         len(result.results),
