@@ -494,11 +494,12 @@ def nightly(
 
 
 def _export_days_in_force(warehouse: Path) -> list[str]:
+    from hotline.coverage import export_days_in_force
     from hotline.warehouse import connect
 
     con = connect(warehouse)
     try:
-        return [r[0] for r in con.execute("select cast(export_date as varchar) from raw.exports order by 1").fetchall()]
+        return [d.isoformat() for d in export_days_in_force(con)]
     finally:
         con.close()
 

@@ -56,9 +56,11 @@ def connect_read_only(warehouse: Path) -> duckdb.DuckDBPyConnection:
 
 
 def export_days(con: duckdb.DuckDBPyConnection) -> list[date]:
-    return [
-        r[0] for r in con.execute("select distinct cast(export_date as date) from raw.exports order by 1").fetchall()
-    ]
+    """The export days in force (hotline.coverage, imported here: it pulls in the loader, which a DAG file's
+    import must not)."""
+    from hotline.coverage import export_days_in_force
+
+    return export_days_in_force(con)
 
 
 def contiguous_through(days: list[date]) -> date | None:
