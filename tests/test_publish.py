@@ -306,3 +306,19 @@ def test_rebuilding_changes_nothing(warehouse_copy):
     before = hashes()
     build_month(warehouse_copy, MONTH, AS_OF)
     assert hashes() == before and len(before) >= 18
+
+
+def test_a_history_that_missed_a_redelivery_blocks_publication(tmp_path, warehouse_copy):
+    """The history is incremental by export day: were a re-delivered day not taken (same rows, another file),
+    the counts would still agree and the figures would be the old delivery's. The gate names the day."""
+    con = duckdb.connect(str(warehouse_copy))
+    con.execute(
+        "update intermediate.int_ticket_versions set file_sha256 = 'a-delivery-no-longer-in-force' "
+        "where export_date = date '2024-11-20'"
+    )
+    con.close()
+    with pytest.raises(GateFailed) as failed:
+        publish_month(warehouse_copy, MONTH, AS_OF, tmp_path / "publish")
+    check = next(c for c in failed.value.report.checks if c.name == "ticket history = deliveries in force")
+    assert check.status == "fail" and check.actual == 1
+    assert check.subject is not None and check.subject.items == ["2024-11-20"]
